@@ -1,0 +1,15 @@
+// Registration of the `rooftop` subcommands. Each subcommand lives in its own file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace rooftop::cli {
+
+/// Exit status a subcommand asks main to return (0 = success).
+int &exit_status();
+
+void add_hw(CLI::App &app);
+void add_model(CLI::App &app);
+void add_estimate(CLI::App &app);
+
+} // namespace rooftop::cli

@@ -1,0 +1,43 @@
+// rooftop: roofline performance model of LLM inference on NVIDIA GPUs. The one place that maps
+// exceptions to exit codes: 2 input or usage, 3 not supported or not compiled, 1 internal.
+#include "cli/commands.hpp"
+#include "core/errors.hpp"
+#include "reports/format.hpp"
+
+#include <iostream>
+
+namespace rooftop::cli {
+int &exit_status() {
+  static int s = 0;
+  return s;
+}
+} // namespace rooftop::cli
+
+int main(int argc, char **argv) {
+  CLI::App app{"rooftop: roofline performance model of LLM inference on NVIDIA GPUs"};
+  app.set_version_flag("--version", "rooftop " + rooftop::rep::version() + " (" +
+                                        rooftop::rep::git_sha() + ")");
+  app.require_subcommand(1);
+  rooftop::cli::add_hw(app);
+  rooftop::cli::add_model(app);
+  rooftop::cli::add_estimate(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const rooftop::InputError &e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const rooftop::NotSupported &e) {
+    std::cerr << "error: not supported: " << e.what() << "\n";
+    return 3;
+  } catch (const rooftop::NotCompiled &e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception &e) {
+    std::cerr << "error: internal: " << e.what() << "\n";
+    return 1;
+  }
+  return rooftop::cli::exit_status();
+}

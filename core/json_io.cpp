@@ -1,0 +1,164 @@
+// JSON reading with precise error messages.
+#include "core/json_io.hpp"
+
+#include "core/errors.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace rooftop {
+
+nlohmann::json read_json_file(const std::filesystem::path &path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string() + ": cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error &e) {
+    throw InputError(path.string() + ": malformed JSON: " + e.what());
+  }
+}
+
+JsonReader::JsonReader(const nlohmann::json &j, std::string file, std::string pointer)
+    : j_(j), file_(std::move(file)), pointer_(std::move(pointer)) {
+  if (!j_.is_object())
+    throw InputError(file_ + ": " + (pointer_.empty() ? "/" : pointer_) +
+                     ": expected a JSON object, got " + j_.type_name());
+}
+
+std::string JsonReader::pointer(const std::string &key) const { return pointer_ + "/" + key; }
+
+std::string JsonReader::where(const std::string &key) const { return file_ + ": " + pointer(key); }
+
+void JsonReader::fail(const std::string &key, const std::string &message) const {
+  std::string value;
+  if (auto it = j_.find(key); it != j_.end()) value = " = " + it->dump();
+  throw InputError(where(key) + value + ": " + message);
+}
+
+bool JsonReader::has(const std::string &key) const {
+  auto it = j_.find(key);
+  return it != j_.end() && !it->is_null();
+}
+
+const nlohmann::json *JsonReader::find(const std::string &key) {
+  read_.insert(key);
+  auto it = j_.find(key);
+  if (it == j_.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+const nlohmann::json *JsonReader::raw(const std::string &key) { return find(key); }
+
+void JsonReader::ignore(const std::vector<std::string> &keys) {
+  for (const auto &k : keys) read_.insert(k);
+}
+
+void JsonReader::check_number(const std::string &key, double v, Check check,
+                              const std::string &unit) const {
+  const std::string u = unit.empty() ? "" : " (" + unit + ")";
+  if (!std::isfinite(v)) fail(key, "must be a finite number" + u);
+  switch (check) {
+  case Check::any: return;
+  case Check::positive:
+    if (!(v > 0)) fail(key, "must be > 0" + u);
+    return;
+  case Check::non_negative:
+    if (v < 0) fail(key, "must be >= 0" + u);
+    return;
+  case Check::fraction:
+    if (v < 0 || v > 1) fail(key, "must be a fraction in [0, 1]" + u);
+    return;
+  case Check::positive_integer:
+    if (v < 1 || std::floor(v) != v) fail(key, "must be a positive integer" + u);
+    return;
+  case Check::non_negative_integer:
+    if (v < 0 || std::floor(v) != v) fail(key, "must be a non-negative integer" + u);
+    return;
+  }
+}
+
+std::optional<double> JsonReader::optional_number(const std::string &key, Check check,
+                                                  const std::string &unit) {
+  const auto *v = find(key);
+  if (!v) return std::nullopt;
+  if (!v->is_number()) fail(key, "must be a number" + (unit.empty() ? "" : " (" + unit + ")"));
+  const double d = v->get<double>();
+  check_number(key, d, check, unit);
+  return d;
+}
+
+double JsonReader::number(const std::string &key, Check check, const std::string &unit) {
+  auto v = optional_number(key, check, unit);
+  if (!v) throw InputError(where(key) + ": missing required field" +
+                           (unit.empty() ? "" : " (" + unit + ")"));
+  return *v;
+}
+
+double JsonReader::number_or(const std::string &key, double fallback, Check check,
+                             const std::string &unit) {
+  auto v = optional_number(key, check, unit);
+  return v ? *v : fallback;
+}
+
+std::optional<long long> JsonReader::optional_integer(const std::string &key, Check check) {
+  auto v = optional_number(key, check, "count");
+  if (!v) return std::nullopt;
+  if (std::floor(*v) != *v || std::fabs(*v) > 9e15) fail(key, "must be an integer");
+  return static_cast<long long>(*v);
+}
+
+long long JsonReader::integer(const std::string &key, Check check) {
+  auto v = optional_integer(key, check);
+  if (!v) throw InputError(where(key) + ": missing required field (integer)");
+  return *v;
+}
+
+long long JsonReader::integer_or(const std::string &key, long long fallback, Check check) {
+  auto v = optional_integer(key, check);
+  return v ? *v : fallback;
+}
+
+std::optional<std::string> JsonReader::optional_string(const std::string &key) {
+  const auto *v = find(key);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) fail(key, "must be a string");
+  return v->get<std::string>();
+}
+
+std::string JsonReader::string(const std::string &key) {
+  auto v = optional_string(key);
+  if (!v) throw InputError(where(key) + ": missing required field (string)");
+  return *v;
+}
+
+bool JsonReader::boolean_or(const std::string &key, bool fallback) {
+  const auto *v = find(key);
+  if (!v) return fallback;
+  if (!v->is_boolean()) fail(key, "must be true or false");
+  return v->get<bool>();
+}
+
+JsonReader JsonReader::object(const std::string &key) {
+  const auto *v = find(key);
+  if (!v) throw InputError(where(key) + ": missing required field (object)");
+  if (!v->is_object()) fail(key, "must be a JSON object");
+  return JsonReader(*v, file_, pointer(key));
+}
+
+const nlohmann::json &JsonReader::array(const std::string &key) {
+  const auto *v = find(key);
+  if (!v) throw InputError(where(key) + ": missing required field (array)");
+  if (!v->is_array()) fail(key, "must be a JSON array");
+  return *v;
+}
+
+void JsonReader::finish() const {
+  for (auto it = j_.begin(); it != j_.end(); ++it)
+    if (!read_.count(it.key()))
+      throw InputError(where(it.key()) + ": unknown key (check the spelling against the schema)");
+}
+
+} // namespace rooftop

@@ -1,0 +1,179 @@
+// Loading rooftop.gpu/1 files and the GPU catalogue.
+#include "hwmodels/gpu_spec.hpp"
+
+#include "core/errors.hpp"
+#include "core/json_io.hpp"
+#include "core/paths.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace rooftop::hw {
+namespace {
+
+constexpr std::array<std::pair<Architecture, const char *>, 7> k_arch{{
+    {Architecture::volta, "volta"},
+    {Architecture::ampere, "ampere"},
+    {Architecture::ada, "ada"},
+    {Architecture::hopper, "hopper"},
+    {Architecture::blackwell, "blackwell"},
+    {Architecture::blackwell_ultra, "blackwell_ultra"},
+    {Architecture::rubin, "rubin"},
+}};
+
+const std::array<const char *, 9> k_flop_formats{"fp64", "fp64_tensor", "fp32", "tf32", "bf16",
+                                                 "fp16", "fp8",         "int8", "fp4"};
+
+void read_memory(JsonReader r, GpuSpec &g) {
+  g.memory_type = r.string("type");
+  g.memory_capacity = Bytes(r.number("capacity_bytes", Check::positive, "bytes"));
+  g.memory_bandwidth = BytesPerSecond(r.number("bandwidth_Bps", Check::positive, "bytes/s"));
+  if (auto l2 = r.optional_number("l2_bytes", Check::positive, "bytes")) g.l2 = Bytes(*l2);
+  r.finish();
+}
+
+void read_flops(JsonReader r, GpuSpec &g) {
+  for (const char *f : k_flop_formats)
+    if (auto v = r.optional_number(f, Check::positive, "FLOP/s")) g.dense_flops[f] = FlopsPerSecond(*v);
+  r.finish();
+  if (!g.dense_flops.count("bf16"))
+    throw InputError(r.where("bf16") + ": missing required field (FLOP/s)");
+}
+
+void read_strings(JsonReader &r, GpuSpec &g) {
+  if (const auto *s = r.raw("sources")) {
+    if (!s->is_object()) r.fail("sources", "must be an object of JSON pointer -> source");
+    for (auto it = s->begin(); it != s->end(); ++it) {
+      if (!it->is_string()) r.fail("sources", "each source must be a string");
+      g.sources[it.key()] = it->get<std::string>();
+    }
+  }
+  if (const auto *n = r.raw("notes")) {
+    if (!n->is_array()) r.fail("notes", "must be an array of strings");
+    for (const auto &e : *n) {
+      if (!e.is_string()) r.fail("notes", "must be an array of strings");
+      g.notes.push_back(e.get<std::string>());
+    }
+  }
+}
+
+} // namespace
+
+std::string to_string(Architecture a) {
+  for (const auto &[k, n] : k_arch)
+    if (k == a) return n;
+  throw InternalError("to_string: unknown Architecture");
+}
+
+Architecture architecture_from_string(const std::string &s) {
+  std::string valid;
+  for (const auto &[k, n] : k_arch) {
+    if (s == n) return k;
+    valid += (valid.empty() ? "" : ", ") + std::string(n);
+  }
+  throw InputError("unknown architecture '" + s + "': expected one of " + valid);
+}
+
+std::optional<FlopsPerSecond> GpuSpec::matmul_peak(DType t) const {
+  auto get = [&](const char *k) -> std::optional<FlopsPerSecond> {
+    auto it = dense_flops.find(k);
+    if (it == dense_flops.end()) return std::nullopt;
+    return it->second;
+  };
+  switch (t) {
+  case DType::fp64: return get("fp64_tensor") ? get("fp64_tensor") : get("fp64");
+  case DType::fp32: return get("fp32");
+  case DType::tf32: return get("tf32");
+  case DType::bf16: return get("bf16");
+  case DType::fp16: return get("fp16") ? get("fp16") : get("bf16");
+  case DType::fp8: return get("fp8");
+  case DType::int8: return get("int8");
+  case DType::fp4:
+  case DType::mxfp4: return get("fp4");
+  case DType::int4: return std::nullopt; // weight-only: no int4 tensor-core path modelled
+  }
+  return std::nullopt;
+}
+
+FlopsPerSecond GpuSpec::vector_peak() const {
+  auto it = dense_flops.find("fp32");
+  return it != dense_flops.end() ? it->second : dense_flops.at("bf16");
+}
+
+GpuSpec load_gpu(const std::filesystem::path &file) {
+  const auto j = read_json_file(file);
+  JsonReader r(j, file.string());
+  if (r.string("schema") != "rooftop.gpu/1") r.fail("schema", "expected \"rooftop.gpu/1\"");
+  GpuSpec g;
+  g.file = file.string();
+  g.id = r.string("id");
+  g.name = r.string("name");
+  try {
+    g.architecture = architecture_from_string(r.string("architecture"));
+  } catch (const InputError &e) {
+    r.fail("architecture", e.what());
+  }
+  g.form_factor = r.string("form_factor");
+  g.preliminary = r.boolean_or("preliminary", false);
+  if (auto v = r.optional_integer("sm_count")) g.sm_count = static_cast<int>(*v);
+  if (auto v = r.optional_number("boost_clock_hz", Check::positive, "Hz")) g.boost_clock = Hertz(*v);
+  g.tdp_w = r.optional_number("tdp_w", Check::positive, "W");
+  read_memory(r.object("memory"), g);
+  read_flops(r.object("dense_flops_per_s"), g);
+  if (r.has("nvlink")) {
+    JsonReader n = r.object("nvlink");
+    g.nvlink = NvlinkSpec{static_cast<int>(n.integer("generation")),
+                          static_cast<int>(n.integer_or("links", 0, Check::positive_integer)),
+                          BytesPerSecond(n.number("bandwidth_bidirectional_Bps", Check::positive,
+                                                  "bytes/s, both directions"))};
+    n.finish();
+  } else {
+    r.ignore({"nvlink"});
+  }
+  if (r.has("pcie")) {
+    JsonReader p = r.object("pcie");
+    g.pcie = PcieSpec{static_cast<int>(p.integer("generation")), static_cast<int>(p.integer("lanes"))};
+    p.finish();
+  } else {
+    r.ignore({"pcie"});
+  }
+  if (!g.nvlink && !g.pcie)
+    throw InputError(r.where("pcie") + ": a GPU needs an nvlink or a pcie entry");
+  read_strings(r, g);
+  r.finish();
+  return g;
+}
+
+GpuCatalogue GpuCatalogue::load(const std::filesystem::path &dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw InputError(dir.string() + ": GPU catalogue directory not found");
+  GpuCatalogue c;
+  std::vector<fs::path> files;
+  for (const auto &e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto &f : files) {
+    GpuSpec g = load_gpu(f);
+    if (g.id != f.stem().string())
+      throw InputError(f.string() + ": /id = \"" + g.id + "\": must match the file name '" +
+                       f.stem().string() + "'");
+    c.gpus_.emplace(g.id, std::move(g));
+  }
+  return c;
+}
+
+const GpuCatalogue &GpuCatalogue::builtin() {
+  static const GpuCatalogue c = load(data_dir() / "hardware" / "gpus");
+  return c;
+}
+
+const GpuSpec &GpuCatalogue::get(const std::string &id) const {
+  auto it = gpus_.find(id);
+  if (it != gpus_.end()) return it->second;
+  std::string known;
+  for (const auto &[k, v] : gpus_) known += (known.empty() ? "" : ", ") + k;
+  throw InputError("unknown GPU '" + id + "': known GPUs are " + known);
+}
+
+} // namespace rooftop::hw

@@ -1,0 +1,55 @@
+// Loading link specs and choosing a GPU's scale-up path.
+#include "hwmodels/links.hpp"
+
+#include "core/errors.hpp"
+#include "core/json_io.hpp"
+#include "core/paths.hpp"
+
+namespace rooftop::hw {
+
+std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
+  const auto j = read_json_file(file);
+  JsonReader r(j, file.string());
+  if (r.string("schema") != "rooftop.links/1") r.fail("schema", "expected \"rooftop.links/1\"");
+  const auto &arr = r.array("links");
+  r.finish();
+  std::vector<LinkSpec> out;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    JsonReader e(arr[i], file.string(), "/links/" + std::to_string(i));
+    LinkSpec l;
+    l.id = e.string("id");
+    l.kind = e.string("kind");
+    l.generation = static_cast<int>(e.integer("generation"));
+    l.lanes = static_cast<int>(e.integer("lanes"));
+    l.bandwidth_one_way = BytesPerSecond(e.number("bandwidth_one_way_Bps", Check::positive, "bytes/s, one way"));
+    l.latency = Seconds(e.number("latency_s", Check::non_negative, "s"));
+    l.source = e.string("source");
+    e.finish();
+    out.push_back(l);
+  }
+  return out;
+}
+
+const std::vector<LinkSpec> &builtin_links() {
+  static const std::vector<LinkSpec> links = load_links(data_dir() / "hardware" / "links.json");
+  return links;
+}
+
+ScaleUpPath scale_up_path(const GpuSpec &gpu, long long group_size) {
+  const bool bridge_only = gpu.form_factor == "pcie";
+  if (gpu.nvlink && !(bridge_only && group_size > 2))
+    // NVLink latency: order of 1 us per hop is folded into the collective latency of Efficiency.
+    return {"NVLink " + std::to_string(gpu.nvlink->generation), gpu.nvlink->one_way(), Seconds(0)};
+  if (!gpu.pcie) throw InternalError(gpu.id + ": neither NVLink nor PCIe");
+  for (const auto &l : builtin_links())
+    if (l.kind == "pcie" && l.generation == gpu.pcie->generation) {
+      // A link narrower than x16 scales with its lane count.
+      const double lanes = static_cast<double>(gpu.pcie->lanes) / static_cast<double>(l.lanes);
+      return {"PCIe gen" + std::to_string(l.generation) + " x" + std::to_string(gpu.pcie->lanes),
+              l.bandwidth_one_way * lanes, l.latency};
+    }
+  throw InputError(gpu.file + ": /pcie/generation = " + std::to_string(gpu.pcie->generation) +
+                   ": no such PCIe generation in data/hardware/links.json");
+}
+
+} // namespace rooftop::hw

@@ -1,0 +1,161 @@
+// Rendering estimates.
+#include "reports/estimate_report.hpp"
+
+#include "reports/format.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace rooftop::rep {
+namespace {
+
+nlohmann::ordered_json phase_json(const sim::PhaseResult &p) {
+  return {{"time_s", p.time.value()},
+          {"flops", p.flops.value()},
+          {"bytes", p.bytes.value()},
+          {"arithmetic_intensity", p.arithmetic_intensity()},
+          {"bound", sim::to_string(p.bound)},
+          {"compute_utilization", p.compute_utilization},
+          {"bandwidth_utilization", p.bandwidth_utilization},
+          {"compute_bound_time_s", p.compute_bound_time.value()},
+          {"memory_bound_time_s", p.memory_bound_time.value()},
+          {"communication_time_s", p.communication_time.value()}};
+}
+
+nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
+  return {{"origin", hw::to_string(e.origin)},
+          {"provenance", e.provenance},
+          {"gemm_flops_efficiency", e.gemm_flops},
+          {"attention_flops_efficiency", e.attention_flops},
+          {"hbm_bandwidth_efficiency", e.hbm_bandwidth},
+          {"link_bandwidth_efficiency", e.link_bandwidth},
+          {"kernel_overhead_s", e.kernel_overhead.value()},
+          {"collective_latency_s", e.collective_latency.value()}};
+}
+
+std::string phase_line(const char *name, const sim::PhaseResult &p) {
+  return fmt::format("  {:<8} {:>12}  {:>14}  {:>12}  {:>8.1f} FLOP/B  {:>6} {:>6}  {}-bound\n",
+                     name, time(p.time), flops(p.flops), bytes(p.bytes), p.arithmetic_intensity(),
+                     percent(p.compute_utilization), percent(p.bandwidth_utilization),
+                     sim::to_string(p.bound));
+}
+
+} // namespace
+
+nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e) {
+  const auto &d = in.deployment;
+  const auto &m = e.memory;
+  nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+  for (const auto &o : e.ops)
+    ops.push_back({{"name", o.name},
+                   {"phase", wl::to_string(o.phase)},
+                   {"kind", wl::to_string(o.kind)},
+                   {"layer_group", o.group},
+                   {"count", o.count},
+                   {"flops", o.flops.value()},
+                   {"bytes", o.bytes.value()},
+                   {"comm_bytes", o.comm_bytes.value()},
+                   {"time_s", o.time.value()},
+                   {"compute_time_s", o.compute_time.value()},
+                   {"memory_time_s", o.memory_time.value()},
+                   {"arithmetic_intensity", o.arithmetic_intensity()},
+                   {"bound", sim::to_string(o.bound)}});
+  return {
+      {"schema", "rooftop.estimate/1"},
+      {"rooftop_version", version()},
+      {"git_sha", git_sha()},
+      {"model", in.model.id},
+      {"model_file", in.model.file},
+      {"gpu", in.gpu.id},
+      {"gpus", d.gpus()},
+      {"mapping", {{"tp", d.tp}, {"pp", d.pp}, {"ep", d.ep}, {"dp", d.dp}}},
+      {"dtypes",
+       {{"weights", to_string(d.weight_dtype)},
+        {"experts", to_string(d.expert_dtype)},
+        {"activations", to_string(d.act_dtype)},
+        {"kv_cache", to_string(d.kv_dtype)}}},
+      {"workload", {{"batch", d.batch}, {"input_len", d.input_len}, {"output_len", d.output_len}}},
+      {"efficiency", efficiency_json(in.efficiency)},
+      {"feasibility", sim::to_string(e.feasibility)},
+      {"memory",
+       {{"weights_bytes_per_gpu", m.weights.value()},
+        {"kv_cache_bytes_per_gpu", m.kv_cache.value()},
+        {"activation_bytes_per_gpu", m.activations.value()},
+        {"reserved_bytes_per_gpu", m.reserved.value()},
+        {"total_bytes_per_gpu", m.total().value()},
+        {"capacity_bytes_per_gpu", m.capacity.value()},
+        {"fits", m.fits()},
+        {"max_batch", m.max_batch}}},
+      {"prefill", phase_json(e.prefill)},
+      {"decode", phase_json(e.decode)},
+      {"decode_steps", e.decode_steps},
+      {"ttft_s", e.ttft.value()},
+      {"tpot_s", e.tpot.value()},
+      {"e2e_latency_s", e.e2e_latency.value()},
+      {"output_tokens_per_s", e.output_tokens_per_s},
+      {"output_tokens_per_s_per_gpu", e.output_tokens_per_s_per_gpu},
+      {"output_tokens_per_s_per_user", e.output_tokens_per_s_per_user},
+      {"decode_tokens_per_s", e.decode_tokens_per_s},
+      {"ridge_point_flops_per_byte", e.ridge_point_flops_per_byte},
+      {"ops", ops}};
+}
+
+std::string out_of_memory_message(const EstimateInputs &in, const sim::Estimate &e) {
+  const auto &m = e.memory;
+  const auto &d = in.deployment;
+  return fmt::format(
+      "{} does not fit on {} x {} (TP={}): needs {} per GPU (weights {}, KV cache {}, "
+      "activations {}, reserve {}) but has {}: short by {}; largest batch that fits: {}",
+      in.model.id, d.gpus(), in.gpu.id, d.tp, gb(m.total()), gb(m.weights), gb(m.kv_cache),
+      gb(m.activations), gb(m.reserved), gb(m.capacity), gb(m.total() - m.capacity), m.max_batch);
+}
+
+std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
+  const auto &d = in.deployment;
+  const auto &m = e.memory;
+  std::string s;
+  s += fmt::format("{} on {} x {}  (TP={} DP={})  batch {}  input {}  output {}\n", in.model.id,
+                   d.gpus(), in.gpu.name, d.tp, d.dp, d.batch, d.input_len, d.output_len);
+  s += fmt::format("dtypes: weights {}, experts {}, GEMM inputs {}, KV cache {}\n",
+                   to_string(d.weight_dtype), to_string(d.expert_dtype), to_string(d.act_dtype),
+                   to_string(d.kv_dtype));
+  s += fmt::format("efficiency: {} ({})\n\n", hw::to_string(in.efficiency.origin),
+                   in.efficiency.provenance);
+  s += "Memory per GPU\n";
+  s += fmt::format("  weights {}  KV cache {}  activations {}  reserve {}\n", gb(m.weights),
+                   gb(m.kv_cache), gb(m.activations), gb(m.reserved));
+  s += fmt::format("  total {} of {}: {}; largest batch that fits: {}\n\n", gb(m.total()),
+                   gb(m.capacity), m.fits() ? "fits" : "DOES NOT FIT", m.max_batch);
+  s += "Per GPU      time          work           traffic   intensity      compute  HBM use\n";
+  s += phase_line("prefill", e.prefill);
+  s += phase_line("decode", e.decode);
+  s += fmt::format("  (decode: mean step over {} steps; GEMM ridge point {:.1f} FLOP/B)\n\n",
+                   e.decode_steps, e.ridge_point_flops_per_byte);
+  s += fmt::format("TTFT {}   TPOT {}   end-to-end {}\n", time(e.ttft), time(e.tpot),
+                   time(e.e2e_latency));
+  s += fmt::format("throughput {:.1f} output tokens/s ({:.1f} per GPU, {:.1f} per user); "
+                   "{:.1f} tokens/s while decoding\n",
+                   e.output_tokens_per_s, e.output_tokens_per_s_per_gpu,
+                   e.output_tokens_per_s_per_user, e.decode_tokens_per_s);
+  // Time by operator kind per phase.
+  for (auto phase : {wl::Phase::prefill, wl::Phase::decode}) {
+    std::map<std::string, double> by_kind;
+    double total = 0;
+    for (const auto &o : e.ops)
+      if (o.phase == phase) {
+        by_kind[wl::to_string(o.kind)] += o.time.value();
+        total += o.time.value();
+      }
+    std::vector<std::pair<std::string, double>> v(by_kind.begin(), by_kind.end());
+    std::sort(v.begin(), v.end(), [](auto &a, auto &b) { return a.second > b.second; });
+    s += fmt::format("\n{} time by operator kind\n", wl::to_string(phase));
+    for (const auto &[k, t] : v)
+      s += fmt::format("  {:<16} {:>12}  {:>6}\n", k, time(Seconds(t)), percent(t / total));
+  }
+  if (!m.fits()) s += "\n" + out_of_memory_message(in, e) + "\n";
+  return s;
+}
+
+} // namespace rooftop::rep

@@ -1,0 +1,31 @@
+// The estimate as JSON (the machine-readable contract) and as text for people.
+#pragma once
+
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+#include "sim/estimate.hpp"
+#include "workloads/deployment.hpp"
+#include "workloads/model_spec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace rooftop::rep {
+
+/// Everything an estimate was computed from.
+struct EstimateInputs {
+  const wl::ModelSpec &model;
+  const hw::GpuSpec &gpu;
+  const wl::Deployment &deployment;
+  const hw::Efficiency &efficiency;
+};
+
+/// The rooftop.estimate/1 object documented in the README (all SI units, per GPU unless named).
+nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e);
+/// A readable summary: inputs, memory, prefill, decode, throughput and the top operators.
+std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e);
+/// "llama-3.1-405b does not fit on h100-sxm with TP=1: needs 823.2 GB per GPU (...), has 80 GB"
+std::string out_of_memory_message(const EstimateInputs &in, const sim::Estimate &e);
+
+} // namespace rooftop::rep

@@ -1,0 +1,55 @@
+// Mapping validation and head splitting.
+#include "workloads/deployment.hpp"
+
+#include "core/errors.hpp"
+
+namespace rooftop::wl {
+
+HeadSplit split_heads(const AttentionSpec &a, long long tp, const std::string &model_file) {
+  if (a.num_heads % tp != 0)
+    throw InputError("impossible mapping: --tp " + std::to_string(tp) +
+                     " does not divide num_attention_heads = " + std::to_string(a.num_heads) +
+                     " of " + model_file);
+  HeadSplit s;
+  s.q_heads = a.num_heads / tp;
+  if (a.kind == AttentionKind::mla) { // one latent shared by all heads: every GPU keeps it whole
+    s.kv_heads = 1;
+    s.kv_replicated = tp > 1;
+    return s;
+  }
+  if (a.num_kv_heads >= tp) {
+    if (a.num_kv_heads % tp != 0)
+      throw InputError("impossible mapping: --tp " + std::to_string(tp) +
+                       " does not divide num_key_value_heads = " + std::to_string(a.num_kv_heads) +
+                       " of " + model_file);
+    s.kv_heads = a.num_kv_heads / tp;
+  } else {
+    if (tp % a.num_kv_heads != 0)
+      throw InputError("impossible mapping: num_key_value_heads = " +
+                       std::to_string(a.num_kv_heads) + " of " + model_file +
+                       " does not divide --tp " + std::to_string(tp));
+    s.kv_heads = 1;
+    s.kv_replicated = true;
+  }
+  return s;
+}
+
+void validate_mapping(const ModelSpec &m, const Deployment &d) {
+  for (const auto &[name, v] : {std::pair{"--tp", d.tp}, {"--pp", d.pp}, {"--ep", d.ep}, {"--dp", d.dp}})
+    if (v < 1) throw InputError(std::string("impossible mapping: ") + name + " = " +
+                                std::to_string(v) + ": must be >= 1");
+  if (d.pp != 1 || d.ep != 1)
+    throw NotSupported("pipeline and expert parallelism (--pp, --ep) are not modelled yet");
+  if (d.batch < 1) throw InputError("--batch = " + std::to_string(d.batch) + ": must be >= 1");
+  if (d.input_len < 1)
+    throw InputError("--input-len = " + std::to_string(d.input_len) + ": must be >= 1 token");
+  if (d.output_len < 1)
+    throw InputError("--output-len = " + std::to_string(d.output_len) + ": must be >= 1 token");
+  for (const auto &g : m.groups) split_heads(g.layer.attention, d.tp, m.file);
+  if (m.max_position_embeddings > 0 && d.input_len + d.output_len > m.max_position_embeddings)
+    throw InputError("--input-len + --output-len = " + std::to_string(d.input_len + d.output_len) +
+                     " exceeds max_position_embeddings = " +
+                     std::to_string(m.max_position_embeddings) + " of " + m.file);
+}
+
+} // namespace rooftop::wl

@@ -1,0 +1,312 @@
+// Lowering: per-GPU operators of a forward pass, with FLOPs and bytes (formulas beside each).
+// Conventions: a GEMM of (M x K) by (K x N) costs 2 M N K FLOP (Williams et al., Roofline, 2009);
+// activations move at the model's dtype; embedding, lm_head, norms and routers stay at the
+// model's dtype (quantization applies to the linear layers, as in vLLM's FP8/NVFP4 paths).
+#include "workloads/op_graph.hpp"
+
+#include "core/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rooftop::wl {
+namespace {
+
+/// Everything a layer lowering needs, in doubles.
+struct Ctx {
+  const ModelSpec &m;
+  const Deployment &d;
+  Phase phase;
+  PassShape s;
+  double h;        // hidden size
+  double tp;
+  double T;        // tokens in the pass: batch * new_tokens
+  double ab;       // activation bytes per element (model dtype)
+  double wb;       // weight bytes per element
+  double eb;       // expert weight bytes per element
+  double kvb;      // KV bytes per element
+  std::vector<Op> *out;
+};
+
+Op make(const char *name, OpKind kind, Unit unit, int group, long long count, DType dt) {
+  Op o;
+  o.name = name;
+  o.kind = kind;
+  o.unit = unit;
+  o.group = group;
+  o.count = count;
+  o.compute_dtype = dt;
+  return o;
+}
+
+/// A linear layer: M tokens x K in -> N out. FLOP = 2 M N K; weights K N; act (K + N) M.
+Op linear(const Ctx &c, const char *name, OpKind kind, int group, long long count, double tokens,
+          double k, double n, double wbytes) {
+  Op o = make(name, kind, Unit::gemm, group, count, c.d.act_dtype);
+  o.flops = Flops(2 * tokens * k * n);
+  o.weight_bytes = o.stored_weight_bytes = Bytes(k * n * wbytes);
+  o.act_bytes = Bytes((k + n) * tokens * c.ab);
+  return o;
+}
+
+/// RMSNorm over `tokens` x width: ~4 FLOP per element; read and write the row, read the weight.
+Op norm(const Ctx &c, const char *name, int group, long long count, double tokens, double width) {
+  Op o = make(name, OpKind::norm, Unit::vector, group, count, c.m.dtype);
+  o.flops = Flops(4 * tokens * width);
+  o.act_bytes = Bytes(2 * tokens * width * c.ab);
+  o.weight_bytes = o.stored_weight_bytes = Bytes(width * c.ab);
+  return o;
+}
+
+/// Ring all-reduce of `tokens` x hidden activations across the TP group (costed in sim/).
+void all_reduce(const Ctx &c, const char *name, int group, long long count) {
+  if (c.d.tp <= 1) return;
+  Op o = make(name, OpKind::all_reduce, Unit::network, group, count, c.m.dtype);
+  o.comm_bytes = Bytes(c.T * c.h * c.ab);
+  c.out->push_back(o);
+}
+
+void lower_gqa(const Ctx &c, const AttentionSpec &a, int g, long long n) {
+  const HeadSplit hs = split_heads(a, c.d.tp, c.m.file);
+  const double H = static_cast<double>(hs.q_heads), Hkv = static_cast<double>(hs.kv_heads);
+  const double dh = static_cast<double>(a.head_dim), dv = static_cast<double>(a.v_head_dim);
+  Op qkv = linear(c, "qkv_proj", OpKind::qkv_proj, g, n, c.T, c.h, (H + 2 * Hkv) * dh, c.wb);
+  if (a.qk_norm) qkv.flops += Flops(4 * c.T * (H + Hkv) * dh); // per-head q/k RMSNorm
+  c.out->push_back(qkv);
+  // Attention: QK^T 2*d and PV 2*dv FLOP per (query, key) pair per head.
+  const double keys = attended_keys(c.s.past_tokens, c.s.new_tokens, a.window);
+  const double batch = static_cast<double>(c.s.batch);
+  Op at = make("attention", OpKind::attention, Unit::attention, g, n, c.m.dtype);
+  at.flops = Flops(2 * batch * H * (dh + dv) * keys);
+  // K/V read for the cached keys in the window plus the new ones, and the new K/V written.
+  const double past = static_cast<double>(
+      a.window ? std::min(c.s.past_tokens, std::max(0LL, *a.window - 1)) : c.s.past_tokens);
+  const double kv_tok = 2 * Hkv * dh * c.kvb;
+  at.kv_bytes = Bytes(batch * (past + static_cast<double>(c.s.new_tokens)) * kv_tok +
+                      c.T * kv_tok);
+  at.act_bytes = Bytes(c.T * H * (dh + dv) * c.ab); // read Q, write O
+  c.out->push_back(at);
+  c.out->push_back(linear(c, "o_proj", OpKind::o_proj, g, n, c.T, H * dv, c.h, c.wb));
+}
+
+/// MLA (DeepSeek V2/V3). Prefill decompresses K/V from the latent (kv_b_proj on every key) and
+/// runs MHA; decode absorbs kv_b_proj into the query and output and attends in latent space
+/// (DeepSeek-V2 paper, sec. 2.1.3; vLLM's MLA backend).
+void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
+  const HeadSplit hs = split_heads(a, c.d.tp, c.m.file);
+  const double H = static_cast<double>(hs.q_heads);
+  const double nope = static_cast<double>(a.qk_nope_head_dim);
+  const double rope = static_cast<double>(a.qk_rope_head_dim);
+  const double dv = static_cast<double>(a.v_head_dim);
+  const double kvl = static_cast<double>(a.kv_lora_rank), ql = static_cast<double>(a.q_lora_rank);
+  const double qd = nope + rope;
+  // q path: q_a_proj (replicated) + q_b_proj (column-parallel), or a direct q_proj.
+  Op q = ql > 0 ? linear(c, "q_proj", OpKind::qkv_proj, g, n, c.T, c.h, ql, c.wb)
+                : linear(c, "q_proj", OpKind::qkv_proj, g, n, c.T, c.h, H * qd, c.wb);
+  if (ql > 0) {
+    const Op qb = linear(c, "q_proj", OpKind::qkv_proj, g, n, c.T, ql, H * qd, c.wb);
+    q.flops += qb.flops;
+    q.weight_bytes += qb.weight_bytes;
+    q.stored_weight_bytes += qb.stored_weight_bytes;
+    q.act_bytes += qb.act_bytes;
+    q.kernels = 2;
+  }
+  c.out->push_back(q);
+  // kv_a_proj_with_mqa (replicated): h -> kv_lora + rope, the latent that is cached.
+  c.out->push_back(linear(c, "kv_a_proj", OpKind::qkv_proj, g, n, c.T, c.h, kvl + rope, c.wb));
+  const double keys = attended_keys(c.s.past_tokens, c.s.new_tokens, a.window);
+  const double batch = static_cast<double>(c.s.batch);
+  const double lat_tok = (kvl + rope) * c.kvb; // latent bytes per token (whole, on every GPU)
+  const double kv_tokens = batch * static_cast<double>(c.s.past_tokens + c.s.new_tokens);
+  Op kvb = make("kv_b_proj", OpKind::qkv_proj, Unit::gemm, g, n, c.d.act_dtype);
+  kvb.weight_bytes = kvb.stored_weight_bytes = Bytes(kvl * H * (nope + dv) * c.wb);
+  Op at = make("attention", OpKind::attention, Unit::attention, g, n, c.m.dtype);
+  if (c.phase == Phase::prefill) {
+    // Decompress every key: kv_tokens x kv_lora -> H (nope + v).
+    kvb.flops = Flops(2 * kv_tokens * kvl * H * (nope + dv));
+    kvb.act_bytes = Bytes(kv_tokens * (kvl + H * (nope + dv)) * c.ab);
+    at.flops = Flops(2 * batch * H * (qd + dv) * keys);
+    at.kv_bytes = Bytes(kv_tokens * H * (qd + dv) * c.ab + c.T * lat_tok);
+    at.act_bytes = Bytes(c.T * H * (qd + dv) * c.ab);
+  } else {
+    // Absorbed: q_nope (H x nope) -> H x kv_lora, and the latent output H x kv_lora -> H x v.
+    kvb.flops = Flops(2 * c.T * H * kvl * (nope + dv));
+    kvb.act_bytes = Bytes(c.T * H * (nope + 2 * kvl + dv) * c.ab);
+    kvb.kernels = 2;
+    // Scores over (kv_lora + rope), values over kv_lora, per head and key (MQA-like).
+    at.flops = Flops(2 * batch * H * (kvl + rope + kvl) * keys);
+    at.kv_bytes = Bytes(kv_tokens * lat_tok + c.T * lat_tok);
+    at.act_bytes = Bytes(c.T * H * (kvl + rope + kvl) * c.ab);
+  }
+  c.out->push_back(kvb);
+  c.out->push_back(at);
+  c.out->push_back(linear(c, "o_proj", OpKind::o_proj, g, n, c.T, H * dv, c.h, c.wb));
+}
+
+/// Gated MLP (gate+up fused, activation, down) split by TP over the intermediate dimension.
+void lower_dense_mlp(const Ctx &c, const FfnSpec &f, int g, long long n, double inter,
+                     const char *up_name, const char *down_name, OpKind kind) {
+  const double i = inter / c.tp;
+  const double ups = f.gated ? 2.0 : 1.0;
+  c.out->push_back(linear(c, up_name, kind, g, n, c.T, c.h, ups * i, c.wb));
+  Op act = make("mlp_act", OpKind::activation, Unit::vector, g, n, c.m.dtype);
+  act.flops = Flops(4 * c.T * i);                   // SiLU and product, ~4 FLOP per element
+  act.act_bytes = Bytes((ups + 1) * c.T * i * c.ab); // read gate (and up), write the product
+  c.out->push_back(act);
+  c.out->push_back(linear(c, down_name, kind, g, n, c.T, i, c.h, c.wb));
+}
+
+void lower_moe(const Ctx &c, const FfnSpec &f, int g, long long n) {
+  const double E = static_cast<double>(f.num_experts);
+  const double k = static_cast<double>(f.experts_per_token);
+  const double ie = static_cast<double>(f.expert_intermediate) / c.tp;
+  // Router: h -> E logits, kept at the model dtype.
+  Op r = linear(c, "router", OpKind::router, g, n, c.T, c.h, E, c.ab);
+  c.out->push_back(r);
+  // Routed experts (grouped GEMMs): each token runs k experts; the batch reads only the experts
+  // it touches (expected distinct experts of T tokens x k picks out of E).
+  const double touched = expected_touched_experts(f.num_experts, f.experts_per_token, c.T);
+  const double ups = f.gated ? 3.0 : 2.0;
+  const double per_expert = ups * c.h * ie; // weights of one expert on one GPU
+  Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
+  ex.flops = Flops(2 * c.T * k * per_expert);
+  ex.weight_bytes = Bytes(touched * per_expert * c.eb);
+  ex.stored_weight_bytes = Bytes(E * per_expert * c.eb);
+  // Dispatch in, gate/up out, activation, down in, combine out.
+  ex.act_bytes = Bytes(c.T * k * (2 * c.h + (ups + 1) * ie) * c.ab);
+  ex.kernels = 3;
+  c.out->push_back(ex);
+  if (f.num_shared_experts > 0) {
+    FfnSpec shared = f;
+    lower_dense_mlp(c, shared, g, n,
+                    static_cast<double>(f.num_shared_experts * f.shared_intermediate),
+                    "shared_up", "shared_down", OpKind::shared_experts);
+  }
+}
+
+void lower_layer(const Ctx &c, const LayerSpec &l, int g, long long n) {
+  c.out->push_back(norm(c, "attn_norm", g, n, c.T, c.h));
+  if (l.attention.kind == AttentionKind::mla) lower_mla(c, l.attention, g, n);
+  else lower_gqa(c, l.attention, g, n);
+  all_reduce(c, "attn_all_reduce", g, n);
+  c.out->push_back(norm(c, "ffn_norm", g, n, c.T, c.h));
+  if (l.ffn.kind == FfnKind::moe) lower_moe(c, l.ffn, g, n);
+  else lower_dense_mlp(c, l.ffn, g, n, static_cast<double>(l.ffn.intermediate), "mlp_up",
+                       "mlp_down", OpKind::mlp);
+  all_reduce(c, "ffn_all_reduce", g, n);
+}
+
+} // namespace
+
+std::string to_string(Phase p) { return p == Phase::prefill ? "prefill" : "decode"; }
+
+std::string to_string(OpKind k) {
+  switch (k) {
+  case OpKind::embedding: return "embedding";
+  case OpKind::norm: return "norm";
+  case OpKind::qkv_proj: return "qkv_proj";
+  case OpKind::attention: return "attention";
+  case OpKind::o_proj: return "o_proj";
+  case OpKind::router: return "router";
+  case OpKind::mlp: return "mlp";
+  case OpKind::activation: return "activation";
+  case OpKind::moe_experts: return "moe_experts";
+  case OpKind::shared_experts: return "shared_experts";
+  case OpKind::lm_head: return "lm_head";
+  case OpKind::all_reduce: return "all_reduce";
+  }
+  throw InternalError("to_string: unknown OpKind");
+}
+
+std::string to_string(Unit u) {
+  switch (u) {
+  case Unit::gemm: return "gemm";
+  case Unit::attention: return "attention";
+  case Unit::vector: return "vector";
+  case Unit::network: return "network";
+  }
+  throw InternalError("to_string: unknown Unit");
+}
+
+double attended_keys(long long past, long long new_tokens, std::optional<long long> window) {
+  const auto P = static_cast<double>(past), S = static_cast<double>(new_tokens);
+  if (!window) return S * P + S * (S + 1) / 2;
+  // The first m queries (P+i+1 <= w) see P+i+1 keys, the rest see w.
+  const auto w = static_cast<double>(*window);
+  const double m = std::clamp(w - P, 0.0, S);
+  return m * P + m * (m + 1) / 2 + (S - m) * w;
+}
+
+double expected_touched_experts(long long experts, long long k, double tokens) {
+  const auto E = static_cast<double>(experts);
+  return E * (1.0 - std::pow(1.0 - static_cast<double>(k) / E, tokens));
+}
+
+std::vector<Op> lower_pass(const ModelSpec &m, const Deployment &d, Phase phase,
+                           const PassShape &shape) {
+  std::vector<Op> out;
+  out.reserve(m.groups.size() * 16 + 4);
+  const auto B = static_cast<double>(shape.batch);
+  Ctx c{m,
+        d,
+        phase,
+        shape,
+        static_cast<double>(m.hidden_size),
+        static_cast<double>(d.tp),
+        B * static_cast<double>(shape.new_tokens),
+        dtype_storage_bytes(m.dtype),
+        dtype_storage_bytes(d.weight_dtype),
+        dtype_storage_bytes(d.expert_dtype),
+        dtype_storage_bytes(d.kv_dtype),
+        &out};
+  const double V = static_cast<double>(m.vocab_size) / c.tp; // vocab-parallel shard
+  // Embedding: gather T rows of the (vocab-parallel) table, then all-reduce the shards.
+  Op emb = make("embedding", OpKind::embedding, Unit::vector, -1, 1, m.dtype);
+  emb.weight_bytes = Bytes(c.T * c.h * c.ab / c.tp);
+  emb.stored_weight_bytes = Bytes(V * c.h * c.ab);
+  emb.act_bytes = Bytes(c.T * c.h * c.ab);
+  out.push_back(emb);
+  all_reduce(c, "embedding_all_reduce", -1, 1);
+  for (std::size_t g = 0; g < m.groups.size(); ++g)
+    lower_layer(c, m.groups[g].layer, static_cast<int>(g), m.groups[g].count);
+  // Final norm and LM head on the last position of each sequence only.
+  out.push_back(norm(c, "final_norm", -1, 1, B, c.h));
+  Op head = linear(c, "lm_head", OpKind::lm_head, -1, 1, B, c.h, V, c.ab);
+  head.compute_dtype = m.dtype;
+  if (m.tie_word_embeddings) head.stored_weight_bytes = Bytes(0); // shares the embedding table
+  head.act_bytes = Bytes(B * (c.h * c.ab + V * 4.0)); // logits in FP32
+  out.push_back(head);
+  return out;
+}
+
+Bytes kv_bytes_per_token_per_gpu(const ModelSpec &m, const Deployment &d) {
+  Bytes total;
+  for (const auto &g : m.groups) {
+    const auto &a = g.layer.attention;
+    const HeadSplit hs = split_heads(a, d.tp, m.file);
+    const double per_layer =
+        a.kind == AttentionKind::mla
+            ? kv_bytes_per_token_layer(a, d.kv_dtype).value() // latent replicated on every GPU
+            : 2.0 * static_cast<double>(hs.kv_heads * a.head_dim) * dtype_storage_bytes(d.kv_dtype);
+    total += Bytes(per_layer * static_cast<double>(g.count));
+  }
+  return total;
+}
+
+Bytes kv_cache_bytes_per_gpu(const ModelSpec &m, const Deployment &d, long long batch,
+                             long long tokens) {
+  Bytes total;
+  for (const auto &g : m.groups) {
+    const auto &a = g.layer.attention;
+    const HeadSplit hs = split_heads(a, d.tp, m.file);
+    const double per_token =
+        a.kind == AttentionKind::mla
+            ? kv_bytes_per_token_layer(a, d.kv_dtype).value()
+            : 2.0 * static_cast<double>(hs.kv_heads * a.head_dim) * dtype_storage_bytes(d.kv_dtype);
+    const long long kept = a.window ? std::min(tokens, *a.window) : tokens;
+    total += Bytes(per_token * static_cast<double>(kept * g.count * batch));
+  }
+  return total;
+}
+
+} // namespace rooftop::wl

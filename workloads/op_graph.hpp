@@ -1,0 +1,74 @@
+// Lowering a model to operators for one forward pass on one GPU: FLOPs and bytes per operator.
+#pragma once
+
+#include "core/dtype.hpp"
+#include "core/units.hpp"
+#include "workloads/deployment.hpp"
+#include "workloads/model_spec.hpp"
+
+#include <string>
+#include <vector>
+
+namespace rooftop::wl {
+
+enum class Phase { prefill, decode };
+std::string to_string(Phase p);
+
+/// What kind of operator (used to group the time breakdown).
+enum class OpKind {
+  embedding, norm, qkv_proj, attention, o_proj, router, mlp, activation, moe_experts,
+  shared_experts, lm_head, all_reduce
+};
+std::string to_string(OpKind k);
+
+/// Which roof limits an operator: tensor cores (GEMM or attention), CUDA cores, or the network.
+enum class Unit { gemm, attention, vector, network };
+std::string to_string(Unit u);
+
+/// One operator of one pass on one GPU; `count` instances run per pass (one per layer).
+struct Op {
+  const char *name = "";      ///< e.g. "qkv_proj"
+  OpKind kind = OpKind::norm;
+  Unit unit = Unit::vector;
+  int group = -1;             ///< layer group index, -1 outside the layers
+  long long count = 1;        ///< instances per pass
+  DType compute_dtype = DType::bf16; ///< tensor-core input type (gemm/attention)
+  Flops flops;                ///< per instance
+  Bytes weight_bytes;         ///< weights read per instance
+  Bytes act_bytes;            ///< activations read and written per instance
+  Bytes kv_bytes;             ///< KV cache read and written per instance
+  Bytes stored_weight_bytes;  ///< weights this operator keeps in memory per instance
+  Bytes comm_bytes;           ///< message size per GPU of a collective (unit == network)
+  int kernels = 1;            ///< kernel launches per instance
+
+  /// HBM traffic per instance: weights + activations + KV cache, bytes.
+  [[nodiscard]] Bytes bytes() const { return weight_bytes + act_bytes + kv_bytes; }
+};
+
+/// The shape of one pass: `batch` sequences each adding `new_tokens` after `past_tokens` cached.
+struct PassShape {
+  long long batch = 1;
+  long long new_tokens = 1;  ///< prefill: the prompt; decode: 1
+  long long past_tokens = 0; ///< tokens already in the KV cache
+};
+
+/// Keys attended by the new tokens of one sequence, summed over the new tokens:
+/// sum_{i=0}^{S-1} min(P + i + 1, w)  (w = infinity without a window).
+double attended_keys(long long past, long long new_tokens, std::optional<long long> window);
+
+/// Expected number of distinct experts that `tokens` tokens touch when each picks k of E
+/// uniformly: E * (1 - (1 - k/E)^tokens).
+double expected_touched_experts(long long experts, long long k, double tokens);
+
+/// Lowers one pass of the whole model on one GPU of the mapping. Each distinct layer type is
+/// lowered once (its operators carry count = number of such layers).
+std::vector<Op> lower_pass(const ModelSpec &m, const Deployment &d, Phase phase,
+                           const PassShape &shape);
+
+/// KV-cache bytes one token adds on one GPU, all layers (K/V heads split or replicated by TP).
+Bytes kv_bytes_per_token_per_gpu(const ModelSpec &m, const Deployment &d);
+/// KV cache on one GPU for `batch` sequences of `tokens` tokens (sliding layers keep <= window).
+Bytes kv_cache_bytes_per_gpu(const ModelSpec &m, const Deployment &d, long long batch,
+                             long long tokens);
+
+} // namespace rooftop::wl
