@@ -18,7 +18,7 @@ struct EstimateArgs {
   long long gpus = 0, tp = 1, input_len = 1024, output_len = 256;
   double reserve_fraction = 0.10;
   int decode_samples = 16;
-  bool json = false, ideal = false;
+  bool json = false, ideal = false, gpus_given = false;
 };
 
 DType parse_dtype(const std::string &option, const std::string &value) {
@@ -35,7 +35,7 @@ void run(const EstimateArgs &a) {
   wl::Deployment d;
   d.tp = a.tp;
   if (a.tp < 1) throw InputError("--tp = " + std::to_string(a.tp) + ": must be >= 1");
-  const long long gpus = a.gpus == 0 ? a.tp : a.gpus;
+  const long long gpus = a.gpus_given ? a.gpus : a.tp;
   if (gpus < 1) throw InputError("--gpus = " + std::to_string(gpus) + ": must be >= 1");
   if (gpus % a.tp != 0)
     throw InputError("impossible mapping: --gpus " + std::to_string(gpus) +
@@ -54,6 +54,9 @@ void run(const EstimateArgs &a) {
                              : a.efficiency_file.empty()
                                  ? hw::builtin_efficiency(gpu)
                                  : hw::load_default_efficiency(a.efficiency_file, gpu);
+  if (!(a.reserve_fraction >= 0 && a.reserve_fraction < 1)) // also refuses NaN
+    throw InputError("--reserve-fraction = " + std::to_string(a.reserve_fraction) +
+                     ": must be in [0, 1)");
   sim::EstimateOptions o;
   o.reserve_fraction = a.reserve_fraction;
   o.decode_samples = a.decode_samples;
@@ -90,7 +93,8 @@ void add_estimate(CLI::App &app) {
   auto *c = app.add_subcommand("estimate", "memory, TTFT, TPOT and throughput of one deployment");
   c->add_option("--model", a->model, "preset id or path to a Hugging Face config.json")->required();
   c->add_option("--gpu", a->gpu, "GPU id (see `rooftop hw list`)")->required();
-  c->add_option("--gpus", a->gpus, "GPUs in all (default: --tp); more than --tp form DP replicas");
+  auto *gpus = c->add_option("--gpus", a->gpus,
+                              "GPUs in all (default: --tp); more than --tp form DP replicas");
   c->add_option("--tp", a->tp, "tensor-parallel degree")->capture_default_str();
   c->add_option("--weight-dtype", a->weight_dtype,
                 "stored weights: bf16 fp16 fp8 int8 fp4 mxfp4 int4 (default: as the model ships)");
@@ -110,7 +114,10 @@ void add_estimate(CLI::App &app) {
                                                     "of data/hardware/efficiency.json");
   c->add_flag("--ideal", a->ideal, "spec-sheet peaks, efficiency 1, no overheads");
   c->add_flag("--json", a->json, "print the rooftop.estimate/1 JSON object");
-  c->callback([a] { run(*a); });
+  c->callback([a, gpus] {
+    a->gpus_given = gpus->count() > 0;
+    run(*a);
+  });
 }
 
 } // namespace rooftop::cli

@@ -24,8 +24,9 @@ int main(int argc, char **argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e); // --help, --version
+    std::cerr << "error: " << e.what() << " (run with --help for usage)\n";
+    return 2;
   } catch (const rooftop::InputError &e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

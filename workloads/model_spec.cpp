@@ -65,7 +65,8 @@ ParamCount count_params(const ModelSpec &m) {
   p.embedding = v * h;
   p.lm_head = m.tie_word_embeddings ? 0.0 : v * h;
   p.norms = h; // final norm
-  p.active = h + p.lm_head + (m.tie_word_embeddings ? v * h : 0.0); // lm_head reads the table
+  // Active: one embedding row, the final norm and the LM head (the tied table when tied).
+  p.active = h + h + p.lm_head + (m.tie_word_embeddings ? v * h : 0.0);
   for (const auto &g : m.groups) {
     const auto n = static_cast<double>(g.count);
     const auto &a = g.layer.attention;

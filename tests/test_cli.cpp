@@ -1,0 +1,464 @@
+// CLI tests: run the built `rooftop` binary and check its output, JSON contract and exit codes.
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::string k_data = ROOFTOP_TEST_DATA_DIR;
+const std::string k_repo_data = k_data + "/../../data";
+
+/// What one run of the binary produced.
+struct Run {
+  int exit_code = -1; ///< -1 when it did not exit normally
+  int signal = 0;     ///< the terminating signal, 0 if none
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// A temporary file that is removed when it goes out of scope.
+struct TempFile {
+  std::string path;
+  int fd = -1;
+  TempFile() {
+    path = (std::filesystem::temp_directory_path() / "rooftop_cli_XXXXXX").string();
+    fd = mkstemp(path.data());
+    REQUIRE(fd >= 0);
+  }
+  ~TempFile() {
+    close(fd);
+    std::remove(path.c_str());
+  }
+  TempFile(const TempFile &) = delete;
+  TempFile &operator=(const TempFile &) = delete;
+};
+
+/// Runs ROOFTOP_BINARY with `args` (no shell), stdout and stderr each to a temp file.
+Run rooftop(const std::vector<std::string> &args) {
+  TempFile out, err;
+  std::vector<std::string> storage{ROOFTOP_BINARY};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char *> argv;
+  for (auto &s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(out.fd, STDOUT_FILENO);
+    dup2(err.fd, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  Run r;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = slurp(out.path);
+  r.err = slurp(err.path);
+  return r;
+}
+
+bool contains(const std::string &hay, const std::string &needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+nlohmann::json parse(const Run &r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  nlohmann::json j;
+  REQUIRE_NOTHROW(j = nlohmann::json::parse(r.out));
+  return j;
+}
+
+/// A refused input: no crash (no signal, not the internal-error code 1), the expected exit code,
+/// and stderr is exactly one line that starts with "error:" and names every `needle`.
+void expect_error(const Run &r, int code, const std::vector<std::string> &needles) {
+  INFO("stderr: " << r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code != 1);
+  CHECK(r.exit_code == code);
+  CHECK(r.err.rfind("error:", 0) == 0);
+  REQUIRE(!r.err.empty());
+  CHECK(r.err.find('\n') == r.err.size() - 1); // one line
+  for (const auto &n : needles) {
+    INFO("expected on stderr: " << n);
+    CHECK(contains(r.err, n));
+  }
+}
+
+const std::vector<std::string> k_gpus{"a100-sxm-80gb", "h100-sxm", "h100-pcie",
+                                      "h200-sxm",      "b200",     "b300",
+                                      "gb200",         "rubin",    "l40s"};
+const std::vector<std::string> k_models{"llama-3.1-8b",    "llama-3.1-70b", "llama-3.1-405b",
+                                        "qwen3-32b",       "qwen3-235b-a22b", "mixtral-8x7b",
+                                        "deepseek-v3",     "gpt-oss-120b",  "gpt-oss-20b"};
+
+/// Every number in `j` is finite and >= 0 (except layer_group, whose -1 means "no layer").
+void check_numbers(const nlohmann::json &j, const std::string &where) {
+  if (j.is_number()) {
+    INFO(where << " = " << j.dump());
+    const double v = j.get<double>();
+    CHECK(std::isfinite(v));
+    CHECK(v >= 0);
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.key() != "layer_group") check_numbers(*it, where + "/" + it.key());
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) check_numbers(j[i], where + "/" + std::to_string(i));
+  }
+}
+
+void require_keys(const nlohmann::json &j, const std::vector<std::string> &keys,
+                  const std::string &where) {
+  for (const auto &k : keys) {
+    INFO(where << "/" << k);
+    CHECK(j.contains(k));
+  }
+}
+
+const std::vector<std::string> k_estimate_base{
+    "estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"};
+
+std::vector<std::string> estimate_with(std::vector<std::string> extra) {
+  auto v = k_estimate_base;
+  v.insert(v.end(), extra.begin(), extra.end());
+  return v;
+}
+
+} // namespace
+
+// ---- hw ------------------------------------------------------------------------------------
+
+TEST_CASE("cli: hw list names all nine GPUs") {
+  const Run r = rooftop({"hw", "list"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const auto &id : k_gpus) {
+    INFO(id);
+    CHECK(contains(r.out, id));
+  }
+}
+
+TEST_CASE("cli: hw show h100-sxm --json has the datasheet bandwidth and a bf16 peak") {
+  const auto j = parse(rooftop({"hw", "show", "h100-sxm", "--json"}));
+  CHECK(j.at("id") == "h100-sxm");
+  // H100 SXM5 datasheet: 3.35 TB/s = 3.35e12 bytes/s.
+  CHECK(j.at("memory").at("bandwidth_Bps").get<double>() == doctest::Approx(3.35e12).epsilon(1e-12));
+  CHECK(j.at("dense_flops_per_s").at("bf16").get<double>() > 0);
+}
+
+TEST_CASE("cli: hw list --json cites a source for every GPU's memory bandwidth") {
+  const auto j = parse(rooftop({"hw", "list", "--json"}));
+  REQUIRE(j.is_array());
+  std::set<std::string> ids;
+  for (const auto &g : j) {
+    const std::string id = g.at("id");
+    ids.insert(id);
+    INFO(id);
+    REQUIRE(g.contains("sources"));
+    REQUIRE(g.at("sources").contains("/memory/bandwidth_Bps"));
+    CHECK(!g.at("sources").at("/memory/bandwidth_Bps").get<std::string>().empty());
+  }
+  CHECK(ids == std::set<std::string>(k_gpus.begin(), k_gpus.end()));
+}
+
+// ---- model ---------------------------------------------------------------------------------
+
+TEST_CASE("cli: model list names all nine presets") {
+  const Run r = rooftop({"model", "list"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const auto &id : k_models) {
+    INFO(id);
+    CHECK(contains(r.out, id));
+  }
+  const auto j = parse(rooftop({"model", "list", "--json"}));
+  std::set<std::string> ids;
+  for (const auto &m : j) ids.insert(m.at("id").get<std::string>());
+  CHECK(ids == std::set<std::string>(k_models.begin(), k_models.end()));
+}
+
+TEST_CASE("cli: model show llama-3.1-70b --json: parameters and KV cache per token") {
+  const auto j = parse(rooftop({"model", "show", "llama-3.1-70b", "--json"}));
+  // Hugging Face model page: 70.6B params.
+  CHECK(j.at("total_params").get<double>() == doctest::Approx(70.6e9).epsilon(0.01));
+  CHECK(j.at("active_params").get<double>() > 0);
+  CHECK(j.at("active_params").get<double>() <= j.at("total_params").get<double>());
+  // KV per token = layers x (K and V) x kv_heads x head_dim x bytes
+  //              = 80 x 2 x 8 x (8192 / 64 = 128) x 2 (bf16) = 327680 bytes.
+  CHECK(j.at("kv_cache_bytes_per_token").get<double>() == doctest::Approx(327680).epsilon(1e-12));
+
+  // FP8 KV cache: 1 byte per element -> 327680 / 2 = 163840 bytes.
+  const auto f = parse(rooftop({"model", "show", "llama-3.1-70b", "--json", "--kv-dtype", "fp8"}));
+  CHECK(f.at("kv_cache_bytes_per_token").get<double>() == doctest::Approx(163840).epsilon(1e-12));
+}
+
+TEST_CASE("cli: model show accepts a config.json path") {
+  const std::string path = k_repo_data + "/models/mixtral-8x7b.config.json";
+  const auto j = parse(rooftop({"model", "show", path, "--json"}));
+  CHECK(j.at("model_type") == "mixtral");
+  // Mixtral 8x7B: 46.7B parameters (Mistral AI, model card), 12.9B active (~12.75B counted).
+  CHECK(j.at("total_params").get<double>() == doctest::Approx(46.7e9).epsilon(0.01));
+  CHECK(j.at("active_params").get<double>() < j.at("total_params").get<double>());
+  const Run text = rooftop({"model", "show", path});
+  CHECK(text.exit_code == 0);
+  CHECK(contains(text.out, "mixtral"));
+}
+
+// ---- estimate: the JSON contract -----------------------------------------------------------
+
+TEST_CASE("cli: estimate --json follows the rooftop.estimate/1 contract") {
+  const Run r = rooftop({"estimate", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--gpus", "4",
+                         "--tp", "4", "--weight-dtype", "fp8", "--kv-dtype", "fp8", "--batch", "32",
+                         "--input-len", "2048", "--output-len", "256", "--json"});
+  CHECK(r.err.empty());
+  const auto j = parse(r);
+
+  require_keys(j, {"model", "gpu", "gpus", "mapping", "memory", "prefill", "decode", "ttft_s",
+                   "tpot_s", "e2e_latency_s", "output_tokens_per_s", "output_tokens_per_s_per_gpu",
+                   "output_tokens_per_s_per_user", "ops"},
+               "");
+  require_keys(j.at("mapping"), {"tp", "pp", "ep", "dp"}, "/mapping");
+  require_keys(j.at("memory"),
+               {"weights_bytes_per_gpu", "kv_cache_bytes_per_gpu", "activation_bytes_per_gpu",
+                "reserved_bytes_per_gpu", "capacity_bytes_per_gpu", "fits", "max_batch"},
+               "/memory");
+  for (const char *phase : {"prefill", "decode"})
+    require_keys(j.at(phase), {"time_s", "flops", "bytes", "arithmetic_intensity", "bound"},
+                 std::string("/") + phase);
+  REQUIRE(j.at("ops").is_array());
+  REQUIRE(!j.at("ops").empty());
+  for (const auto &op : j.at("ops"))
+    require_keys(op, {"name", "phase", "flops", "bytes", "time_s", "bound"}, "/ops/*");
+
+  CHECK(j.at("model") == "llama-3.1-70b");
+  CHECK(j.at("gpu") == "h100-sxm");
+  CHECK(j.at("gpus") == 4);
+  CHECK(j.at("mapping").at("tp") == 4);
+  CHECK(j.at("mapping").at("dp") == 1);
+  CHECK(j.at("memory").at("fits") == true);
+  check_numbers(j, "");
+
+  // e2e = TTFT + (output_len - 1) x TPOT
+  const double ttft = j.at("ttft_s"), tpot = j.at("tpot_s"), e2e = j.at("e2e_latency_s");
+  CHECK(e2e == doctest::Approx(ttft + 255 * tpot).epsilon(1e-12));
+  CHECK(ttft == doctest::Approx(j.at("prefill").at("time_s").get<double>()).epsilon(1e-12));
+  CHECK(tpot == doctest::Approx(j.at("decode").at("time_s").get<double>()).epsilon(1e-12));
+  // per GPU x GPUs = total; per user = 1 / TPOT; total = batch x output_len / e2e (one replica)
+  const double total = j.at("output_tokens_per_s");
+  CHECK(j.at("output_tokens_per_s_per_gpu").get<double>() * 4 == doctest::Approx(total).epsilon(1e-12));
+  CHECK(j.at("output_tokens_per_s_per_user").get<double>() == doctest::Approx(1 / tpot).epsilon(1e-12));
+  CHECK(total == doctest::Approx(32.0 * 256 / e2e).epsilon(1e-12));
+
+  // The phase time is the sum of its operators' times.
+  for (const char *phase : {"prefill", "decode"}) {
+    double sum = 0;
+    for (const auto &op : j.at("ops"))
+      if (op.at("phase") == phase) sum += op.at("time_s").get<double>();
+    INFO(phase);
+    CHECK(sum == doctest::Approx(j.at(phase).at("time_s").get<double>()).epsilon(1e-9));
+  }
+  // 2048-token prefill of 32 sequences is compute-bound; one-token decode steps are memory-bound.
+  CHECK(j.at("prefill").at("bound") == "compute");
+  CHECK(j.at("decode").at("bound") == "memory");
+}
+
+// ---- the worked example --------------------------------------------------------------------
+
+TEST_CASE("cli: worked example: dense 30B on one H100, ideal, batch 1") {
+  const std::string cfg = k_data + "/good/dense-30b.config.json";
+  const auto j = parse(rooftop({"estimate", "--model", cfg, "--gpu", "h100-sxm", "--ideal",
+                                "--batch", "1", "--input-len", "16", "--output-len", "17",
+                                "--json"}));
+  // Parameters of the config (h = 6144, 64 layers, 48 q / 8 kv heads x 128, I = 20352, V = 32000):
+  //   attention / layer = q 6144^2 + k,v 2 x 6144 x 1024 + o 6144^2       =  88,080,384
+  //   MLP / layer       = 3 x 6144 x 20352                                 = 375,128,064
+  //   norms             = 64 x 2 x 6144 + 6144                             =     792,576
+  //   embedding = lm_head = 32000 x 6144                                   = 196,608,000
+  //   total = 64 x (88,080,384 + 375,128,064) + 792,576 + 2 x 196,608,000  = 30,039,349,248
+  // A decode step reads every weight except the input embedding table (one row is gathered):
+  //   (30,039,349,248 - 196,608,000) x 2 bytes = 59,685,482,496 bytes (~60e9)
+  //   TPOT ~ 59,685,482,496 B / 3.35e12 B/s = 17.817 ms (KV cache and activations add ~0.05%)
+  const double weight_bytes = (30039349248.0 - 196608000.0) * 2;
+  const double tpot = j.at("tpot_s");
+  CHECK(tpot == doctest::Approx(weight_bytes / 3.35e12).epsilon(0.02));
+  CHECK(tpot == doctest::Approx(60e9 / 3.35e12).epsilon(0.02)); // 17.9 ms
+  // 1 / 17.8 ms = ~56 tokens/s per user
+  CHECK(j.at("output_tokens_per_s_per_user").get<double>() == doctest::Approx(56.0).epsilon(0.02));
+  // Decode FLOPs ~ 2 x 29.8e9 = 59.7e9 per token; / 989.5e12 FLOP/s = 60 us = ~0.34% of TPOT.
+  const double compute_share = j.at("decode").at("flops").get<double>() / 989.5e12 / tpot;
+  CHECK(compute_share > 0.002);
+  CHECK(compute_share < 0.005);
+  CHECK(j.at("decode").at("bound") == "memory");
+  CHECK(j.at("memory").at("fits") == true);
+}
+
+// ---- memory: --batch max and does-not-fit --------------------------------------------------
+
+TEST_CASE("cli: --batch max picks the largest batch that fits") {
+  const auto j = parse(rooftop(estimate_with({"--batch", "max", "--json"})));
+  const long long max_batch = j.at("memory").at("max_batch");
+  CHECK(max_batch >= 1);
+  CHECK(j.at("workload").at("batch").get<long long>() == max_batch);
+  CHECK(j.at("memory").at("fits") == true);
+  // One more sequence no longer fits: exit 2, "does not fit".
+  const Run more = rooftop(estimate_with({"--batch", std::to_string(max_batch + 1)}));
+  expect_error(more, 2, {"does not fit"});
+}
+
+TEST_CASE("cli: a 284B model in FP8 does not fit one H100 but fits 8 with TP=8") {
+  // tests/data/good/dense-284b.config.json (llama, h = 16384, 88 layers, 128 q / 8 kv heads x 128,
+  // I = 53120, V = 128256, untied):
+  //   attention / layer = 2 x 16384^2 + 2 x 16384 x 1024         =   570,425,344
+  //   MLP / layer       = 3 x 16384 x 53120                      = 2,610,954,240
+  //   norms / layer     = 2 x 16384                              =        32,768
+  //   88 layers         = 88 x 3,181,412,352                     = 279,964,286,976
+  //   embedding + lm_head = 2 x 128256 x 16384                   =   4,202,692,608
+  //   final norm                                                 =          16,384
+  //   total                                                      = 284,166,995,968 (284.17B)
+  // FP8: ~284 GB of weights > 80 GB on one GPU; / 8 = ~36 GB per GPU with TP=8.
+  const std::string cfg = k_data + "/good/dense-284b.config.json";
+  const auto m = parse(rooftop({"model", "show", cfg, "--json"}));
+  CHECK(m.at("total_params").get<double>() == doctest::Approx(284e9).epsilon(0.005));
+  CHECK(m.at("total_params").get<double>() == doctest::Approx(284166995968.0).epsilon(1e-12));
+
+  const Run one = rooftop({"estimate", "--model", cfg, "--gpu", "h100-sxm", "--gpus", "1",
+                           "--weight-dtype", "fp8", "--batch", "1"});
+  expect_error(one, 2, {"does not fit"});
+
+  const Run eight = rooftop({"estimate", "--model", cfg, "--gpu", "h100-sxm", "--gpus", "8", "--tp",
+                             "8", "--weight-dtype", "fp8", "--batch", "1", "--json"});
+  const auto j = parse(eight);
+  CHECK(eight.err.empty());
+  CHECK(j.at("memory").at("fits") == true);
+  CHECK(j.at("memory").at("weights_bytes_per_gpu").get<double>() < 80e9);
+}
+
+// ---- bad input: one error line, the right exit code, never a crash -------------------------
+
+TEST_CASE("cli: unknown GPU lists the known ids") {
+  const Run r = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h999"});
+  expect_error(r, 2, {"h999", "h100-sxm", "b200", "l40s"});
+  expect_error(rooftop({"hw", "show", "h999"}), 2, {"h999", "h100-sxm"});
+}
+
+TEST_CASE("cli: unknown model names it and lists the presets") {
+  const Run r = rooftop({"estimate", "--model", "llama-9", "--gpu", "h100-sxm"});
+  expect_error(r, 2, {"llama-9", "llama-3.1-8b"});
+  expect_error(rooftop({"model", "show", "llama-9"}), 2, {"llama-9"});
+}
+
+TEST_CASE("cli: malformed config JSON names the file") {
+  const Run r = rooftop({"model", "show", k_data + "/bad/malformed.config.json"});
+  expect_error(r, 2, {"malformed.config.json"});
+  expect_error(rooftop({"estimate", "--model", k_data + "/bad/malformed.config.json", "--gpu",
+                        "h100-sxm"}),
+               2, {"malformed.config.json"});
+}
+
+TEST_CASE("cli: config without hidden_size names /hidden_size") {
+  const Run r = rooftop({"estimate", "--model", k_data + "/bad/missing-hidden-size.config.json",
+                         "--gpu", "h100-sxm"});
+  expect_error(r, 2, {"missing-hidden-size.config.json", "/hidden_size"});
+}
+
+TEST_CASE("cli: zero or negative num_attention_heads is refused") {
+  for (const char *f : {"zero-heads", "negative-heads"}) {
+    INFO(f);
+    const Run r = rooftop({"estimate", "--model", k_data + "/bad/" + f + ".config.json", "--gpu",
+                           "h100-sxm"});
+    expect_error(r, 2, {std::string(f) + ".config.json", "/num_attention_heads"});
+  }
+}
+
+TEST_CASE("cli: unknown model_type is not supported (exit 3)") {
+  const Run r = rooftop({"estimate", "--model", k_data + "/bad/unknown-model-type.config.json",
+                         "--gpu", "h100-sxm"});
+  expect_error(r, 3, {"model_type", "mamba2"});
+}
+
+TEST_CASE("cli: layer_types with an unknown value is not supported (exit 3)") {
+  const Run r = rooftop({"model", "show", k_data + "/bad/unknown-layer-type.config.json"});
+  expect_error(r, 3, {"/layer_types/2", "linear_attention"});
+}
+
+TEST_CASE("cli: --tp that does not divide the heads") {
+  expect_error(rooftop(estimate_with({"--tp", "3"})), 2, {"does not divide", "3"});
+  expect_error(rooftop(estimate_with({"--tp", "0"})), 2, {"--tp"});
+}
+
+TEST_CASE("cli: --gpus not a multiple of --tp") {
+  expect_error(rooftop(estimate_with({"--gpus", "6", "--tp", "4"})), 2, {"--gpus", "--tp"});
+  expect_error(rooftop(estimate_with({"--gpus", "0"})), 2, {"--gpus"});
+}
+
+TEST_CASE("cli: --batch 0, --batch abc, --batch -3") {
+  expect_error(rooftop(estimate_with({"--batch", "0"})), 2, {"--batch"});
+  expect_error(rooftop(estimate_with({"--batch", "abc"})), 2, {"--batch", "abc"});
+  expect_error(rooftop(estimate_with({"--batch", "-3"})), 2, {"--batch"});
+}
+
+TEST_CASE("cli: --input-len 0 and --output-len 0") {
+  expect_error(rooftop(estimate_with({"--input-len", "0"})), 2, {"--input-len"});
+  expect_error(rooftop(estimate_with({"--output-len", "0"})), 2, {"--output-len"});
+}
+
+TEST_CASE("cli: --weight-dtype fp7 lists the valid names") {
+  expect_error(rooftop(estimate_with({"--weight-dtype", "fp7"})), 2,
+               {"--weight-dtype", "fp7", "bf16", "fp8", "fp4"});
+}
+
+TEST_CASE("cli: --act-dtype fp8 on A100 is not supported (exit 3)") {
+  const Run r = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "a100-sxm-80gb",
+                         "--act-dtype", "fp8"});
+  expect_error(r, 3, {"not supported", "a100-sxm-80gb", "fp8"});
+}
+
+TEST_CASE("cli: --efficiency file with a negative value names the JSON pointer") {
+  const Run r = rooftop(estimate_with({"--efficiency", k_data + "/bad/efficiency-negative.json"}));
+  expect_error(r, 2, {"efficiency-negative.json", "/defaults/hbm_bandwidth_efficiency"});
+}
+
+TEST_CASE("cli: --efficiency file with an unknown key names the JSON pointer") {
+  const Run r = rooftop(estimate_with({"--efficiency", k_data + "/bad/efficiency-unknown-key.json"}));
+  expect_error(r, 2,
+               {"efficiency-unknown-key.json", "/per_architecture/hopper/gemm_flop_efficency"});
+}
+
+TEST_CASE("cli: --reserve-fraction outside [0, 1) or NaN") {
+  for (const char *v : {"1.5", "-0.1", "nan"}) {
+    INFO(v);
+    expect_error(rooftop(estimate_with({"--reserve-fraction", v})), 2, {"--reserve-fraction"});
+  }
+}
+
+TEST_CASE("cli: usage errors are one error: line with exit 2") {
+  expect_error(rooftop({"estimate", "--gpu", "h100-sxm"}), 2, {"--model"});
+  expect_error(rooftop(estimate_with({"--tp", "x"})), 2, {"--tp"});
+  expect_error(rooftop(estimate_with({"--bogus"})), 2, {"--bogus"});
+  expect_error(rooftop({}), 2, {"subcommand"});
+  // --help and --version are not errors.
+  const Run help = rooftop({"estimate", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(contains(help.out, "--model"));
+  CHECK(rooftop({"--version"}).exit_code == 0);
+}

@@ -1,0 +1,189 @@
+// sim::estimate: the DOMAIN.md worked example, bound transitions, memory fit and invariants.
+#include "core/errors.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+#include "sim/estimate.hpp"
+#include "workloads/model_catalogue.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+using namespace rooftop;
+
+namespace {
+const std::string good = ROOFTOP_TEST_DATA_DIR "/good/";
+const hw::GpuSpec &gpu(const char *id) { return hw::GpuCatalogue::builtin().get(id); }
+
+wl::Deployment dep(long long batch, long long in, long long out, long long tp = 1) {
+  wl::Deployment d;
+  d.batch = batch;
+  d.input_len = in;
+  d.output_len = out;
+  d.tp = tp;
+  return d;
+}
+
+/// A Llama-shaped dense model of ~284B parameters (DOMAIN.md's fit example):
+/// per layer q 16384^2 = 268,435,456; k,v 2x16384x1024 = 33,554,432; o 268,435,456;
+/// MLP 3x16384x53248 = 2,617,245,696; norms 32,768 -> 3,187,703,808; x 88 = 280,517,935,104;
+/// embedding + lm_head 2 x 128256 x 16384 = 4,202,692,608; final norm 16384 -> 284,720,644,096
+wl::ModelSpec dense_284b() {
+  const std::string path = "/tmp/rooftop_test_dense284b.config.json";
+  std::ofstream(path) << R"({"model_type": "llama", "hidden_size": 16384,
+    "intermediate_size": 53248, "num_hidden_layers": 88, "num_attention_heads": 128,
+    "num_key_value_heads": 8, "vocab_size": 128256, "torch_dtype": "bfloat16"})";
+  return wl::load_hf_config(path, "dense-284b");
+}
+} // namespace
+
+TEST_CASE("worked example: 30B dense 16-bit on one H100, spec-sheet roofline") {
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  // count by hand: per layer q 37,748,736 + k,v 12,582,912 + o 37,748,736 + MLP 375,128,064
+  // + norms 12,288 = 463,220,736; x 64 = 29,646,127,104; + 2 x 196,608,000 + 6144 = 30,039,349,248
+  CHECK(wl::count_params(m).total == 30039349248.0);
+  const auto &h100 = gpu("h100-sxm");
+  const auto e = sim::estimate(h100, m, dep(1, 16, 17), hw::Efficiency::ideal());
+  // Decode reads every weight but the embedding table (one 6144-wide row instead):
+  // (30,039,349,248 - 196,608,000 + 6144) x 2 B = 59,685,494,784 B; / 3.35e12 B/s = 17.817 ms
+  const double weights_read = 59685494784.0;
+  CHECK(e.tpot.value() == doctest::Approx(weights_read / 3.35e12).epsilon(2e-3));
+  CHECK(e.tpot.value() == doctest::Approx(0.018).epsilon(0.02));        // "~18 ms"
+  CHECK(e.output_tokens_per_s_per_user == doctest::Approx(56).epsilon(0.02)); // "~56 tokens/s"
+  // ~2 x 30B = 60 GFLOP per token: 60e9 / 989.5e12 = 0.06 ms = ~0.3% of the step
+  CHECK(e.decode.flops.value() == doctest::Approx(2 * 29.84e9).epsilon(0.01));
+  CHECK(e.decode.compute_utilization == doctest::Approx(0.0034).epsilon(0.1));
+  CHECK(e.decode.bound == sim::Bound::memory);
+}
+
+TEST_CASE("decode turns compute-bound as the batch grows") {
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::Efficiency::ideal();
+  const auto small = sim::estimate(h100, m, dep(1, 16, 17), eff);
+  const auto large = sim::estimate(h100, m, dep(1024, 16, 17), eff);
+  CHECK(small.decode.bound == sim::Bound::memory);
+  CHECK(large.decode.bound == sim::Bound::compute);
+  // BF16 GEMM intensity ~ batch FLOP/B: past the ridge 989.5/3.35 = 295 FLOP/B at batch 1024
+  CHECK(large.decode.arithmetic_intensity() > sim::ridge_point(h100, eff, DType::bf16));
+  CHECK(small.decode.arithmetic_intensity() < 2.0);
+  // Throughput grows with batch while latency per step grows far less than the batch
+  CHECK(large.decode_tokens_per_s > 100 * small.decode_tokens_per_s);
+  // prefill of a long prompt is compute-bound
+  const auto p = sim::estimate(h100, m, dep(1, 4096, 2), eff);
+  CHECK(p.prefill.bound == sim::Bound::compute);
+}
+
+TEST_CASE("fit and no-fit: 284B parameters in FP8 need an 8-GPU H100 node") {
+  const auto m = dense_284b();
+  CHECK(wl::count_params(m).total == 284720644096.0);
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  auto d = dep(1, 1024, 128);
+  d.weight_dtype = d.expert_dtype = DType::fp8;
+  d.act_dtype = DType::fp8;
+  const auto one = sim::estimate(h100, m, d, eff);
+  CHECK(one.feasibility == sim::Feasibility::out_of_memory);
+  CHECK(!one.memory.fits());
+  // Linear layers in FP8 (1 B/param), embedding and LM head kept at BF16 (2 B/param):
+  // (284,720,644,096 - 4,202,692,608) x 1 + 4,202,692,608 x 2 = 288,923,336,704 B
+  CHECK(one.memory.weights.value() == doctest::Approx(288923336704.0).epsilon(1e-4));
+  CHECK(one.memory.max_batch == 0);
+  d.tp = 8;
+  const auto node = sim::estimate(h100, m, d, eff);
+  CHECK(node.feasibility == sim::Feasibility::ok);
+  CHECK(node.memory.weights.value() == doctest::Approx(288923336704.0 / 8).epsilon(1e-3));
+  CHECK(node.memory.max_batch > 1);
+}
+
+TEST_CASE("DeepSeek-V3 in FP8 does not fit 8 H100s but fits 8 H200s") {
+  const auto m = wl::resolve_model("deepseek-v3"); // 671B in FP8 = ~671 GB
+  auto d = dep(1, 1024, 128, 8);
+  d.weight_dtype = d.expert_dtype = DType::fp8;
+  sim::resolve_dtypes(m, gpu("h100-sxm"), d, false, false);
+  const auto h100 = sim::estimate(gpu("h100-sxm"), m, d, hw::builtin_efficiency(gpu("h100-sxm")));
+  const auto h200 = sim::estimate(gpu("h200-sxm"), m, d, hw::builtin_efficiency(gpu("h200-sxm")));
+  CHECK(h100.feasibility == sim::Feasibility::out_of_memory);
+  CHECK(h200.feasibility == sim::Feasibility::ok);
+}
+
+TEST_CASE("max batch is the largest that fits") {
+  const auto m = wl::resolve_model("llama-3.1-8b");
+  const auto &h100 = gpu("h100-sxm");
+  const sim::EstimateOptions o;
+  auto d = dep(1, 2048, 512);
+  const long long mb = sim::estimate_memory(h100, m, d, o).max_batch;
+  REQUIRE(mb > 1);
+  d.batch = mb;
+  CHECK(sim::estimate_memory(h100, m, d, o).fits());
+  d.batch = mb + 1;
+  CHECK(!sim::estimate_memory(h100, m, d, o).fits());
+  // KV cache: 32 layers x 2 x 8 x 128 x 2 B = 131072 B/token x 2560 tokens per sequence
+  d.batch = 3;
+  CHECK(sim::estimate_memory(h100, m, d, o).kv_cache.value() == 3.0 * 2560 * 131072);
+  d.kv_dtype = DType::fp8;
+  CHECK(sim::estimate_memory(h100, m, d, o).kv_cache.value() == 3.0 * 2560 * 65536);
+}
+
+TEST_CASE("decode is integrated over the growing context") {
+  const auto m = wl::resolve_model("llama-3.1-8b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  const auto d = dep(64, 1000, 3001);
+  sim::EstimateOptions every;
+  every.decode_samples = 4000; // every one of the 3000 steps
+  const auto exact = sim::estimate(h100, m, d, eff, every);
+  const auto sampled = sim::estimate(h100, m, d, eff);
+  CHECK(sampled.tpot.value() == doctest::Approx(exact.tpot.value()).epsilon(1e-3));
+  // longer contexts read more KV: the mean step exceeds the first step's
+  const auto first = sim::estimate(h100, m, dep(64, 1000, 2), eff);
+  CHECK(exact.tpot > first.tpot);
+}
+
+TEST_CASE("latency and throughput relations") {
+  const auto m = wl::resolve_model("llama-3.1-70b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  auto d = dep(8, 512, 128, 4);
+  const auto one = sim::estimate(h100, m, d, eff);
+  CHECK(one.e2e_latency.value() == doctest::Approx(one.ttft.value() + 127 * one.tpot.value()));
+  CHECK(one.output_tokens_per_s == doctest::Approx(8.0 * 128 / one.e2e_latency.value()));
+  CHECK(one.output_tokens_per_s_per_gpu == doctest::Approx(one.output_tokens_per_s / 4));
+  // DP=2 doubles throughput, not latency
+  d.dp = 2;
+  const auto two = sim::estimate(h100, m, d, eff);
+  CHECK(two.tpot.value() == doctest::Approx(one.tpot.value()));
+  CHECK(two.output_tokens_per_s == doctest::Approx(2 * one.output_tokens_per_s));
+  CHECK(two.output_tokens_per_s_per_gpu == doctest::Approx(one.output_tokens_per_s_per_gpu));
+  // phase time is the sum of its operators
+  double prefill = 0;
+  for (const auto &o : one.ops)
+    if (o.phase == wl::Phase::prefill) prefill += o.time.value();
+  CHECK(prefill == doctest::Approx(one.ttft.value()).epsilon(1e-12));
+}
+
+TEST_CASE("tensor parallelism costs all-reduces over NVLink") {
+  const auto m = wl::resolve_model("llama-3.1-70b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  const auto tp2 = sim::estimate(h100, m, dep(1, 512, 64, 2), eff);
+  const auto tp8 = sim::estimate(h100, m, dep(1, 512, 64, 8), eff);
+  CHECK(tp8.tpot < tp2.tpot);
+  CHECK(tp8.decode.communication_time.value() > 0);
+  CHECK(tp8.memory.weights.value() == doctest::Approx(tp2.memory.weights.value() / 4).epsilon(0.01));
+}
+
+TEST_CASE("invalid mappings and lengths are input errors") {
+  const auto m = wl::resolve_model("llama-3.1-8b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  CHECK_THROWS_WITH_AS(sim::estimate(h100, m, dep(1, 16, 16, 3), eff),
+                       doctest::Contains("does not divide"), InputError);
+  CHECK_THROWS_AS(sim::estimate(h100, m, dep(0, 16, 16), eff), InputError);
+  CHECK_THROWS_AS(sim::estimate(h100, m, dep(1, 0, 16), eff), InputError);
+  CHECK_THROWS_AS(sim::estimate(h100, m, dep(1, 16, 0), eff), InputError);
+  CHECK_THROWS_AS(sim::estimate(h100, m, dep(1, 200000, 16), eff), InputError); // > 131072
+  auto d = dep(1, 16, 16);
+  d.act_dtype = DType::fp8;
+  CHECK_THROWS_AS(sim::estimate(gpu("a100-sxm-80gb"), m, d, eff), NotSupported);
+}

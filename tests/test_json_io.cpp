@@ -1,0 +1,44 @@
+// JsonReader: required/optional fields, range checks and unknown keys, with pointer errors.
+#include "core/errors.hpp"
+#include "core/json_io.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rooftop;
+
+TEST_CASE("required numbers are range-checked and named by file and pointer") {
+  const auto j = nlohmann::json::parse(R"({"a": {"bw_Bps": -1, "n": 1.5, "f": 2}, "s": 3})");
+  JsonReader r(j, "x.json");
+  JsonReader a = r.object("a");
+  CHECK_THROWS_WITH_AS(a.number("bw_Bps", Check::positive, "bytes/s"),
+                       "x.json: /a/bw_Bps = -1: must be > 0 (bytes/s)", InputError);
+  CHECK_THROWS_WITH_AS(a.integer("n"), doctest::Contains("/a/n"), InputError);
+  CHECK_THROWS_WITH_AS(a.number("f", Check::fraction, "fraction"),
+                       doctest::Contains("fraction in [0, 1]"), InputError);
+  CHECK_THROWS_WITH_AS(a.number("missing", Check::positive, "s"),
+                       "x.json: /a/missing: missing required field (s)", InputError);
+  CHECK_THROWS_WITH_AS(r.string("s"), doctest::Contains("/s = 3: must be a string"), InputError);
+}
+
+TEST_CASE("optional and defaulted fields") {
+  const auto j = nlohmann::json::parse(R"({"x": null, "y": 4})");
+  JsonReader r(j, "f.json");
+  CHECK(!r.optional_number("x", Check::positive, "").has_value());
+  CHECK(r.number_or("z", 7.0, Check::positive, "") == 7.0);
+  CHECK(r.integer_or("y", 1) == 4);
+  r.finish();
+}
+
+TEST_CASE("unknown keys are errors in strict schemas") {
+  const auto j = nlohmann::json::parse(R"({"known": 1, "bandwith_Bps": 2})");
+  JsonReader r(j, "g.json");
+  r.number("known", Check::positive, "");
+  CHECK_THROWS_WITH_AS(r.finish(), doctest::Contains("g.json: /bandwith_Bps: unknown key"), InputError);
+}
+
+TEST_CASE("malformed or missing files name the file") {
+  CHECK_THROWS_WITH_AS(read_json_file("/nonexistent/file.json"),
+                       doctest::Contains("/nonexistent/file.json: cannot open"), InputError);
+  CHECK_THROWS_WITH_AS(read_json_file(ROOFTOP_TEST_DATA_DIR "/bad/gpu-malformed.json"),
+                       doctest::Contains("gpu-malformed.json: malformed JSON"), InputError);
+}

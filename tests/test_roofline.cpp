@@ -1,0 +1,74 @@
+// Roofline cost of single operators on a synthetic GPU with round numbers.
+#include "core/errors.hpp"
+#include "hwmodels/gpu_spec.hpp"
+#include "sim/roofline.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rooftop;
+
+namespace {
+hw::GpuSpec test_gpu() { return hw::load_gpu(ROOFTOP_TEST_DATA_DIR "/good/gpus/test-gpu.json"); }
+wl::Op gemm(double flops, double bytes) {
+  wl::Op o;
+  o.name = "g";
+  o.unit = wl::Unit::gemm;
+  o.compute_dtype = DType::bf16;
+  o.flops = Flops(flops);
+  o.weight_bytes = Bytes(bytes);
+  return o;
+}
+} // namespace
+
+TEST_CASE("roofline: time is the larger of compute and memory, plus overhead") {
+  const auto g = test_gpu(); // 1e15 FLOP/s bf16, 1e12 B/s
+  const auto ideal = hw::Efficiency::ideal();
+  const sim::Machine m{g, ideal, {"link", BytesPerSecond(1e11), Seconds(0)}, 1};
+  // 1e12 FLOP / 1e15 = 1 ms; 1e10 B / 1e12 = 10 ms -> memory-bound, 10 ms
+  auto c = sim::cost_op(gemm(1e12, 1e10), m);
+  CHECK(c.time.value() == doctest::Approx(10e-3));
+  CHECK(c.bound == sim::Bound::memory);
+  // 1e13 FLOP = 10 ms vs 1e9 B = 1 ms -> compute-bound
+  c = sim::cost_op(gemm(1e13, 1e9), m);
+  CHECK(c.time.value() == doctest::Approx(10e-3));
+  CHECK(c.bound == sim::Bound::compute);
+  // ridge point 1e15 / 1e12 = 1000 FLOP/B
+  CHECK(sim::ridge_point(g, ideal, DType::bf16) == doctest::Approx(1000));
+}
+
+TEST_CASE("efficiencies derate each roof and kernels add a fixed cost") {
+  const auto g = test_gpu();
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.gemm_flops = 0.5;
+  e.hbm_bandwidth = 0.8;
+  e.kernel_overhead = Seconds(5e-6);
+  const sim::Machine m{g, e, {"link", BytesPerSecond(1e11), Seconds(0)}, 1};
+  // compute 1e12 / (1e15 x 0.5) = 2 ms; memory 1e9 / (1e12 x 0.8) = 1.25 ms; + 5 us
+  const auto c = sim::cost_op(gemm(1e12, 1e9), m);
+  CHECK(c.compute.value() == doctest::Approx(2e-3));
+  CHECK(c.memory.value() == doctest::Approx(1.25e-3));
+  CHECK(c.time.value() == doctest::Approx(2e-3 + 5e-6));
+}
+
+TEST_CASE("ring all-reduce: 2 (n-1)/n x S / BW + latency") {
+  const auto g = test_gpu();
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.collective_latency = Seconds(1e-5);
+  const sim::Machine m{g, e, {"link", BytesPerSecond(1e11), Seconds(0)}, 4};
+  wl::Op ar;
+  ar.unit = wl::Unit::network;
+  ar.kind = wl::OpKind::all_reduce;
+  ar.comm_bytes = Bytes(1e9);
+  // 2 x 3/4 x 1e9 B / 1e11 B/s = 15 ms, + 10 us
+  const auto c = sim::cost_op(ar, m);
+  CHECK(c.time.value() == doctest::Approx(15e-3 + 1e-5));
+  CHECK(c.bound == sim::Bound::communication);
+}
+
+TEST_CASE("a dtype the GPU has no tensor-core rate for is not supported") {
+  const auto g = test_gpu(); // no fp4
+  const sim::Machine m{g, hw::Efficiency::ideal(), {"link", BytesPerSecond(1e11), Seconds(0)}, 1};
+  auto op = gemm(1, 1);
+  op.compute_dtype = DType::fp4;
+  CHECK_THROWS_AS(sim::cost_op(op, m), NotSupported);
+}
