@@ -154,7 +154,6 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
     for (const auto &[k, t] : v)
       s += fmt::format("  {:<16} {:>12}  {:>6}\n", k, time(Seconds(t)), percent(t / total));
   }
-  if (!m.fits()) s += "\n" + out_of_memory_message(in, e) + "\n";
   return s;
 }
 
