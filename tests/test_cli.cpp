@@ -284,7 +284,7 @@ TEST_CASE("cli: estimate --json follows the rooftop.estimate/1 contract") {
 
 // ---- the worked example --------------------------------------------------------------------
 
-TEST_CASE("cli: worked example: dense 30B on one H100, ideal, batch 1") {
+TEST_CASE("cli: worked example: dense 30B on one H100 ideal at batch 1") {
   const std::string cfg = k_data + "/good/dense-30b.config.json";
   const auto j = parse(rooftop({"estimate", "--model", cfg, "--gpu", "h100-sxm", "--ideal",
                                 "--batch", "1", "--input-len", "16", "--output-len", "17",
@@ -411,7 +411,7 @@ TEST_CASE("cli: --gpus not a multiple of --tp") {
   expect_error(rooftop(estimate_with({"--gpus", "0"})), 2, {"--gpus"});
 }
 
-TEST_CASE("cli: --batch 0, --batch abc, --batch -3") {
+TEST_CASE("cli: --batch 0 and abc and -3 are refused") {
   expect_error(rooftop(estimate_with({"--batch", "0"})), 2, {"--batch"});
   expect_error(rooftop(estimate_with({"--batch", "abc"})), 2, {"--batch", "abc"});
   expect_error(rooftop(estimate_with({"--batch", "-3"})), 2, {"--batch"});
@@ -444,7 +444,7 @@ TEST_CASE("cli: --efficiency file with an unknown key names the JSON pointer") {
                {"efficiency-unknown-key.json", "/per_architecture/hopper/gemm_flop_efficency"});
 }
 
-TEST_CASE("cli: --reserve-fraction outside [0, 1) or NaN") {
+TEST_CASE("cli: --reserve-fraction outside 0..1 or NaN is refused") {
   for (const char *v : {"1.5", "-0.1", "nan"}) {
     INFO(v);
     expect_error(rooftop(estimate_with({"--reserve-fraction", v})), 2, {"--reserve-fraction"});
