@@ -146,16 +146,18 @@ MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   mem.activations = act_one * b;
   const Bytes room = mem.capacity - mem.reserved - mem.weights;
   const Bytes per_seq = kv_one + act_one;
-  mem.max_batch = room.value() <= 0 ? 0 : static_cast<long long>(std::floor(room / per_seq));
+  const double fit = room.value() <= 0 ? 0.0 : std::floor(room / per_seq);
+  mem.max_batch = static_cast<long long>(std::min(fit, 1e15)); // bounded before the cast
   return mem;
 }
 
 Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
                   const hw::Efficiency &eff, const EstimateOptions &o) {
   wl::validate_mapping(m, d);
-  if (o.decode_samples < 2) throw InputError("decode_samples must be >= 2");
-  if (o.reserve_fraction < 0 || o.reserve_fraction >= 1)
-    throw InputError("--reserve-fraction must be in [0, 1)");
+  if (o.decode_samples < 2)
+    throw InputError("--decode-samples = " + std::to_string(o.decode_samples) + ": must be >= 2");
+  if (!(o.reserve_fraction >= 0 && o.reserve_fraction < 1)) // also rejects NaN
+    throw InputError("--reserve-fraction must be a fraction in [0, 1)");
   Estimate e;
   e.memory = estimate_memory(gpu, m, d, o);
   if (!e.memory.fits()) {
@@ -184,7 +186,7 @@ Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Depl
   e.ttft = e.prefill.time;
   e.tpot = e.decode.time;
   e.e2e_latency = e.ttft + e.tpot * static_cast<double>(e.decode_steps);
-  const auto batch = static_cast<double>(d.batch * d.dp);
+  const double batch = static_cast<double>(d.batch) * static_cast<double>(d.dp);
   e.output_tokens_per_s = batch * static_cast<double>(d.output_len) / e.e2e_latency.value();
   e.output_tokens_per_s_per_gpu = e.output_tokens_per_s / static_cast<double>(d.gpus());
   e.output_tokens_per_s_per_user = 1.0 / e.tpot.value();

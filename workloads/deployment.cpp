@@ -38,6 +38,8 @@ void validate_mapping(const ModelSpec &m, const Deployment &d) {
   for (const auto &[name, v] : {std::pair{"--tp", d.tp}, {"--pp", d.pp}, {"--ep", d.ep}, {"--dp", d.dp}})
     if (v < 1) throw InputError(std::string("impossible mapping: ") + name + " = " +
                                 std::to_string(v) + ": must be >= 1");
+  if (d.tp > (1 << 20) || d.dp > (1 << 20) || d.batch > (1LL << 30))
+    throw InputError("impossible mapping: --tp, --gpus or --batch is beyond any real deployment");
   if (d.pp != 1 || d.ep != 1)
     throw NotSupported("pipeline and expert parallelism (--pp, --ep) are not modelled yet");
   if (d.batch < 1) throw InputError("--batch = " + std::to_string(d.batch) + ": must be >= 1");

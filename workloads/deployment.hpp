@@ -20,7 +20,7 @@ struct Deployment {
   long long input_len = 1;   ///< prompt tokens per sequence
   long long output_len = 1;  ///< generated tokens per sequence (the first comes from prefill)
 
-  [[nodiscard]] long long gpus() const { return tp * pp * ep * dp; }
+  [[nodiscard]] long long gpus() const { return tp * pp * ep * dp; } ///< validated <= 2^20
 };
 
 /// Query and K/V heads one GPU holds under tensor parallelism.
