@@ -20,7 +20,8 @@ struct Efficiency {
   double gemm_flops = 1.0;        ///< fraction of dense matmul peak reached by GEMMs
   double attention_flops = 1.0;   ///< fraction of dense matmul peak reached by fused attention
   double hbm_bandwidth = 1.0;     ///< fraction of HBM bandwidth reached by streaming kernels
-  double link_bandwidth = 1.0;    ///< fraction of link bandwidth reached by collectives (bus bw)
+  double link_bandwidth = 1.0;    ///< fraction of NVLink/PCIe bandwidth collectives reach (bus bw)
+  double network_bandwidth = 1.0; ///< fraction of NIC bandwidth collectives reach across nodes
   Seconds kernel_overhead;        ///< fixed cost per kernel, s
   Seconds collective_latency;     ///< fixed cost per collective call, s
   EfficiencyOrigin origin = EfficiencyOrigin::ideal;

@@ -5,6 +5,8 @@
 #include "core/json_io.hpp"
 #include "core/paths.hpp"
 
+#include <algorithm>
+
 namespace rooftop::hw {
 
 std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
@@ -19,8 +21,15 @@ std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
     LinkSpec l;
     l.id = e.string("id");
     l.kind = e.string("kind");
-    l.generation = static_cast<int>(e.integer("generation"));
-    l.lanes = static_cast<int>(e.integer("lanes"));
+    static const std::vector<std::string> kinds{"pcie", "nvlink", "nvswitch",
+                                                "c2c",  "infiniband", "ethernet"};
+    if (std::find(kinds.begin(), kinds.end(), l.kind) == kinds.end())
+      e.fail("kind", "expected one of pcie, nvlink, nvswitch, c2c, infiniband, ethernet");
+    l.generation = static_cast<int>(e.integer_or("generation", 0, Check::non_negative_integer));
+    l.lanes = static_cast<int>(e.integer_or("lanes", 0, Check::non_negative_integer));
+    if (l.kind == "pcie" && (l.generation == 0 || l.lanes == 0))
+      e.fail(l.generation == 0 ? "generation" : "lanes", "required for a PCIe link");
+    l.in_switch_reduction = e.boolean_or("in_switch_reduction", false);
     l.bandwidth_one_way = BytesPerSecond(e.number("bandwidth_one_way_Bps", Check::positive, "bytes/s, one way"));
     l.latency = Seconds(e.number("latency_s", Check::non_negative, "s"));
     l.source = e.string("source");
@@ -28,6 +37,15 @@ std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
     out.push_back(l);
   }
   return out;
+}
+
+const LinkSpec &find_link(const std::vector<LinkSpec> &links, const std::string &id,
+                          const std::string &where) {
+  for (const auto &l : links)
+    if (l.id == id) return l;
+  std::string known;
+  for (const auto &l : links) known += (known.empty() ? "" : ", ") + l.id;
+  throw InputError(where + " = \"" + id + "\": unknown link (known: " + known + ")");
 }
 
 const std::vector<LinkSpec> &builtin_links() {

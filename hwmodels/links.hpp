@@ -1,4 +1,5 @@
-// Point-to-point links (PCIe for now) from rooftop.links/1, and the scale-up path of a GPU.
+// Links (PCIe, NVLink, NVSwitch, NVLink-C2C, InfiniBand, Ethernet) from rooftop.links/1, and
+// the scale-up path of a GPU.
 #pragma once
 
 #include "core/units.hpp"
@@ -13,13 +14,18 @@ namespace rooftop::hw {
 /// One link type.
 struct LinkSpec {
   std::string id;                   ///< e.g. "pcie-gen5-x16"
-  std::string kind;                 ///< "pcie"
-  int generation = 0;
-  int lanes = 0;
-  BytesPerSecond bandwidth_one_way; ///< one direction, bytes/s
+  std::string kind;                 ///< pcie | nvlink | nvswitch | c2c | infiniband | ethernet
+  int generation = 0;               ///< 0 when not applicable
+  int lanes = 0;                    ///< PCIe only
+  BytesPerSecond bandwidth_one_way; ///< one direction, bytes/s (per GPU, or per NIC port)
   Seconds latency;                  ///< one hop, s
+  bool in_switch_reduction = false; ///< NVSwitch with NVLink SHARP (NVLS)
   std::string source;
 };
+
+/// The link with this id in `links`. Throws InputError naming `where` and listing the ids.
+const LinkSpec &find_link(const std::vector<LinkSpec> &links, const std::string &id,
+                          const std::string &where);
 
 /// All links of a rooftop.links/1 file. Throws InputError naming file and field.
 std::vector<LinkSpec> load_links(const std::filesystem::path &file);

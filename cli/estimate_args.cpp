@@ -1,0 +1,110 @@
+// Option registration and Deployment building shared by `estimate` and `report`.
+#include "cli/estimate_args.hpp"
+
+#include "core/errors.hpp"
+#include "workloads/model_catalogue.hpp"
+
+#include <stdexcept>
+
+namespace rooftop::cli {
+namespace {
+
+DType parse_dtype(const std::string &option, const std::string &value) {
+  try {
+    return dtype_from_string(value);
+  } catch (const InputError &e) {
+    throw InputError(option + ": " + e.what());
+  }
+}
+
+wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) {
+  wl::Deployment d;
+  d.tp = a.tp;
+  if (a.tp < 1) throw InputError("--tp = " + std::to_string(a.tp) + ": must be >= 1");
+  const bool gpus_given = a.gpus_option != nullptr && a.gpus_option->count() > 0;
+  const long long gpus = gpus_given ? a.gpus : a.tp;
+  if (gpus < 1) throw InputError("--gpus = " + std::to_string(gpus) + ": must be >= 1");
+  if (gpus % a.tp != 0)
+    throw InputError("impossible mapping: --gpus " + std::to_string(gpus) +
+                     " is not a multiple of --tp " + std::to_string(a.tp) +
+                     " (the GPUs beyond one TP group form data-parallel replicas)");
+  d.dp = gpus / a.tp;
+  d.input_len = a.input_len;
+  d.output_len = a.output_len;
+  d.weight_dtype = model.weight_dtype;
+  d.expert_dtype = model.expert_dtype;
+  if (!a.weight_dtype.empty())
+    d.weight_dtype = d.expert_dtype = parse_dtype("--weight-dtype", a.weight_dtype);
+  if (!a.act_dtype.empty()) d.act_dtype = parse_dtype("--act-dtype", a.act_dtype);
+  if (!a.kv_dtype.empty()) d.kv_dtype = parse_dtype("--kv-dtype", a.kv_dtype);
+  return d;
+}
+
+long long parse_batch(const std::string &batch) {
+  try {
+    std::size_t pos = 0;
+    const long long b = std::stoll(batch, &pos);
+    if (pos != batch.size()) throw std::invalid_argument("trailing");
+    return b;
+  } catch (const std::exception &) {
+    throw InputError("--batch = '" + batch + "': expected a positive integer or 'max'");
+  }
+}
+
+} // namespace
+
+void add_estimate_options(CLI::App &c, EstimateArgs &a) {
+  c.add_option("--model", a.model, "preset id or path to a Hugging Face config.json")->required();
+  c.add_option("--gpu", a.gpu, "GPU id (see `rooftop hw list`)")->required();
+  a.gpus_option = c.add_option("--gpus", a.gpus,
+                               "GPUs in all (default: --tp); more than --tp form DP replicas");
+  c.add_option("--tp", a.tp, "tensor-parallel degree")->capture_default_str();
+  c.add_option("--weight-dtype", a.weight_dtype,
+               "stored weights: bf16 fp16 fp8 int8 fp4 mxfp4 int4 (default: as the model ships)");
+  c.add_option("--act-dtype", a.act_dtype,
+               "GEMM input dtype (default: the weight dtype where the GPU has that tensor-core "
+               "rate, else the model dtype)");
+  c.add_option("--kv-dtype", a.kv_dtype, "KV-cache dtype (default: the model dtype)");
+  c.add_option("--batch", a.batch, "sequences per replica, or 'max' for the largest that fits")
+      ->capture_default_str();
+  c.add_option("--input-len", a.input_len, "prompt tokens per sequence")->capture_default_str();
+  c.add_option("--output-len", a.output_len, "generated tokens per sequence")
+      ->capture_default_str();
+  c.add_option("--reserve-fraction", a.reserve_fraction,
+               "fraction of GPU memory kept for the runtime")
+      ->capture_default_str();
+  c.add_option("--decode-samples", a.decode_samples,
+               "context points at which decode is evaluated")
+      ->capture_default_str();
+  c.add_option("--efficiency", a.efficiency_file,
+               "a rooftop.efficiency/1 file to use instead of data/hardware/efficiency.json");
+  c.add_flag("--ideal", a.ideal, "spec-sheet peaks, efficiency 1, no overheads");
+}
+
+EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
+  EstimateSetup s;
+  s.gpu = &hw::GpuCatalogue::builtin().get(a.gpu);
+  s.model = wl::resolve_model(a.model);
+  wl::Deployment &d = s.deployment;
+  d = build_mapping(a, s.model);
+  sim::resolve_dtypes(s.model, *s.gpu, d, !a.act_dtype.empty(), !a.kv_dtype.empty());
+  s.efficiency = a.ideal                     ? hw::Efficiency::ideal()
+                 : a.efficiency_file.empty() ? hw::builtin_efficiency(*s.gpu)
+                                             : hw::load_default_efficiency(a.efficiency_file, *s.gpu);
+  if (!(a.reserve_fraction >= 0 && a.reserve_fraction < 1)) // also refuses NaN
+    throw InputError("--reserve-fraction = " + std::to_string(a.reserve_fraction) +
+                     ": must be in [0, 1)");
+  s.options.reserve_fraction = a.reserve_fraction;
+  s.options.decode_samples = a.decode_samples;
+  if (a.batch == "max") {
+    d.batch = 1;
+    wl::validate_mapping(s.model, d);
+    d.batch = sim::estimate_memory(*s.gpu, s.model, d, s.options).max_batch;
+    if (d.batch < 1) d.batch = 1; // report the shortfall at batch 1
+  } else {
+    d.batch = parse_batch(a.batch);
+  }
+  return s;
+}
+
+} // namespace rooftop::cli

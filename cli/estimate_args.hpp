@@ -1,0 +1,44 @@
+// The model, hardware and mapping options shared by `rooftop estimate` and `rooftop report`.
+#pragma once
+
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+#include "sim/estimate.hpp"
+#include "workloads/deployment.hpp"
+#include "workloads/model_spec.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace rooftop::cli {
+
+/// The options as given on the command line (before resolution).
+struct EstimateArgs {
+  std::string model, gpu, weight_dtype, kv_dtype, act_dtype, batch = "1", efficiency_file;
+  long long gpus = 0, tp = 1, input_len = 1024, output_len = 256;
+  double reserve_fraction = 0.10; ///< fraction of GPU memory kept for the runtime
+  int decode_samples = 16;
+  bool ideal = false;
+  const CLI::Option *gpus_option = nullptr; ///< set by add_estimate_options; tells if --gpus given
+};
+
+/// Everything sim::estimate needs, resolved from EstimateArgs.
+struct EstimateSetup {
+  wl::ModelSpec model;
+  const hw::GpuSpec *gpu = nullptr; ///< owned by the builtin catalogue
+  wl::Deployment deployment;
+  hw::Efficiency efficiency;
+  sim::EstimateOptions options;
+};
+
+/// Registers --model --gpu --gpus --tp --weight-dtype --act-dtype --kv-dtype --batch --input-len
+/// --output-len --reserve-fraction --decode-samples --efficiency --ideal on `c`, bound to `a`
+/// (which must outlive parsing).
+void add_estimate_options(CLI::App &c, EstimateArgs &a);
+
+/// Loads the model, GPU and efficiencies and builds the Deployment (resolving `--batch max`).
+/// Throws InputError for bad options.
+EstimateSetup resolve_estimate_args(const EstimateArgs &a);
+
+} // namespace rooftop::cli

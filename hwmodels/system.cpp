@@ -1,0 +1,124 @@
+// Loading systems and building clusters.
+#include "hwmodels/system.hpp"
+
+#include "core/errors.hpp"
+#include "core/json_io.hpp"
+#include "core/paths.hpp"
+
+#include <algorithm>
+
+namespace rooftop::hw {
+
+std::string to_string(Topology t) {
+  switch (t) {
+  case Topology::nvswitch: return "nvswitch";
+  case Topology::p2p: return "p2p";
+  case Topology::pcie: return "pcie";
+  }
+  throw InternalError("to_string: unknown Topology");
+}
+
+BytesPerSecond SystemSpec::pair_bandwidth() const {
+  if (topology != Topology::p2p || domain_gpus < 2) return scale_up_bandwidth();
+  return scale_up_bandwidth() / static_cast<double>(domain_gpus - 1);
+}
+
+SystemSpec load_system(const std::filesystem::path &file, const std::vector<LinkSpec> &links,
+                       const GpuCatalogue &gpus) {
+  const auto j = read_json_file(file);
+  JsonReader r(j, file.string());
+  if (r.string("schema") != "rooftop.system/1") r.fail("schema", "expected \"rooftop.system/1\"");
+  SystemSpec s;
+  s.file = file.string();
+  s.id = r.string("id");
+  s.name = r.string("name");
+  s.gpu = r.string("gpu");
+  try {
+    (void)gpus.get(s.gpu);
+  } catch (const InputError &e) {
+    r.fail("gpu", e.what());
+  }
+  s.gpus_per_node = r.integer("gpus_per_node");
+  JsonReader u = r.object("scale_up");
+  const std::string topo = u.string("topology");
+  if (topo == "nvswitch") s.topology = Topology::nvswitch;
+  else if (topo == "p2p") s.topology = Topology::p2p;
+  else if (topo == "pcie") s.topology = Topology::pcie;
+  else u.fail("topology", "expected nvswitch, p2p or pcie");
+  s.scale_up_link = find_link(links, u.string("link"), u.where("link"));
+  s.domain_gpus = u.integer("domain_gpus");
+  if (s.domain_gpus > s.gpus_per_node && s.gpus_per_node > 0 && s.domain_gpus % s.gpus_per_node)
+    u.fail("domain_gpus", "must be a multiple of gpus_per_node when larger");
+  if (auto sw = u.optional_string("switch")) s.switch_link = find_link(links, *sw, u.where("switch"));
+  if (s.topology == Topology::nvswitch && !s.switch_link)
+    u.fail("switch", "required for topology nvswitch");
+  u.finish();
+  JsonReader o = r.object("scale_out");
+  s.nic = find_link(links, o.string("nic"), o.where("nic"));
+  s.nics_per_gpu = o.number("nics_per_gpu", Check::positive, "NIC ports per GPU");
+  o.finish();
+  s.cpu_link = find_link(links, r.string("cpu_link"), r.where("cpu_link"));
+  if (const auto *src = r.raw("sources")) {
+    if (!src->is_object()) r.fail("sources", "must be an object of JSON pointer -> source");
+    for (auto it = src->begin(); it != src->end(); ++it) {
+      if (!it->is_string()) r.fail("sources", "each source must be a string");
+      s.sources[it.key()] = it->get<std::string>();
+    }
+  }
+  if (const auto *n = r.raw("notes")) {
+    if (!n->is_array()) r.fail("notes", "must be an array of strings");
+    for (const auto &e : *n) {
+      if (!e.is_string()) r.fail("notes", "must be an array of strings");
+      s.notes.push_back(e.get<std::string>());
+    }
+  }
+  r.finish();
+  return s;
+}
+
+SystemCatalogue SystemCatalogue::load(const std::filesystem::path &dir,
+                                      const std::vector<LinkSpec> &links, const GpuCatalogue &gpus) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw InputError(dir.string() + ": system catalogue not found");
+  std::vector<fs::path> files;
+  for (const auto &e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  SystemCatalogue c;
+  for (const auto &f : files) {
+    SystemSpec s = load_system(f, links, gpus);
+    if (s.id != f.stem().string())
+      throw InputError(f.string() + ": /id = \"" + s.id + "\": must match the file name");
+    c.systems_.emplace(s.id, std::move(s));
+  }
+  return c;
+}
+
+const SystemCatalogue &SystemCatalogue::builtin() {
+  static const SystemCatalogue c =
+      load(data_dir() / "hardware" / "systems", builtin_links(), GpuCatalogue::builtin());
+  return c;
+}
+
+const SystemSpec &SystemCatalogue::get(const std::string &id) const {
+  auto it = systems_.find(id);
+  if (it != systems_.end()) return it->second;
+  std::string known;
+  for (const auto &[k, v] : systems_) known += (known.empty() ? "" : ", ") + k;
+  throw InputError("unknown system '" + id + "': known systems are " + known);
+}
+
+const SystemSpec &SystemCatalogue::default_for_gpu(const std::string &gpu_id) const {
+  for (const auto &[id, s] : systems_)
+    if (s.gpu == gpu_id) return s;
+  throw InputError("no system in data/hardware/systems uses GPU '" + gpu_id + "'");
+}
+
+Cluster make_cluster(const SystemSpec &system, long long nodes, double oversubscription) {
+  if (nodes < 1) throw InputError("--nodes = " + std::to_string(nodes) + ": must be >= 1");
+  if (!(oversubscription >= 1.0))
+    throw InputError("--oversubscription must be >= 1 (1 = non-blocking fat tree)");
+  return Cluster{system, nodes, oversubscription};
+}
+
+} // namespace rooftop::hw

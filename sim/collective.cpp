@@ -1,0 +1,181 @@
+// Alpha-beta collective costs. For n ranks, message S, link bandwidth B (one way, per GPU) and
+// per-step latency a (Thakur, Rabenseifner & Gropp, "Optimization of collective communication
+// operations in MPICH", IJHPCA 2005; Patarasuk & Yuan 2009 for the ring all-reduce):
+//   ring all-reduce          2(n-1) a + 2 (n-1)/n S/B
+//   tree all-reduce          2 ceil(log2 n) a + 2 S/B   (reduce then broadcast, pipelined)
+//   in-switch all-reduce     2 a + S/B                  (NVLink SHARP: push S, receive S)
+//   ring all-gather/r-scatter (n-1) a + (n-1)/n S/B
+//   direct all-to-all        (n-1) a + (n-1)/n S/B
+//   send/recv                a + S/B_pair
+// Across domains: reduce-scatter inside, all-reduce across (S/g per rail), all-gather inside.
+#include "sim/collective.hpp"
+
+#include "core/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rooftop::sim {
+namespace {
+
+struct Flat {
+  Seconds time;
+  const char *algorithm;
+};
+
+double ln2ceil(long long n) { return std::ceil(std::log2(static_cast<double>(n))); }
+
+/// The cheapest algorithm for one level of n ranks.
+Flat flat(CollectiveOp op, Bytes s, long long n, const Level &l) {
+  if (n <= 1) return {Seconds(0), "none"};
+  const auto nd = static_cast<double>(n);
+  const Seconds beta = s / l.bandwidth;
+  switch (op) {
+  case CollectiveOp::all_reduce: {
+    Flat best{l.alpha * (2 * (nd - 1)) + beta * (2 * (nd - 1) / nd), "ring"};
+    const Seconds tree = l.alpha * (2 * ln2ceil(n)) + beta * 2.0;
+    if (tree < best.time) best = {tree, "tree"};
+    if (l.in_switch && n > 2) {
+      const Seconds nvls = l.alpha * 2.0 + beta;
+      if (nvls < best.time) best = {nvls, "nvls"};
+    }
+    return best;
+  }
+  case CollectiveOp::all_gather:
+  case CollectiveOp::reduce_scatter:
+    return {l.alpha * (nd - 1) + beta * ((nd - 1) / nd), "ring"};
+  case CollectiveOp::all_to_all:
+    return {l.alpha * (nd - 1) + beta * ((nd - 1) / nd), "direct"};
+  case CollectiveOp::send_recv:
+    return {l.alpha + s / l.pair_bandwidth, "p2p"};
+  }
+  throw InternalError("flat: unknown collective");
+}
+
+} // namespace
+
+std::string to_string(CollectiveOp op) {
+  switch (op) {
+  case CollectiveOp::all_reduce: return "all-reduce";
+  case CollectiveOp::all_gather: return "all-gather";
+  case CollectiveOp::reduce_scatter: return "reduce-scatter";
+  case CollectiveOp::all_to_all: return "all-to-all";
+  case CollectiveOp::send_recv: return "send-recv";
+  }
+  throw InternalError("to_string: unknown CollectiveOp");
+}
+
+CollectiveOp collective_from_string(const std::string &raw) {
+  std::string s;
+  for (char c : raw)
+    if (c != '-' && c != '_') s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "allreduce") return CollectiveOp::all_reduce;
+  if (s == "allgather") return CollectiveOp::all_gather;
+  if (s == "reducescatter") return CollectiveOp::reduce_scatter;
+  if (s == "alltoall") return CollectiveOp::all_to_all;
+  if (s == "sendrecv" || s == "p2p") return CollectiveOp::send_recv;
+  throw InputError("unknown collective '" + raw +
+                   "': expected all-reduce, all-gather, reduce-scatter, all-to-all or send-recv");
+}
+
+double bus_factor(CollectiveOp op, long long n) {
+  const auto nd = static_cast<double>(n);
+  switch (op) {
+  case CollectiveOp::all_reduce: return 2 * (nd - 1) / nd;
+  case CollectiveOp::all_gather:
+  case CollectiveOp::reduce_scatter:
+  case CollectiveOp::all_to_all: return (nd - 1) / nd;
+  case CollectiveOp::send_recv: return 1.0;
+  }
+  throw InternalError("bus_factor: unknown collective");
+}
+
+Placement place_group(const hw::Cluster &c, long long size) {
+  if (size < 1) throw InputError("a communication group needs >= 1 GPU, got " + std::to_string(size));
+  if (size > c.gpus())
+    throw InputError("a group of " + std::to_string(size) + " GPUs exceeds the cluster's " +
+                     std::to_string(c.gpus()) + " (" + std::to_string(c.nodes) + " x " +
+                     c.system.id + ")");
+  const long long domain = std::min(c.system.domain_gpus, c.gpus());
+  Placement p{size, std::min(size, domain)};
+  if (size % p.per_domain != 0)
+    throw InputError("a group of " + std::to_string(size) + " GPUs does not split evenly over " +
+                     std::to_string(domain) + "-GPU scale-up domains of " + c.system.id);
+  return p;
+}
+
+std::pair<Level, Level> cluster_levels(const hw::Cluster &c, const hw::Efficiency &eff) {
+  const auto &s = c.system;
+  Level intra{s.scale_up_bandwidth() * eff.link_bandwidth, s.scale_up_link.latency,
+              s.in_switch_reduction(), s.pair_bandwidth() * eff.link_bandwidth};
+  // Rail-optimised fat tree: traffic between nodes crosses the spine, divided by the
+  // oversubscription ratio.
+  const BytesPerSecond out = s.scale_out_bandwidth() * eff.network_bandwidth / c.oversubscription;
+  Level inter{out, s.nic.latency, false, out};
+  return {intra, inter};
+}
+
+CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, const Level &intra,
+                               const Level &inter, Seconds call_latency) {
+  CollectiveCost r;
+  r.op = op;
+  r.size = size;
+  r.ranks = p.size;
+  const long long g = p.per_domain, k = p.domains();
+  const auto gd = static_cast<double>(g);
+  if (p.size <= 1) {
+    r.algorithm = "none";
+  } else if (k == 1) {
+    const Flat f = flat(op, size, g, intra);
+    r.intra_time = f.time;
+    r.algorithm = f.algorithm;
+  } else {
+    Flat in{Seconds(0), "none"}, out{Seconds(0), "none"};
+    switch (op) {
+    case CollectiveOp::all_reduce: {
+      // reduce-scatter + all-gather inside (2 rings), all-reduce of S/g across.
+      const Flat rs = flat(CollectiveOp::reduce_scatter, size, g, intra);
+      const Flat ag = flat(CollectiveOp::all_gather, size, g, intra);
+      in = {rs.time + ag.time, g > 1 ? "ring" : "none"};
+      out = flat(CollectiveOp::all_reduce, size / gd, k, inter);
+      break;
+    }
+    case CollectiveOp::all_gather:
+    case CollectiveOp::reduce_scatter:
+      out = flat(op, size / gd, k, inter);
+      in = flat(op, size, g, intra);
+      break;
+    case CollectiveOp::all_to_all: {
+      // Each rank sends S/n to each rank: (g-1)/n S stays inside, (n-g)/n S crosses; concurrent.
+      const auto n = static_cast<double>(p.size);
+      in = {intra.alpha * (gd - 1) + size * ((gd - 1) / n) / intra.bandwidth, "direct"};
+      out = {inter.alpha * (n - gd) + size * ((n - gd) / n) / inter.bandwidth, "direct"};
+      r.intra_time = in.time;
+      r.inter_time = out.time;
+      r.time = call_latency + max(in.time, out.time);
+      r.algorithm = "hierarchical(direct/direct)";
+      r.algbw = size / r.time;
+      r.busbw = r.algbw * bus_factor(op, p.size);
+      return r;
+    }
+    case CollectiveOp::send_recv:
+      out = flat(op, size, 2, inter);
+      break;
+    }
+    r.intra_time = in.time;
+    r.inter_time = out.time;
+    r.algorithm = std::string("hierarchical(") + in.algorithm + "/" + out.algorithm + ")";
+  }
+  r.time = call_latency + r.intra_time + r.inter_time;
+  r.algbw = size / r.time;
+  r.busbw = r.algbw * bus_factor(op, p.size);
+  return r;
+}
+
+CollectiveCost collective_cost(CollectiveOp op, Bytes size, const hw::Cluster &c, long long ranks,
+                               const hw::Efficiency &eff) {
+  const auto [intra, inter] = cluster_levels(c, eff);
+  return collective_cost(op, size, place_group(c, ranks), intra, inter, eff.collective_latency);
+}
+
+} // namespace rooftop::sim

@@ -1,0 +1,67 @@
+// Collective communication cost: alpha-beta per algorithm (ring, tree, in-switch reduction,
+// direct), hierarchical across scale-up domains, reported as nccl-tests reports it.
+#pragma once
+
+#include "core/units.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/system.hpp"
+
+#include <string>
+#include <vector>
+
+namespace rooftop::sim {
+
+enum class CollectiveOp { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
+std::string to_string(CollectiveOp op);
+/// "all-reduce", "all_reduce", "allreduce", ... Throws InputError listing the valid names.
+CollectiveOp collective_from_string(const std::string &s);
+
+/// One level of the fabric with efficiency applied: bandwidth per GPU one way, per-step latency.
+struct Level {
+  BytesPerSecond bandwidth; ///< bytes/s, one way, per GPU
+  Seconds alpha;            ///< per algorithm step, s
+  bool in_switch = false;   ///< the switch can reduce (NVLink SHARP)
+  BytesPerSecond pair_bandwidth; ///< one pair of GPUs (p2p topology: B / peers), bytes/s
+};
+
+/// How a group of GPUs sits on the cluster: `size` GPUs, `per_domain` of them in each scale-up
+/// domain (filled first), so it spans size / per_domain domains.
+struct Placement {
+  long long size = 1;
+  long long per_domain = 1;
+  [[nodiscard]] long long domains() const { return size / per_domain; }
+};
+
+/// Places a group of `size` GPUs on the cluster, filling scale-up domains first. Throws
+/// InputError when the group exceeds the cluster or does not split evenly over domains.
+Placement place_group(const hw::Cluster &c, long long size);
+
+/// Cost of one collective call.
+struct CollectiveCost {
+  CollectiveOp op = CollectiveOp::all_reduce;
+  Bytes size;              ///< the nccl-tests "size" (see bus_factor)
+  long long ranks = 1;
+  Seconds time;
+  Seconds intra_time;      ///< part spent inside scale-up domains
+  Seconds inter_time;      ///< part spent on the scale-out network
+  std::string algorithm;   ///< e.g. "ring", "nvls", "hierarchical(ring/nvls)"
+  BytesPerSecond algbw;    ///< size / time
+  BytesPerSecond busbw;    ///< algbw x bus_factor (nccl-tests PERFORMANCE.md)
+};
+
+/// nccl-tests' bus-bandwidth factor: all-reduce 2(n-1)/n; all-gather, reduce-scatter and
+/// all-to-all (n-1)/n; send/recv 1. Sizes follow nccl-tests: all-reduce the buffer, all-gather
+/// the whole output, reduce-scatter the whole input, all-to-all one rank's send buffer.
+double bus_factor(CollectiveOp op, long long n);
+
+/// The fabric levels of a cluster with efficiencies applied: [0] scale-up, [1] scale-out.
+std::pair<Level, Level> cluster_levels(const hw::Cluster &c, const hw::Efficiency &eff);
+
+/// Cost of one collective over a placed group: the cheapest algorithm NCCL could choose.
+CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, const Level &intra,
+                               const Level &inter, Seconds call_latency);
+/// Convenience: place a group of `size` GPUs on `c` and cost the collective.
+CollectiveCost collective_cost(CollectiveOp op, Bytes size, const hw::Cluster &c, long long ranks,
+                               const hw::Efficiency &eff);
+
+} // namespace rooftop::sim

@@ -1,0 +1,147 @@
+// Collectives: alpha-beta costs by hand, topologies, hierarchy and nccl-tests bandwidths.
+#include "core/errors.hpp"
+#include "hwmodels/system.hpp"
+#include "sim/collective.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rooftop;
+using sim::CollectiveOp;
+
+namespace {
+/// A system of `n` GPUs with one-way per-GPU bandwidth `bw`, per-hop latency 1 us.
+hw::SystemSpec synthetic(hw::Topology t, long long n, double bw, bool sharp = false) {
+  hw::SystemSpec s;
+  s.id = "synthetic";
+  s.gpus_per_node = n;
+  s.domain_gpus = n;
+  s.topology = t;
+  s.scale_up_link = {"l", "nvlink", 4, 0, BytesPerSecond(bw), Seconds(1e-6), false, "test"};
+  if (t == hw::Topology::nvswitch)
+    s.switch_link = hw::LinkSpec{"sw", "nvswitch", 3, 0, BytesPerSecond(bw), Seconds(1e-6), sharp, "test"};
+  s.nic = {"nic", "infiniband", 0, 0, BytesPerSecond(50e9), Seconds(5e-6), false, "test"};
+  s.nics_per_gpu = 1;
+  return s;
+}
+const sim::Level fast{BytesPerSecond(100e9), Seconds(1e-6), false, BytesPerSecond(100e9)};
+const sim::Level slow{BytesPerSecond(10e9), Seconds(5e-6), false, BytesPerSecond(10e9)};
+} // namespace
+
+TEST_CASE("without a switch a GPU splits its NVLink bandwidth over its peers (B/N)") {
+  // 4 Rubin GPUs: 3.6 TB/s bidirectional per GPU = 1.8 TB/s one way; 3 peers -> 0.6 TB/s one
+  // way per pair = 1.2 TB/s bidirectional (DOMAIN.md: 3.6/3 = 1.2 TB/s per pair)
+  const auto rubin4 = synthetic(hw::Topology::p2p, 4, 1.8e12);
+  CHECK(rubin4.pair_bandwidth().value() * 2 == doctest::Approx(1.2e12));
+  // 8 H100s: 900 GB/s bidirectional, 7 peers -> 128.6 GB/s per pair (DOMAIN.md: ~128 GB/s)
+  const auto h100x8 = synthetic(hw::Topology::p2p, 8, 450e9);
+  CHECK(h100x8.pair_bandwidth().value() * 2 == doctest::Approx(900e9 / 7));
+  // An NVSwitch gives every pair the full bandwidth
+  CHECK(synthetic(hw::Topology::nvswitch, 8, 450e9).pair_bandwidth().value() == 450e9);
+}
+
+TEST_CASE("ring all-reduce of 1 GB on 8 GPUs at 100 GB/s") {
+  // ring: 2 x 7 x 1 us + 2 x 7/8 x 1e9 / 100e9 = 14 us + 17.5 ms = 17.514 ms
+  // tree: 2 x 3 x 1 us + 2 x 10 ms = 20.006 ms -> ring wins
+  const auto c = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9), sim::Placement{8, 8},
+                                      fast, slow, Seconds(0));
+  CHECK(c.algorithm == "ring");
+  CHECK(c.time.value() == doctest::Approx(17.514e-3));
+  // nccl-tests: algbw = S / t; busbw = algbw x 2 (n-1)/n
+  CHECK(c.algbw.value() == doctest::Approx(1e9 / 17.514e-3));
+  CHECK(c.busbw.value() == doctest::Approx(1e9 / 17.514e-3 * 1.75));
+}
+
+TEST_CASE("small messages take the tree, switches that reduce take NVLS") {
+  // 8 KB: ring 14 us + 1.75 x 0.08 us = 14.14 us; tree 6 us + 0.16 us = 6.16 us
+  const auto small = sim::collective_cost(CollectiveOp::all_reduce, Bytes(8e3),
+                                          sim::Placement{8, 8}, fast, slow, Seconds(0));
+  CHECK(small.algorithm == "tree");
+  CHECK(small.time.value() == doctest::Approx(6.16e-6));
+  sim::Level sharp = fast;
+  sharp.in_switch = true;
+  // NVLS: 2 x 1 us + 1e9 / 100e9 = 10.002 ms
+  const auto nvls = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9),
+                                         sim::Placement{8, 8}, sharp, slow, Seconds(0));
+  CHECK(nvls.algorithm == "nvls");
+  CHECK(nvls.time.value() == doctest::Approx(10.002e-3));
+}
+
+TEST_CASE("all-gather, reduce-scatter, all-to-all and send/recv") {
+  // ring all-gather of 1 GB total on 4 GPUs: 3 x 1 us + 3/4 x 10 ms = 7.503 ms; busbw factor 3/4
+  const auto ag = sim::collective_cost(CollectiveOp::all_gather, Bytes(1e9), sim::Placement{4, 4},
+                                       fast, slow, Seconds(0));
+  CHECK(ag.time.value() == doctest::Approx(7.503e-3));
+  CHECK(ag.busbw.value() == doctest::Approx(ag.algbw.value() * 0.75));
+  const auto a2a = sim::collective_cost(CollectiveOp::all_to_all, Bytes(1e9), sim::Placement{4, 4},
+                                        fast, slow, Seconds(0));
+  CHECK(a2a.time.value() == doctest::Approx(7.503e-3));
+  // send/recv 1 GB: 1 us + 10 ms, busbw = algbw
+  const auto p2p = sim::collective_cost(CollectiveOp::send_recv, Bytes(1e9), sim::Placement{2, 2},
+                                        fast, slow, Seconds(0));
+  CHECK(p2p.time.value() == doctest::Approx(10.001e-3));
+  CHECK(p2p.busbw.value() == doctest::Approx(p2p.algbw.value()));
+}
+
+TEST_CASE("hierarchical all-reduce: inside the domain first, then across") {
+  // 2 domains x 4 GPUs, S = 1 GB:
+  //  intra reduce-scatter + all-gather: 2 x (3 x 1 us + 3/4 x 10 ms) = 15.006 ms
+  //  inter all-reduce of S/4 = 250 MB over 2 ranks at 10 GB/s:
+  //   ring 2 x 5 us + 2 x 1/2 x 25 ms = 25.01 ms; tree 2 x 1 x 5 us + 2 x 25 ms -> ring
+  const auto c = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9), sim::Placement{8, 4},
+                                      fast, slow, Seconds(0));
+  CHECK(c.intra_time.value() == doctest::Approx(15.006e-3));
+  CHECK(c.inter_time.value() == doctest::Approx(25.01e-3));
+  CHECK(c.algorithm == "hierarchical(ring/ring)");
+  // TP=8 inside one domain beats TP=8 across two
+  const auto inside = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9),
+                                           sim::Placement{8, 8}, fast, slow, Seconds(0));
+  CHECK(inside.time < c.time);
+}
+
+TEST_CASE("hierarchical all-to-all sends the off-domain share over the network") {
+  // 8 ranks, 4 per domain, S = 800 MB per rank: 300 MB stays (3/8), 400 MB crosses (4/8)
+  // intra 3 x 1 us + 300 MB / 100 GB/s = 3.003 ms; inter 4 x 5 us + 400 MB / 10 GB/s = 40.02 ms
+  const auto c = sim::collective_cost(CollectiveOp::all_to_all, Bytes(800e6), sim::Placement{8, 4},
+                                      fast, slow, Seconds(0));
+  CHECK(c.time.value() == doctest::Approx(40.02e-3));
+}
+
+TEST_CASE("nccl-tests bus bandwidth factors") {
+  CHECK(sim::bus_factor(CollectiveOp::all_reduce, 8) == doctest::Approx(1.75));
+  CHECK(sim::bus_factor(CollectiveOp::all_gather, 8) == doctest::Approx(0.875));
+  CHECK(sim::bus_factor(CollectiveOp::all_to_all, 4) == doctest::Approx(0.75));
+  CHECK(sim::bus_factor(CollectiveOp::send_recv, 2) == 1.0);
+  CHECK(sim::collective_from_string("all_reduce") == CollectiveOp::all_reduce);
+  CHECK(sim::collective_from_string("alltoall") == CollectiveOp::all_to_all);
+  CHECK_THROWS_AS(sim::collective_from_string("broadcast-ish"), InputError);
+}
+
+TEST_CASE("placing groups on a cluster") {
+  const auto node = synthetic(hw::Topology::nvswitch, 8, 450e9, true);
+  const auto c = hw::make_cluster(node, 4);
+  CHECK(c.gpus() == 32);
+  const auto p = sim::place_group(c, 16);
+  CHECK(p.per_domain == 8);
+  CHECK(p.domains() == 2);
+  CHECK(sim::place_group(c, 4).domains() == 1);
+  CHECK_THROWS_WITH_AS(sim::place_group(c, 64), doctest::Contains("exceeds"), InputError);
+  CHECK_THROWS_WITH_AS(sim::place_group(c, 12), doctest::Contains("evenly"), InputError);
+  CHECK_THROWS_AS(hw::make_cluster(node, 0), InputError);
+  CHECK_THROWS_AS(hw::make_cluster(node, 2, 0.5), InputError);
+  // A 100,000-GPU cluster is a formula, not 100,000 objects
+  const auto big = hw::make_cluster(node, 12500);
+  CHECK(big.gpus() == 100000);
+  const auto cost = sim::collective_cost(CollectiveOp::all_reduce, gib(1), big, 100000,
+                                         hw::Efficiency::ideal());
+  CHECK(cost.time.value() > 0);
+}
+
+TEST_CASE("oversubscription divides the bandwidth between nodes") {
+  const auto node = synthetic(hw::Topology::nvswitch, 8, 450e9, true);
+  const auto eff = hw::Efficiency::ideal();
+  const auto [in1, out1] = sim::cluster_levels(hw::make_cluster(node, 2, 1.0), eff);
+  const auto [in2, out2] = sim::cluster_levels(hw::make_cluster(node, 2, 2.0), eff);
+  CHECK(out1.bandwidth.value() == 50e9); // one 400 Gb/s NIC per GPU
+  CHECK(out2.bandwidth.value() == 25e9);
+  CHECK(in1.in_switch);
+}
