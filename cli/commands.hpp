@@ -11,5 +11,7 @@ int &exit_status();
 void add_hw(CLI::App &app);
 void add_model(CLI::App &app);
 void add_estimate(CLI::App &app);
+void add_report(CLI::App &app);
+void add_collective(CLI::App &app);
 
 } // namespace rooftop::cli

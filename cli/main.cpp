@@ -21,6 +21,8 @@ int main(int argc, char **argv) {
   rooftop::cli::add_hw(app);
   rooftop::cli::add_model(app);
   rooftop::cli::add_estimate(app);
+  rooftop::cli::add_report(app);
+  rooftop::cli::add_collective(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -19,6 +19,8 @@ void apply(JsonReader r, Efficiency &e) {
       r.number_or("nvlink_bandwidth_efficiency", e.link_bandwidth, Check::fraction, "fraction");
   e.network_bandwidth =
       r.number_or("network_bandwidth_efficiency", e.network_bandwidth, Check::fraction, "fraction");
+  e.nvls_bandwidth =
+      r.number_or("nvls_bandwidth_efficiency", e.nvls_bandwidth, Check::fraction, "fraction");
   e.kernel_overhead = Seconds(
       r.number_or("kernel_overhead_s", e.kernel_overhead.value(), Check::non_negative, "s"));
   e.collective_latency = Seconds(
@@ -27,7 +29,8 @@ void apply(JsonReader r, Efficiency &e) {
   for (const auto &[name, v] :
        {std::pair{"gemm_flops_efficiency", e.gemm_flops}, {"attention_flops_efficiency", e.attention_flops},
         {"hbm_bandwidth_efficiency", e.hbm_bandwidth}, {"nvlink_bandwidth_efficiency", e.link_bandwidth},
-        {"network_bandwidth_efficiency", e.network_bandwidth}})
+        {"network_bandwidth_efficiency", e.network_bandwidth},
+        {"nvls_bandwidth_efficiency", e.nvls_bandwidth}})
     if (v <= 0) throw InputError(r.where(name) + ": must be > 0 (fraction)");
 }
 
@@ -58,7 +61,7 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   Efficiency e;
   const auto required = {"gemm_flops_efficiency", "attention_flops_efficiency",
                          "hbm_bandwidth_efficiency", "nvlink_bandwidth_efficiency",
-                         "network_bandwidth_efficiency",
+                         "network_bandwidth_efficiency", "nvls_bandwidth_efficiency",
                          "kernel_overhead_s", "collective_latency_s"};
   JsonReader d = r.object("defaults");
   for (const char *k : required)

@@ -22,6 +22,7 @@ struct Efficiency {
   double hbm_bandwidth = 1.0;     ///< fraction of HBM bandwidth reached by streaming kernels
   double link_bandwidth = 1.0;    ///< fraction of NVLink/PCIe bandwidth collectives reach (bus bw)
   double network_bandwidth = 1.0; ///< fraction of NIC bandwidth collectives reach across nodes
+  double nvls_bandwidth = 1.0;    ///< algbw of an in-switch (NVLS) all-reduce / one-way NVLink
   Seconds kernel_overhead;        ///< fixed cost per kernel, s
   Seconds collective_latency;     ///< fixed cost per collective call, s
   EfficiencyOrigin origin = EfficiencyOrigin::ideal;

@@ -3,11 +3,14 @@
 // operations in MPICH", IJHPCA 2005; Patarasuk & Yuan 2009 for the ring all-reduce):
 //   ring all-reduce          2(n-1) a + 2 (n-1)/n S/B
 //   tree all-reduce          2 ceil(log2 n) a + 2 S/B   (reduce then broadcast, pipelined)
-//   in-switch all-reduce     2 a + S/B                  (NVLink SHARP: push S, receive S)
+//   in-switch all-reduce     2 a + S/B_nvls             (NVLink SHARP: push S, receive S)
 //   ring all-gather/r-scatter (n-1) a + (n-1)/n S/B
 //   direct all-to-all        (n-1) a + (n-1)/n S/B
 //   send/recv                a + S/B_pair
-// Across domains: reduce-scatter inside, all-reduce across (S/g per rail), all-gather inside.
+// Across k domains of g GPUs, NCCL either runs one ring through all n ranks, its inter-domain
+// hops carried by the g NICs of each domain in parallel (bottleneck min(B_in, g B_out)), or a
+// hierarchy (inside, then S/g per rail across) whose phases are pipelined over chunks, so the
+// slower phase sets the time. rooftop takes the cheaper, as NCCL's tuner would.
 #include "sim/collective.hpp"
 
 #include "core/errors.hpp"
@@ -36,7 +39,7 @@ Flat flat(CollectiveOp op, Bytes s, long long n, const Level &l) {
     const Seconds tree = l.alpha * (2 * ln2ceil(n)) + beta * 2.0;
     if (tree < best.time) best = {tree, "tree"};
     if (l.in_switch && n > 2) {
-      const Seconds nvls = l.alpha * 2.0 + beta;
+      const Seconds nvls = l.alpha * 2.0 + s / l.nvls_bandwidth;
       if (nvls < best.time) best = {nvls, "nvls"};
     }
     return best;
@@ -107,11 +110,12 @@ Placement place_group(const hw::Cluster &c, long long size) {
 std::pair<Level, Level> cluster_levels(const hw::Cluster &c, const hw::Efficiency &eff) {
   const auto &s = c.system;
   Level intra{s.scale_up_bandwidth() * eff.link_bandwidth, s.scale_up_link.latency,
-              s.in_switch_reduction(), s.pair_bandwidth() * eff.link_bandwidth};
+              s.in_switch_reduction(), s.pair_bandwidth() * eff.link_bandwidth,
+              s.scale_up_bandwidth() * eff.nvls_bandwidth};
   // Rail-optimised fat tree: traffic between nodes crosses the spine, divided by the
   // oversubscription ratio.
   const BytesPerSecond out = s.scale_out_bandwidth() * eff.network_bandwidth / c.oversubscription;
-  Level inter{out, s.nic.latency, false, out};
+  Level inter{out, s.nic.latency, false, out, out};
   return {intra, inter};
 }
 
@@ -123,50 +127,47 @@ CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, 
   r.ranks = p.size;
   const long long g = p.per_domain, k = p.domains();
   const auto gd = static_cast<double>(g);
+  const auto n = static_cast<double>(p.size);
+  Seconds body;
   if (p.size <= 1) {
     r.algorithm = "none";
   } else if (k == 1) {
     const Flat f = flat(op, size, g, intra);
-    r.intra_time = f.time;
+    body = r.intra_time = f.time;
     r.algorithm = f.algorithm;
+  } else if (op == CollectiveOp::send_recv) {
+    body = r.inter_time = flat(op, size, 2, inter).time;
+    r.algorithm = "p2p";
+  } else if (op == CollectiveOp::all_to_all) {
+    // Each rank sends S/n to every rank: (g-1)/n S stays inside, (n-g)/n S crosses; concurrent.
+    r.intra_time = intra.alpha * (gd - 1) + size * ((gd - 1) / n) / intra.bandwidth;
+    r.inter_time = inter.alpha * (n - gd) + size * ((n - gd) / n) / inter.bandwidth;
+    body = max(r.intra_time, r.inter_time);
+    r.algorithm = "direct";
   } else {
-    Flat in{Seconds(0), "none"}, out{Seconds(0), "none"};
-    switch (op) {
-    case CollectiveOp::all_reduce: {
-      // reduce-scatter + all-gather inside (2 rings), all-reduce of S/g across.
-      const Flat rs = flat(CollectiveOp::reduce_scatter, size, g, intra);
-      const Flat ag = flat(CollectiveOp::all_gather, size, g, intra);
-      in = {rs.time + ag.time, g > 1 ? "ring" : "none"};
-      out = flat(CollectiveOp::all_reduce, size / gd, k, inter);
-      break;
-    }
-    case CollectiveOp::all_gather:
-    case CollectiveOp::reduce_scatter:
-      out = flat(op, size / gd, k, inter);
-      in = flat(op, size, g, intra);
-      break;
-    case CollectiveOp::all_to_all: {
-      // Each rank sends S/n to each rank: (g-1)/n S stays inside, (n-g)/n S crosses; concurrent.
-      const auto n = static_cast<double>(p.size);
-      in = {intra.alpha * (gd - 1) + size * ((gd - 1) / n) / intra.bandwidth, "direct"};
-      out = {inter.alpha * (n - gd) + size * ((n - gd) / n) / inter.bandwidth, "direct"};
+    // all-reduce, all-gather, reduce-scatter: one ring through all ranks, whose inter-domain
+    // hops share the domain's g NICs, or the pipelined hierarchy; the cheaper one.
+    const bool ar = op == CollectiveOp::all_reduce;
+    const double steps = ar ? 2 * (n - 1) : n - 1;
+    const double volume = ar ? 2 * (n - 1) / n : (n - 1) / n;
+    const BytesPerSecond ring_bw = min(intra.bandwidth, inter.bandwidth * gd);
+    const Seconds ring = inter.alpha * steps + size * volume / ring_bw;
+    const Flat in = flat(op, size, g, intra);
+    const Flat out = flat(op, size / gd, k, inter);
+    const Seconds pipelined = max(in.time, out.time);
+    if (ring < pipelined) {
+      body = ring;
+      r.inter_time = inter.alpha * steps + size * volume / (inter.bandwidth * gd);
+      r.intra_time = max(Seconds(0), ring - r.inter_time);
+      r.algorithm = "ring";
+    } else {
+      body = pipelined;
       r.intra_time = in.time;
       r.inter_time = out.time;
-      r.time = call_latency + max(in.time, out.time);
-      r.algorithm = "hierarchical(direct/direct)";
-      r.algbw = size / r.time;
-      r.busbw = r.algbw * bus_factor(op, p.size);
-      return r;
+      r.algorithm = std::string("hierarchical(") + in.algorithm + "/" + out.algorithm + ")";
     }
-    case CollectiveOp::send_recv:
-      out = flat(op, size, 2, inter);
-      break;
-    }
-    r.intra_time = in.time;
-    r.inter_time = out.time;
-    r.algorithm = std::string("hierarchical(") + in.algorithm + "/" + out.algorithm + ")";
   }
-  r.time = call_latency + r.intra_time + r.inter_time;
+  r.time = call_latency + body;
   r.algbw = size / r.time;
   r.busbw = r.algbw * bus_factor(op, p.size);
   return r;

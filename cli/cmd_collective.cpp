@@ -1,0 +1,91 @@
+// `rooftop collective` (a message-size sweep, like nccl-tests) and `rooftop system list|show`.
+#include "cli/commands.hpp"
+#include "core/errors.hpp"
+#include "core/parse.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "reports/collective_report.hpp"
+#include "sim/collective.hpp"
+
+#include <iostream>
+#include <memory>
+
+namespace rooftop::cli {
+namespace {
+
+struct CollectiveArgs {
+  std::string op = "all-reduce", bytes = "1GiB", min_bytes, system, gpu;
+  long long nodes = 1, gpus = 0;
+  double factor = 2.0, oversubscription = 1.0;
+  bool json = false, ideal = false;
+};
+
+void run(const CollectiveArgs &a) {
+  const auto op = sim::collective_from_string(a.op);
+  if (a.system.empty() == a.gpu.empty())
+    throw InputError("give exactly one of --system or --gpu (the usual system for that GPU)");
+  const auto &cat = hw::SystemCatalogue::builtin();
+  const auto &sys = a.system.empty() ? cat.default_for_gpu(a.gpu) : cat.get(a.system);
+  const auto cluster = hw::make_cluster(sys, a.nodes, a.oversubscription);
+  const long long ranks = a.gpus == 0 ? cluster.gpus() : a.gpus;
+  if (op == sim::CollectiveOp::send_recv && ranks != 2 && a.gpus != 0)
+    throw InputError("--op send-recv runs between 2 GPUs: give --gpus 2 or leave it out");
+  const long long group = op == sim::CollectiveOp::send_recv ? 2 : ranks;
+  const auto eff = a.ideal ? hw::Efficiency::ideal()
+                           : hw::builtin_efficiency(hw::GpuCatalogue::builtin().get(sys.gpu));
+  // send-recv between nodes when there are several, else inside the domain.
+  sim::Placement placement = sim::place_group(cluster, group);
+  if (op == sim::CollectiveOp::send_recv && cluster.nodes > 1) placement = {2, 1};
+  const Bytes max = parse_bytes(a.bytes, "--bytes");
+  const Bytes min = a.min_bytes.empty() ? max : parse_bytes(a.min_bytes, "--min-bytes");
+  if (min > max) throw InputError("--min-bytes must not exceed --bytes");
+  if (!(a.factor > 1.0)) throw InputError("--step-factor must be > 1");
+  const auto [intra, inter] = sim::cluster_levels(cluster, eff);
+  std::vector<sim::CollectiveCost> rows;
+  for (double s = min.value(); s <= max.value() * (1 + 1e-12) && rows.size() < 200; s *= a.factor)
+    rows.push_back(sim::collective_cost(op, Bytes(std::floor(s)), placement, intra, inter,
+                                        eff.collective_latency));
+  const rep::CollectiveInputs in{cluster, placement, eff, op};
+  if (a.json) std::cout << rep::collective_json(in, rows).dump(2) << "\n";
+  else std::cout << rep::collective_text(in, rows);
+}
+
+} // namespace
+
+void add_collective(CLI::App &app) {
+  auto a = std::make_shared<CollectiveArgs>();
+  auto *c = app.add_subcommand("collective",
+                               "time, algbw and busbw of a collective per message size");
+  c->add_option("--op", a->op, "all-reduce, all-gather, reduce-scatter, all-to-all, send-recv")
+      ->capture_default_str();
+  c->add_option("--bytes", a->bytes, "message size (the largest of the sweep): 4096, 256MiB, 1GiB")
+      ->capture_default_str();
+  c->add_option("--min-bytes", a->min_bytes,
+                "smallest message of a sweep, growing by --step-factor (default: only --bytes)");
+  c->add_option("--step-factor", a->factor, "size ratio between sweep rows")->capture_default_str();
+  c->add_option("--system", a->system, "system id (see `rooftop system list`)");
+  c->add_option("--gpu", a->gpu, "or a GPU id: its usual system");
+  c->add_option("--nodes", a->nodes, "systems on a rail-optimised fat tree")->capture_default_str();
+  c->add_option("--gpus", a->gpus, "ranks in the group (default: every GPU of the cluster)");
+  c->add_option("--oversubscription", a->oversubscription,
+                "fat-tree spine oversubscription (1 = non-blocking)")->capture_default_str();
+  c->add_flag("--ideal", a->ideal, "link line rates, efficiency 1, no fixed call latency");
+  c->add_flag("--json", a->json, "print rooftop.collective/1 JSON");
+  c->callback([a] { run(*a); });
+
+  auto json = std::make_shared<bool>(false);
+  auto *sys = app.add_subcommand("system", "systems: nodes, scale-up domains, NICs");
+  sys->require_subcommand(1);
+  auto *list = sys->add_subcommand("list", "list the systems");
+  list->callback([] { std::cout << rep::system_list_text(hw::SystemCatalogue::builtin()); });
+  auto id = std::make_shared<std::string>();
+  auto *show = sys->add_subcommand("show", "one system with its sources");
+  show->add_option("system", *id, "system id")->required();
+  show->add_flag("--json", *json, "print JSON");
+  show->callback([json, id] {
+    const auto &s = hw::SystemCatalogue::builtin().get(*id);
+    if (*json) std::cout << rep::system_json(s).dump(2) << "\n";
+    else std::cout << rep::system_text(s);
+  });
+}
+
+} // namespace rooftop::cli
