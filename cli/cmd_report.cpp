@@ -30,6 +30,8 @@ std::string command_line(const Args &a) {
                    e.output_len);
   if (e.reserve_fraction != 0.10) c += fmt::format(" --reserve-fraction {}", e.reserve_fraction);
   if (e.decode_samples != 16) c += fmt::format(" --decode-samples {}", e.decode_samples);
+  if (e.max_prefill_tokens != 0)
+    c += fmt::format(" --max-prefill-tokens {}", e.max_prefill_tokens);
   if (!e.efficiency_file.empty()) c += " --efficiency " + e.efficiency_file;
   if (e.ideal) c += " --ideal";
   return c + " --out " + a.out;

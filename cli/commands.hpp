@@ -13,5 +13,6 @@ void add_model(CLI::App &app);
 void add_estimate(CLI::App &app);
 void add_report(CLI::App &app);
 void add_collective(CLI::App &app);
+void add_validate(CLI::App &app);
 
 } // namespace rooftop::cli

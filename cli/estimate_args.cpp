@@ -76,6 +76,10 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--decode-samples", a.decode_samples,
                "context points at which decode is evaluated")
       ->capture_default_str();
+  c.add_option("--max-prefill-tokens", a.max_prefill_tokens,
+               "chunked prefill: tokens per prefill pass, bounding activation memory (0 = the "
+               "whole batch at once)")
+      ->capture_default_str();
   c.add_option("--efficiency", a.efficiency_file,
                "a rooftop.efficiency/1 file to use instead of data/hardware/efficiency.json");
   c.add_flag("--ideal", a.ideal, "spec-sheet peaks, efficiency 1, no overheads");
@@ -88,14 +92,18 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   wl::Deployment &d = s.deployment;
   d = build_mapping(a, s.model);
   sim::resolve_dtypes(s.model, *s.gpu, d, !a.act_dtype.empty(), !a.kv_dtype.empty());
-  s.efficiency = a.ideal                     ? hw::Efficiency::ideal()
-                 : a.efficiency_file.empty() ? hw::builtin_efficiency(*s.gpu)
-                                             : hw::load_default_efficiency(a.efficiency_file, *s.gpu);
+  if (a.ideal) s.efficiency = hw::Efficiency::ideal();
+  else if (a.efficiency_file.empty()) s.efficiency = hw::builtin_efficiency(*s.gpu);
+  else s.efficiency = hw::load_default_efficiency(a.efficiency_file, *s.gpu);
   if (!(a.reserve_fraction >= 0 && a.reserve_fraction < 1)) // also refuses NaN
     throw InputError("--reserve-fraction = " + std::to_string(a.reserve_fraction) +
                      ": must be in [0, 1)");
   s.options.reserve_fraction = a.reserve_fraction;
   s.options.decode_samples = a.decode_samples;
+  if (a.max_prefill_tokens < 0)
+    throw InputError("--max-prefill-tokens = " + std::to_string(a.max_prefill_tokens) +
+                     ": must be >= 0 (0 = the whole batch)");
+  s.options.max_prefill_tokens = a.max_prefill_tokens;
   if (a.batch == "max") {
     d.batch = 1;
     wl::validate_mapping(s.model, d);

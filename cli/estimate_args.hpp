@@ -19,6 +19,7 @@ struct EstimateArgs {
   long long gpus = 0, tp = 1, input_len = 1024, output_len = 256;
   double reserve_fraction = 0.10; ///< fraction of GPU memory kept for the runtime
   int decode_samples = 16;
+  long long max_prefill_tokens = 0; ///< chunked prefill for activation memory (0 = whole batch)
   bool ideal = false;
   const CLI::Option *gpus_option = nullptr; ///< set by add_estimate_options; tells if --gpus given
 };

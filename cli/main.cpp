@@ -23,6 +23,7 @@ int main(int argc, char **argv) {
   rooftop::cli::add_estimate(app);
   rooftop::cli::add_report(app);
   rooftop::cli::add_collective(app);
+  rooftop::cli::add_validate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -164,6 +164,7 @@ nlohmann::ordered_json model_json(const wl::ModelSpec &m, DType kv,
                       {"expert_dtype", to_string(m.expert_dtype)},
                       {"total_params", p.total},
                       {"active_params", p.active},
+                      {"active_params_excluding_embedding", p.active_excluding_embedding},
                       {"params",
                        {{"embedding", p.embedding},
                         {"lm_head", p.lm_head},
@@ -179,6 +180,7 @@ nlohmann::ordered_json model_json(const wl::ModelSpec &m, DType kv,
   if (preset)
     j["published"] = {{"total_params", preset->published_total_params},
                       {"active_params", preset->published_active_params},
+                      {"active_counts_embedding", preset->published_active_counts_embedding},
                       {"source", preset->published_params_source},
                       {"hf_repo", preset->hf_repo}};
   return j;
@@ -188,7 +190,8 @@ std::string model_text(const wl::ModelSpec &m, DType kv,
                        const std::optional<wl::ModelPreset> &preset) {
   const auto p = wl::count_params(m);
   std::string s = fmt::format("{} ({}, {})\n", m.id, m.model_type, m.file);
-  s += fmt::format("  parameters: {} total, {} active per token", params(p.total), params(p.active));
+  s += fmt::format("  parameters: {} total, {} active per token ({} without the embedding table)",
+                   params(p.total), params(p.active), params(p.active_excluding_embedding));
   if (preset)
     s += fmt::format("  (published: {} / {})", params(preset->published_total_params),
                      params(preset->published_active_params));
@@ -205,13 +208,14 @@ std::string model_text(const wl::ModelSpec &m, DType kv,
 }
 
 std::string model_list_text() {
-  std::string s = fmt::format("{:<18} {:<12} {:>10} {:>10}  {}\n", "id", "type", "total", "active",
-                              "hugging face");
+  std::string s = fmt::format("{:<18} {:<12} {:>10} {:>10} {:>14}  {}\n", "id", "type", "total",
+                              "active", "active w/o emb", "hugging face");
   for (const auto &pr : wl::builtin_presets()) {
     const auto m = wl::load_hf_config(pr.config, pr.id);
     const auto p = wl::count_params(m);
-    s += fmt::format("{:<18} {:<12} {:>10} {:>10}  {}\n", pr.id, m.model_type, params(p.total),
-                     params(p.active), pr.hf_repo);
+    s += fmt::format("{:<18} {:<12} {:>10} {:>10} {:>14}  {}\n", pr.id, m.model_type,
+                     params(p.total), params(p.active), params(p.active_excluding_embedding),
+                     pr.hf_repo);
   }
   return s;
 }

@@ -49,7 +49,7 @@ PlotScript stacked_bars_plot(const std::string &name, const std::string &title, 
     const double y = n - 1 - static_cast<double>(i);
     double x = 0;
     for (const auto &s : b.rows[i].segments) {
-      const double room = static_cast<double>(s.label.size()) * 0.0085 * xmax; // ~glyph width
+      const double room = (static_cast<double>(s.label.size()) + 2) * 0.011 * xmax; // glyphs
       if (!s.label.empty() && s.value > room)
         labels += fmt::format("set label {} at {},{} center front tc rgb '{}'\n",
                               gp_quote(s.label), x + s.value / 2, y, text_color(s.color));
@@ -73,7 +73,8 @@ PlotScript stacked_bars_plot(const std::string &name, const std::string &title, 
                            m.x, gp_quote(m.label));
   p.body = fmt::format("reset\nset title {}\nset xlabel {}\nset xrange [0:{}]\n"
                        "set yrange [-0.6:{}]\nset ytics ({}) scale 0\nset grid xtics "
-                       "lc rgb '#dddddd'\nset key below horizontal\nset border 3\n"
+                       "lc rgb '#dddddd'\nset key outside right top vertical Left reverse "
+                       "samplen 2\nset border 3\n"
                        "set xtics nomirror\n{}{}{}\n",
                        gp_quote(b.title), gp_quote(b.xlabel), xmax, n - 0.4, ytics, labels,
                        markers, plot);

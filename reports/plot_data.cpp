@@ -86,8 +86,8 @@ BatchSweep batch_sweep(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl:
   BatchSweep s;
   s.chosen_batch = d.batch;
   s.max_batch = max_batch;
-  // Powers of two up to twice the larger of the run's batch, max_batch and 32.
-  const long long top = 2 * std::max({d.batch, max_batch, 32LL});
+  // Powers of two up to four times the larger of the run's batch, max_batch and 16.
+  const long long top = 4 * std::max({d.batch, max_batch, 16LL});
   std::set<long long> batches{d.batch};
   if (max_batch >= 1) batches.insert(max_batch);
   for (long long b = 1; b <= std::min(top, 1LL << 20); b *= 2) batches.insert(b);

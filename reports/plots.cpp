@@ -137,8 +137,8 @@ PlotScript sweep_plot(const BatchSweep &w) {
                   "set ylabel 'decode step time, TPOT (ms)' tc rgb '#1f77b4'\n"
                   "set y2label 'decode throughput (tokens/s, all replicas)' tc rgb '#d95f02'\n"
                   "set grid xtics ytics lc rgb '#dddddd'\n"
-                  "set key bottom right opaque box samplen 2\n";
-  s += fmt::format("set xrange [0.8:{}]\nset offsets 0,0,graph 0.25,graph 0.05\n", bmax * 1.3);
+                  "set key outside below horizontal center samplen 2\nset bmargin 5.5\n";
+  s += fmt::format("set xrange [0.8:{}]\nset offsets 0,0,graph 0.15,graph 0.05\n", bmax * 1.3);
   if (w.max_batch >= 1 && static_cast<double>(w.max_batch) < bmax) {
     const double x = static_cast<double>(w.max_batch) + 0.5;
     s += fmt::format("set object 1 rect from {},graph 0 to graph 1,graph 1 behind fc rgb "

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Quick start on a fresh Debian 12 machine: install what is missing, build, then either run the
 # main job with its default inputs (no argument) or run the whole test suite (`test`).
-#   bash scripts/quickstart.sh          # install, build, run the default estimate
+#   bash scripts/quickstart.sh          # install, build, run the default estimate and report
 #   bash scripts/quickstart.sh test     # install, build, run all tests (ctest -LE gpu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ ninja-build pkg-config libcli11-dev nlohmann-json3-dev doctest-dev libfmt-dev)
+packages=(cmake g++ ninja-build pkg-config libcli11-dev nlohmann-json3-dev doctest-dev libfmt-dev
+  gnuplot-nox libkainjow-mustache-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -30,6 +31,10 @@ case "${1:-run}" in
   run)
     ./build/rooftop estimate --model llama-3.1-70b --gpu h100-sxm --gpus 4 --tp 4 \
       --weight-dtype fp8 --kv-dtype fp8 --batch 32 --input-len 2048 --output-len 256
+    ./build/rooftop report --model llama-3.1-70b --gpu h100-sxm --gpus 4 --tp 4 \
+      --weight-dtype fp8 --kv-dtype fp8 --batch 32 --input-len 2048 --output-len 256 \
+      --out rooftop-report
+    echo "quickstart: open rooftop-report/report.html in a browser (plots: rooftop-report/*.png)"
     ;;
   *)
     echo "usage: bash scripts/quickstart.sh [test]" >&2

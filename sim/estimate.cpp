@@ -119,7 +119,7 @@ void resolve_dtypes(const wl::ModelSpec &m, const hw::GpuSpec &gpu, wl::Deployme
                     bool act_given, bool kv_given) {
   if (!act_given) {
     const DType w = d.weight_dtype;
-    const bool low = w == DType::fp8 || w == DType::int8 || w == DType::fp4;
+    const bool low = w == DType::fp8 || w == DType::int8 || w == DType::fp4 || w == DType::mxfp4;
     d.act_dtype = low && gpu.matmul_peak(w) ? w : m.dtype;
   }
   if (!kv_given) d.kv_dtype = m.dtype;
@@ -143,10 +143,25 @@ MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
       static_cast<double>(d.input_len));
   const auto b = static_cast<double>(d.batch);
   mem.kv_cache = kv_one * b;
-  mem.activations = act_one * b;
+  // With chunked prefill (o.max_prefill_tokens > 0) no pass holds more than one chunk.
+  const long long chunk = o.max_prefill_tokens;
+  const Bytes act_chunk =
+      chunk > 0 ? peak_activations(m, wl::lower_pass(m, one, Phase::prefill, {1, chunk, 0}),
+                                   static_cast<double>(chunk))
+                : Bytes(0);
+  const auto activations = [&](double batch) {
+    const Bytes whole = act_one * batch;
+    return chunk > 0 && batch * static_cast<double>(d.input_len) > static_cast<double>(chunk)
+               ? min(whole, act_chunk)
+               : whole;
+  };
+  mem.activations = activations(b);
+  // mem(B) = W + R + B kv + act(B), act(B) = min(B act_one, act_chunk) once a batch exceeds a
+  // chunk: solve each regime and keep the largest batch that fits.
   const Bytes room = mem.capacity - mem.reserved - mem.weights;
-  const Bytes per_seq = kv_one + act_one;
-  const double fit = room.value() <= 0 ? 0.0 : std::floor(room / per_seq);
+  double fit = room.value() <= 0 ? 0.0 : std::floor(room / (kv_one + act_one));
+  if (chunk > 0 && room > act_chunk)
+    fit = std::max(fit, std::floor((room - act_chunk) / kv_one));
   mem.max_batch = static_cast<long long>(std::min(fit, 1e15)); // bounded before the cast
   return mem;
 }

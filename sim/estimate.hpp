@@ -22,13 +22,15 @@ struct EstimateOptions {
   double reserve_fraction = 0.10; ///< of capacity kept for the runtime (vLLM's default
                                   ///< gpu_memory_utilization = 0.9 leaves 10%)
   int decode_samples = 16;        ///< context points at which decode is evaluated (>= 2)
+  long long max_prefill_tokens = 0; ///< chunked prefill: tokens per pass for activation memory
+                                    ///< (0 = the whole batch in one pass, as TTFT assumes)
 };
 
 /// Memory on one GPU, bytes.
 struct MemoryBreakdown {
   Bytes weights;     ///< stored weights on this GPU
   Bytes kv_cache;    ///< batch x (input + output) tokens (sliding layers capped at their window)
-  Bytes activations; ///< peak transient activations of the prefill pass
+  Bytes activations; ///< peak transient activations of a prefill pass (one chunk when chunked)
   Bytes reserved;    ///< runtime reserve (reserve_fraction x capacity)
   Bytes capacity;    ///< GPU memory (datasheet)
   [[nodiscard]] Bytes total() const { return weights + kv_cache + activations + reserved; }

@@ -429,8 +429,58 @@ TEST_CASE("cli: --weight-dtype fp7 lists the valid names") {
 
 TEST_CASE("cli: --act-dtype fp8 on A100 is not supported (exit 3)") {
   const Run r = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "a100-sxm-80gb",
-                         "--act-dtype", "fp8"});
+                         "--weight-dtype", "fp8", "--act-dtype", "fp8"});
   expect_error(r, 3, {"not supported", "a100-sxm-80gb", "fp8"});
+}
+
+TEST_CASE("cli: GEMM inputs narrower than the weights are refused") {
+  const Run r = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "b200",
+                         "--act-dtype", "fp4"});
+  expect_error(r, 2, {"--act-dtype", "narrower", "bf16"});
+}
+
+TEST_CASE("cli: collective sweeps message sizes like nccl-tests") {
+  const Run r = rooftop({"collective", "--op", "all-reduce", "--bytes", "1GiB", "--min-bytes",
+                         "1MiB", "--system", "hgx-h100-8", "--json"});
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  const auto &rows = j.at("results");
+  REQUIRE(rows.size() == 11); // 1 MiB .. 1 GiB, doubling: 2^20 .. 2^30
+  for (const auto &row : rows) {
+    const double t = row.at("time_s"), s = row.at("size_bytes");
+    CHECK(row.at("algbw_Bps").get<double>() == doctest::Approx(s / t));
+    CHECK(row.at("busbw_Bps").get<double>() == doctest::Approx(s / t * 1.75)); // 2 x 7/8
+  }
+  // two nodes: 16 ranks, the network is on the path
+  const Run two = rooftop({"collective", "--op", "all-reduce", "--bytes", "1GiB", "--system",
+                           "hgx-h100-8", "--nodes", "2", "--json"});
+  REQUIRE(two.exit_code == 0);
+  const auto j2 = nlohmann::json::parse(two.out);
+  CHECK(j2.at("ranks") == 16);
+  CHECK(j2.at("results").at(0).at("inter_time_s").get<double>() > 0);
+}
+
+TEST_CASE("cli: collective bad input") {
+  expect_error(rooftop({"collective", "--op", "broadcastish", "--system", "hgx-h100-8"}), 2,
+               {"broadcastish", "all-reduce"});
+  expect_error(rooftop({"collective", "--bytes", "12XB", "--system", "hgx-h100-8"}), 2,
+               {"--bytes", "12XB"});
+  expect_error(rooftop({"collective", "--system", "hgx-h999"}), 2, {"hgx-h999", "hgx-h100-8"});
+  expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--gpus", "12", "--nodes", "2"}),
+               2, {"evenly"});
+  expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--nodes", "0"}), 2, {"--nodes"});
+}
+
+TEST_CASE("cli: validate compares with published nccl-tests figures") {
+  const Run r = rooftop({"validate", "--json"});
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("rows").size() >= 10);
+  CHECK(j.at("summary").at("count").get<int>() >= 10);
+  for (const auto &row : j.at("rows")) {
+    const double pub = row.at("published_busbw_Bps"), pred = row.at("predicted_busbw_Bps");
+    CHECK(row.at("relative_error").get<double>() == doctest::Approx(pred / pub - 1));
+  }
 }
 
 TEST_CASE("cli: --efficiency file with a negative value names the JSON pointer") {

@@ -184,6 +184,37 @@ TEST_CASE("invalid mappings and lengths are input errors") {
   CHECK_THROWS_AS(sim::estimate(h100, m, dep(1, 16, 0), eff), InputError);
   CHECK_THROWS_AS(sim::estimate(h100, m, dep(1, 200000, 16), eff), InputError); // > 131072
   auto d = dep(1, 16, 16);
-  d.act_dtype = DType::fp8;
+  d.act_dtype = DType::fp8; // GEMM inputs narrower than bf16 weights
+  CHECK_THROWS_WITH_AS(sim::estimate(h100, m, d, eff), doctest::Contains("narrower"), InputError);
+  d.weight_dtype = d.expert_dtype = DType::fp8; // W8A8 on a GPU without FP8 tensor cores
   CHECK_THROWS_AS(sim::estimate(gpu("a100-sxm-80gb"), m, d, eff), NotSupported);
+  // TP must divide the MLP width: 14336 / 3 is not whole (and 32 heads / 3 fails first)
+  const auto tiny = wl::load_hf_config(good + "tiny-llama.config.json"); // intermediate 128
+  CHECK_NOTHROW(sim::estimate(h100, tiny, dep(1, 16, 16, 2), eff));
+  CHECK_THROWS_AS(sim::estimate(h100, m, dep(1, 16, 16, 64), eff), InputError); // heads 32
+}
+
+TEST_CASE("chunked prefill bounds activation memory, so more sequences fit") {
+  const auto m = wl::resolve_model("llama-3.1-8b");
+  const auto &h100 = gpu("h100-sxm");
+  auto d = dep(1, 8192, 512);
+  sim::EstimateOptions whole, chunked;
+  chunked.max_prefill_tokens = 8192;
+  const auto a = sim::estimate_memory(h100, m, d, whole);
+  const auto b = sim::estimate_memory(h100, m, d, chunked);
+  CHECK(b.max_batch > a.max_batch);
+  d.batch = b.max_batch;
+  CHECK(sim::estimate_memory(h100, m, d, chunked).fits());
+  d.batch = b.max_batch + 1;
+  CHECK(!sim::estimate_memory(h100, m, d, chunked).fits());
+}
+
+TEST_CASE("MXFP4 weights run at the FP4 tensor-core rate where the GPU has it") {
+  const auto m = wl::resolve_model("gpt-oss-20b");
+  auto d = dep(1, 16, 16);
+  d.weight_dtype = d.expert_dtype = DType::mxfp4;
+  sim::resolve_dtypes(m, gpu("b200"), d, false, false);
+  CHECK(d.act_dtype == DType::mxfp4);
+  sim::resolve_dtypes(m, gpu("h100-sxm"), d, false, false);
+  CHECK(d.act_dtype == DType::bf16); // weight-only on Hopper
 }

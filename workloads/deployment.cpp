@@ -47,7 +47,23 @@ void validate_mapping(const ModelSpec &m, const Deployment &d) {
     throw InputError("--input-len = " + std::to_string(d.input_len) + ": must be >= 1 token");
   if (d.output_len < 1)
     throw InputError("--output-len = " + std::to_string(d.output_len) + ": must be >= 1 token");
-  for (const auto &g : m.groups) split_heads(g.layer.attention, d.tp, m.file);
+  constexpr long long max_tokens = 1LL << 31;
+  if (d.input_len > max_tokens || d.output_len > max_tokens)
+    throw InputError("--input-len and --output-len must be at most 2^31 tokens");
+  for (const auto &g : m.groups) {
+    split_heads(g.layer.attention, d.tp, m.file);
+    const auto &f = g.layer.ffn;
+    const long long width = f.kind == FfnKind::dense ? f.intermediate : f.expert_intermediate;
+    const char *field = f.kind == FfnKind::dense ? "intermediate_size" : "moe/expert intermediate size";
+    if (width % d.tp != 0)
+      throw InputError("impossible mapping: --tp " + std::to_string(d.tp) + " does not divide " +
+                       field + " = " + std::to_string(width) + " of " + m.file);
+  }
+  if (dtype_bits(d.act_dtype) < dtype_bits(d.weight_dtype))
+    throw InputError("--act-dtype " + to_string(d.act_dtype) +
+                     " is narrower than the stored weights (" + to_string(d.weight_dtype) +
+                     "): GEMM inputs are never quantized below the weights; quantize the weights "
+                     "too (--weight-dtype)");
   if (m.max_position_embeddings > 0 && d.input_len + d.output_len > m.max_position_embeddings)
     throw InputError("--input-len + --output-len = " + std::to_string(d.input_len + d.output_len) +
                      " exceeds max_position_embeddings = " +

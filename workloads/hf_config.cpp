@@ -104,7 +104,7 @@ std::vector<AttentionSpec> layer_attention(JsonReader &r, const AttentionSpec &b
                                            long long layers, const std::string &type) {
   std::vector<AttentionSpec> out(static_cast<std::size_t>(layers), base);
   const auto window = r.optional_integer("sliding_window");
-  const bool use_sw = r.boolean_or("use_sliding_window", true);
+  const bool use_sw = r.boolean_or("use_sliding_window", false); // transformers' default
   r.ignore({"max_window_layers", "attention_chunk_size"});
   if (const auto *lt = r.raw("layer_types")) {
     if (!lt->is_array() || static_cast<long long>(lt->size()) != layers)
@@ -164,8 +164,14 @@ std::vector<FfnSpec> layer_ffn(JsonReader &r, long long layers, const std::strin
     moe.expert_intermediate = r.integer("moe_intermediate_size");
     const long long step = r.integer_or("decoder_sparse_step", 1, Check::positive_integer);
     std::set<long long> mlp_only;
-    if (const auto *v = r.raw("mlp_only_layers"))
-      for (const auto &e : *v) mlp_only.insert(e.get<long long>());
+    if (const auto *v = r.raw("mlp_only_layers")) {
+      if (!v->is_array()) r.fail("mlp_only_layers", "must be an array of layer indices");
+      for (const auto &e : *v) {
+        if (!e.is_number_integer() || e.get<long long>() < 0 || e.get<long long>() >= layers)
+          r.fail("mlp_only_layers", "entries must be layer indices in [0, num_hidden_layers)");
+        mlp_only.insert(e.get<long long>());
+      }
+    }
     const FfnSpec dense = dense_ffn(r, type);
     for (long long i = 0; i < layers; ++i)
       out[static_cast<std::size_t>(i)] = (!mlp_only.count(i) && (i + 1) % step == 0) ? moe : dense;
@@ -217,6 +223,9 @@ ModelSpec load_hf_config(const std::filesystem::path &file, const std::string &i
   m.hidden_size = r.integer("hidden_size");
   m.vocab_size = r.integer("vocab_size");
   m.num_layers = r.integer("num_hidden_layers");
+  if (m.num_layers > 100000) r.fail("num_hidden_layers", "must be at most 100000");
+  for (const char *k : {"hidden_size", "vocab_size"})
+    if (r.json().at(k).get<double>() > 1e8) r.fail(k, "must be at most 1e8");
   m.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
   m.max_position_embeddings = r.integer_or("max_position_embeddings", 0);
   m.dtype = read_dtype(r, m);
@@ -231,6 +240,11 @@ ModelSpec load_hf_config(const std::filesystem::path &file, const std::string &i
   } else {
     ffn.assign(static_cast<std::size_t>(m.num_layers), dense_ffn(r, m.model_type));
   }
+  for (const auto &f : ffn)
+    if (f.kind == FfnKind::moe && f.experts_per_token > f.num_experts)
+      throw InputError(r.where("num_experts_per_tok") + " = " + std::to_string(f.experts_per_token) +
+                       ": must not exceed the number of routed experts (" +
+                       std::to_string(f.num_experts) + ")");
   std::vector<LayerSpec> layers;
   for (std::size_t i = 0; i < attn.size(); ++i) layers.push_back({attn[i], ffn[i]});
   group_layers(m, layers);

@@ -24,6 +24,9 @@ std::vector<ModelPreset> load_model_index(const std::filesystem::path &file) {
     p.source = e.string("source");
     p.published_total_params = e.number("published_total_params", Check::positive, "parameters");
     p.published_active_params = e.number("published_active_params", Check::positive, "parameters");
+    p.published_active_counts_embedding = e.boolean_or("published_active_counts_embedding", true);
+    p.published_active_rounding =
+        e.number_or("published_active_rounding", 0, Check::non_negative, "parameters");
     p.published_params_source = e.string("published_params_source");
     e.finish();
     out.push_back(p);

@@ -18,6 +18,8 @@ struct ModelPreset {
   std::string source;
   double published_total_params = 0;
   double published_active_params = 0;
+  bool published_active_counts_embedding = true; ///< the publisher counts the embedding table
+  double published_active_rounding = 0; ///< the published figure is rounded to +- this many
   std::string published_params_source;
 };
 

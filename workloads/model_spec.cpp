@@ -65,8 +65,8 @@ ParamCount count_params(const ModelSpec &m) {
   p.embedding = v * h;
   p.lm_head = m.tie_word_embeddings ? 0.0 : v * h;
   p.norms = h; // final norm
-  // Active: one embedding row, the final norm and the LM head (the tied table when tied).
-  p.active = h + h + p.lm_head + (m.tie_word_embeddings ? v * h : 0.0);
+  // Active without the input table: the final norm and the LM head (the tied table when tied).
+  p.active_excluding_embedding = h + v * h;
   for (const auto &g : m.groups) {
     const auto n = static_cast<double>(g.count);
     const auto &a = g.layer.attention;
@@ -89,9 +89,11 @@ ParamCount count_params(const ModelSpec &m) {
     p.attention += n * attn;
     p.ffn += n * ffn;
     p.norms += n * 2 * h; // input and post-attention RMSNorm
-    p.active += n * (attn + ffn_active + 2 * h);
+    p.active_excluding_embedding += n * (attn + ffn_active + 2 * h);
   }
   p.total = p.embedding + p.lm_head + p.attention + p.ffn + p.norms;
+  // With the table (counted once when tied to the LM head).
+  p.active = p.active_excluding_embedding + (m.tie_word_embeddings ? 0.0 : p.embedding);
   return p;
 }
 

@@ -94,7 +94,10 @@ ModelSpec load_hf_config(const std::filesystem::path &file, const std::string &i
 /// Parameter counts (elements, not bytes).
 struct ParamCount {
   double total = 0;         ///< all weights of the main model
-  double active = 0;        ///< weights one token uses (top-k + shared experts, one embedding row)
+  double active = 0;        ///< per token, embedding table included (dense: = total); the
+                            ///< convention of most model cards (Llama, Qwen, Mixtral)
+  double active_excluding_embedding = 0; ///< per token without the input embedding table (a
+                                         ///< lookup, not a matmul); gpt-oss's convention
   double embedding = 0;     ///< input embedding table
   double lm_head = 0;       ///< output projection (0 when tied)
   double attention = 0;     ///< all layers' attention blocks

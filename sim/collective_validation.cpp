@@ -1,0 +1,73 @@
+// Validation of the collective model against published nccl-tests figures.
+#include "sim/collective_validation.hpp"
+
+#include "core/errors.hpp"
+#include "core/json_io.hpp"
+#include "hwmodels/efficiency.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rooftop::sim {
+
+std::vector<PublishedCollective> load_published_collectives(const std::filesystem::path &file) {
+  const auto j = read_json_file(file);
+  JsonReader r(j, file.string());
+  if (r.string("schema") != "rooftop.nccl_published/1")
+    r.fail("schema", "expected \"rooftop.nccl_published/1\"");
+  r.ignore({"description"});
+  const auto &arr = r.array("rows");
+  r.finish();
+  std::vector<PublishedCollective> out;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    JsonReader e(arr[i], file.string(), "/rows/" + std::to_string(i));
+    PublishedCollective p;
+    p.id = e.string("id");
+    p.system = e.string("system");
+    p.nodes = e.integer("nodes");
+    p.ranks = e.integer("ranks");
+    try {
+      p.op = collective_from_string(e.string("op"));
+    } catch (const InputError &err) {
+      e.fail("op", err.what());
+    }
+    p.size = Bytes(e.number("size_bytes", Check::positive, "bytes"));
+    p.busbw = BytesPerSecond(e.number("busbw_Bps", Check::positive, "bytes/s"));
+    p.kind = e.string("kind");
+    p.fitted = e.boolean_or("fitted", false);
+    p.source = e.string("source");
+    p.note = e.optional_string("note").value_or("");
+    e.finish();
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<CollectiveComparison> compare_published(const std::vector<PublishedCollective> &rows) {
+  std::vector<CollectiveComparison> out;
+  for (const auto &p : rows) {
+    const auto &sys = hw::SystemCatalogue::builtin().get(p.system);
+    const auto cluster = hw::make_cluster(sys, p.nodes);
+    const auto eff = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get(sys.gpu));
+    const auto cost = collective_cost(p.op, p.size, cluster, p.ranks, eff);
+    out.push_back({p, cost, cost.busbw / p.busbw - 1.0});
+  }
+  return out;
+}
+
+ErrorSummary summarize_errors(const std::vector<double> &relative_errors) {
+  ErrorSummary s;
+  std::vector<double> a;
+  for (double e : relative_errors) a.push_back(std::fabs(e));
+  std::sort(a.begin(), a.end());
+  s.count = a.size();
+  if (a.empty()) return s;
+  const std::size_t n = a.size();
+  s.median_abs = n % 2 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+  // nearest rank: ceil(0.9 n)
+  s.p90_abs = a[static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(n))) - 1];
+  s.max_abs = a.back();
+  return s;
+}
+
+} // namespace rooftop::sim
