@@ -16,7 +16,7 @@ struct Args {
 
 void run(const Args &a) {
   const EstimateSetup s = resolve_estimate_args(a.estimate);
-  const auto e = sim::estimate(*s.gpu, s.model, s.deployment, s.efficiency, s.options);
+  const auto e = sim::estimate(*s.gpu, s.model, s.deployment, s.efficiency, s.options, &s.cluster);
   const rep::EstimateInputs in{s.model, *s.gpu, s.deployment, s.efficiency};
   if (a.json) std::cout << rep::estimate_json(in, e).dump(2) << "\n";
   else std::cout << rep::estimate_text(in, e);

@@ -39,7 +39,7 @@ std::string command_line(const Args &a) {
 
 void run(const Args &a) {
   const EstimateSetup s = resolve_estimate_args(a.estimate);
-  const auto e = sim::estimate(*s.gpu, s.model, s.deployment, s.efficiency, s.options);
+  const auto e = sim::estimate(*s.gpu, s.model, s.deployment, s.efficiency, s.options, &s.cluster);
   const rep::EstimateInputs in{s.model, *s.gpu, s.deployment, s.efficiency};
   const auto files = rep::write_report(a.out, in, e, s.options, command_line(a));
   std::cout << "wrote " << files.html.string() << "\n";

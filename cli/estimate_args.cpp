@@ -2,6 +2,7 @@
 #include "cli/estimate_args.hpp"
 
 #include "core/errors.hpp"
+#include "hwmodels/system.hpp"
 #include "workloads/model_catalogue.hpp"
 
 #include <stdexcept>
@@ -19,16 +20,23 @@ DType parse_dtype(const std::string &option, const std::string &value) {
 
 wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) {
   wl::Deployment d;
+  for (const auto &[name, v] : {std::pair{"--tp", a.tp}, {"--pp", a.pp}, {"--cp", a.cp}, {"--ep", a.ep}})
+    if (v < 1) throw InputError(std::string(name) + " = " + std::to_string(v) + ": must be >= 1");
   d.tp = a.tp;
-  if (a.tp < 1) throw InputError("--tp = " + std::to_string(a.tp) + ": must be >= 1");
+  d.pp = a.pp;
+  d.cp = a.cp;
+  d.ep = a.ep;
+  d.ep_imbalance = a.ep_imbalance;
+  d.overlap_comm = a.overlap_comm;
+  const long long replica = a.tp * a.pp * a.cp;
   const bool gpus_given = a.gpus_option != nullptr && a.gpus_option->count() > 0;
-  const long long gpus = gpus_given ? a.gpus : a.tp;
+  const long long gpus = gpus_given ? a.gpus : replica;
   if (gpus < 1) throw InputError("--gpus = " + std::to_string(gpus) + ": must be >= 1");
-  if (gpus % a.tp != 0)
+  if (gpus % replica != 0)
     throw InputError("impossible mapping: --gpus " + std::to_string(gpus) +
-                     " is not a multiple of --tp " + std::to_string(a.tp) +
-                     " (the GPUs beyond one TP group form data-parallel replicas)");
-  d.dp = gpus / a.tp;
+                     " is not a multiple of TP x PP x CP = " + std::to_string(replica) +
+                     " (the GPUs beyond one replica form data-parallel replicas)");
+  d.dp = gpus / replica;
   d.input_len = a.input_len;
   d.output_len = a.output_len;
   d.weight_dtype = model.weight_dtype;
@@ -55,10 +63,26 @@ long long parse_batch(const std::string &batch) {
 
 void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--model", a.model, "preset id or path to a Hugging Face config.json")->required();
-  c.add_option("--gpu", a.gpu, "GPU id (see `rooftop hw list`)")->required();
+  c.add_option("--gpu", a.gpu, "GPU id (see `rooftop hw list`); or give --system");
   a.gpus_option = c.add_option("--gpus", a.gpus,
                                "GPUs in all (default: --tp); more than --tp form DP replicas");
   c.add_option("--tp", a.tp, "tensor-parallel degree")->capture_default_str();
+  c.add_option("--pp", a.pp, "pipeline stages")->capture_default_str();
+  c.add_option("--cp", a.cp, "context-parallel degree (prompts split by sequence)")
+      ->capture_default_str();
+  c.add_option("--ep", a.ep,
+               "expert-parallel degree for MoE layers: --tp, or --tp x DP replicas (attention DP)")
+      ->capture_default_str();
+  c.add_option("--ep-imbalance", a.ep_imbalance,
+               "busiest EP rank's tokens over the mean (default: derived for uniform routing)");
+  c.add_flag("--overlap-comm", a.overlap_comm,
+             "hide collectives behind compute (an upper bound on overlap; default: no overlap)");
+  c.add_option("--system", a.system,
+               "system id (see `rooftop system list`; default: the GPU's usual system)");
+  c.add_option("--nodes", a.nodes, "systems in the cluster (default: as many as the GPUs need)");
+  c.add_option("--oversubscription", a.oversubscription,
+               "fat-tree spine oversubscription between nodes (1 = non-blocking)")
+      ->capture_default_str();
   c.add_option("--weight-dtype", a.weight_dtype,
                "stored weights: bf16 fp16 fp8 int8 fp4 mxfp4 int4 (default: as the model ships)");
   c.add_option("--act-dtype", a.act_dtype,
@@ -87,7 +111,11 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
 
 EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   EstimateSetup s;
-  s.gpu = &hw::GpuCatalogue::builtin().get(a.gpu);
+  if (a.gpu.empty() && a.system.empty()) throw InputError("give --gpu or --system");
+  const hw::SystemSpec *sys = a.system.empty() ? nullptr : &hw::SystemCatalogue::builtin().get(a.system);
+  if (sys && !a.gpu.empty() && a.gpu != sys->gpu)
+    throw InputError("--gpu " + a.gpu + " but --system " + sys->id + " holds " + sys->gpu);
+  s.gpu = &hw::GpuCatalogue::builtin().get(sys ? sys->gpu : a.gpu);
   s.model = wl::resolve_model(a.model);
   wl::Deployment &d = s.deployment;
   d = build_mapping(a, s.model);
@@ -111,6 +139,17 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
     if (d.batch < 1) d.batch = 1; // report the shortfall at batch 1
   } else {
     d.batch = parse_batch(a.batch);
+  }
+  if (a.nodes < 0) throw InputError("--nodes = " + std::to_string(a.nodes) + ": must be >= 1");
+  if (d.gpus() > (1LL << 24)) throw InputError("impossible mapping: more than 2^24 GPUs");
+  if (sys) {
+    const long long nodes = a.nodes > 0 ? a.nodes : (d.gpus() + sys->gpus_per_node - 1) / sys->gpus_per_node;
+    s.cluster = hw::make_cluster(*sys, nodes, a.oversubscription);
+  } else {
+    s.cluster = hw::cluster_for_gpu(*s.gpu, d.gpus());
+    if (a.nodes > 0) s.cluster = hw::make_cluster(s.cluster.system, a.nodes, a.oversubscription);
+    else s.cluster.oversubscription = a.oversubscription;
+    if (!(a.oversubscription >= 1.0)) throw InputError("--oversubscription must be >= 1");
   }
   return s;
 }

@@ -16,7 +16,11 @@ namespace rooftop::cli {
 /// The options as given on the command line (before resolution).
 struct EstimateArgs {
   std::string model, gpu, weight_dtype, kv_dtype, act_dtype, batch = "1", efficiency_file;
-  long long gpus = 0, tp = 1, input_len = 1024, output_len = 256;
+  long long gpus = 0, tp = 1, pp = 1, cp = 1, ep = 1, nodes = 0, input_len = 1024, output_len = 256;
+  std::string system;             ///< system id (default: the GPU's usual system)
+  double oversubscription = 1.0;  ///< fat-tree spine oversubscription
+  double ep_imbalance = 0;        ///< 0 = derived
+  bool overlap_comm = false;
   double reserve_fraction = 0.10; ///< fraction of GPU memory kept for the runtime
   int decode_samples = 16;
   long long max_prefill_tokens = 0; ///< chunked prefill for activation memory (0 = whole batch)
@@ -31,6 +35,7 @@ struct EstimateSetup {
   wl::Deployment deployment;
   hw::Efficiency efficiency;
   sim::EstimateOptions options;
+  hw::Cluster cluster;              ///< the GPUs' system x nodes
 };
 
 /// Registers --model --gpu --gpus --tp --weight-dtype --act-dtype --kv-dtype --batch --input-len

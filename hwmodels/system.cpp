@@ -114,6 +114,31 @@ const SystemSpec &SystemCatalogue::default_for_gpu(const std::string &gpu_id) co
   throw InputError("no system in data/hardware/systems uses GPU '" + gpu_id + "'");
 }
 
+Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus) {
+  const auto &cat = SystemCatalogue::builtin();
+  for (const auto &[id, s] : cat.all())
+    if (s.gpu == gpu.id)
+      return make_cluster(s, (gpus + s.gpus_per_node - 1) / s.gpus_per_node);
+  const ScaleUpPath path = scale_up_path(gpu, gpus);
+  SystemSpec s;
+  s.id = gpu.id + "-standalone";
+  s.name = std::to_string(gpus) + " x " + gpu.name + " in one server";
+  s.gpu = gpu.id;
+  s.gpus_per_node = std::max(1LL, gpus);
+  s.topology = path.name.rfind("PCIe", 0) == 0 ? Topology::pcie : Topology::p2p;
+  s.scale_up_link = {path.name, "pcie", 0, 0, path.bandwidth_one_way, path.latency, false,
+                     "scale-up path of " + gpu.file};
+  s.domain_gpus = s.gpus_per_node;
+  s.nic = s.scale_up_link; // one node: the network is never used
+  s.nics_per_gpu = 1;
+  s.cpu_link = s.scale_up_link;
+  s.notes.push_back("no system in data/hardware/systems uses " + gpu.id +
+                    ": one server assumed, GPUs joined by " + path.name);
+  // An NVLink bridge (p2p between a pair) gives the full link to its one peer.
+  if (s.topology == Topology::p2p) s.topology = Topology::nvswitch;
+  return make_cluster(s, 1);
+}
+
 Cluster make_cluster(const SystemSpec &system, long long nodes, double oversubscription) {
   if (nodes < 1) throw InputError("--nodes = " + std::to_string(nodes) + ": must be >= 1");
   if (!(oversubscription >= 1.0))

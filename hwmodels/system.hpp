@@ -83,4 +83,9 @@ struct Cluster {
 /// Throws InputError when nodes < 1 or oversubscription < 1.
 Cluster make_cluster(const SystemSpec &system, long long nodes, double oversubscription = 1.0);
 
+/// `gpus` GPUs of one kind in their usual system (an HGX board for SXM parts, an NVL72 rack for
+/// gb200, ...), spilling over as many nodes as needed. A GPU no system lists (e.g. a PCIe card)
+/// gets a one-node system whose GPUs share its scale-up path (NVLink, else PCIe).
+Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus);
+
 } // namespace rooftop::hw

@@ -48,11 +48,27 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
   const auto &d = in.deployment;
   const auto &m = e.memory;
   nlohmann::ordered_json ops = nlohmann::ordered_json::array();
-  for (const auto &o : e.ops)
+  nlohmann::ordered_json collectives = nlohmann::ordered_json::array();
+  for (const auto &o : e.ops) {
+    if (!o.collective.empty())
+      collectives.push_back({{"name", o.name},
+                             {"phase", wl::to_string(o.phase)},
+                             {"stage", o.stage},
+                             {"collective", o.collective},
+                             {"group", o.comm_group},
+                             {"ranks", o.ranks},
+                             {"ranks_per_domain", o.ranks_per_domain},
+                             {"algorithm", o.algorithm},
+                             {"count", o.count},
+                             {"bytes_per_call", o.count > 0 ? o.comm_bytes.value() /
+                                                                  static_cast<double>(o.count)
+                                                            : 0.0},
+                             {"time_s", o.time.value()}});
     ops.push_back({{"name", o.name},
                    {"phase", wl::to_string(o.phase)},
                    {"kind", wl::to_string(o.kind)},
                    {"layer_group", o.group},
+                   {"stage", o.stage},
                    {"count", o.count},
                    {"flops", o.flops.value()},
                    {"bytes", o.bytes.value()},
@@ -62,6 +78,11 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
                    {"memory_time_s", o.memory_time.value()},
                    {"arithmetic_intensity", o.arithmetic_intensity()},
                    {"bound", sim::to_string(o.bound)}});
+  }
+  const auto placement = [](const sim::Placement &p) {
+    return nlohmann::ordered_json{{"ranks", p.size}, {"ranks_per_domain", p.per_domain},
+                                  {"domains", p.domains()}};
+  };
   return {
       {"schema", "rooftop.estimate/1"},
       {"rooftop_version", version()},
@@ -70,7 +91,16 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
       {"model_file", in.model.file},
       {"gpu", in.gpu.id},
       {"gpus", d.gpus()},
-      {"mapping", {{"tp", d.tp}, {"pp", d.pp}, {"ep", d.ep}, {"dp", d.dp}}},
+      {"system", e.system},
+      {"nodes", e.nodes},
+      {"mapping",
+       {{"tp", d.tp}, {"pp", d.pp}, {"cp", d.cp}, {"ep", d.ep}, {"dp", d.dp},
+        {"overlap_comm", d.overlap_comm},
+        {"placement",
+         {{"tp", placement(e.tp)}, {"cp", placement(e.cp)}, {"ep", placement(e.ep)},
+          {"pp_hop", placement(e.pp)}}}}},
+      {"pipeline",
+       {{"stages", d.pp}, {"microbatches", e.microbatches}, {"bubble_fraction", e.bubble_fraction}}},
       {"dtypes",
        {{"weights", to_string(d.weight_dtype)},
         {"experts", to_string(d.expert_dtype)},
@@ -99,6 +129,7 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
       {"output_tokens_per_s_per_user", e.output_tokens_per_s_per_user},
       {"decode_tokens_per_s", e.decode_tokens_per_s},
       {"ridge_point_flops_per_byte", e.ridge_point_flops_per_byte},
+      {"collectives", collectives},
       {"ops", ops}};
 }
 
@@ -116,8 +147,15 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
   const auto &d = in.deployment;
   const auto &m = e.memory;
   std::string s;
-  s += fmt::format("{} on {} x {}  (TP={} DP={})  batch {}  input {}  output {}\n", in.model.id,
-                   d.gpus(), in.gpu.name, d.tp, d.dp, d.batch, d.input_len, d.output_len);
+  s += fmt::format("{} on {} x {}  (TP={} PP={} CP={} EP={} DP={})  batch {}  input {}  output {}\n",
+                   in.model.id, d.gpus(), in.gpu.name, d.tp, d.pp, d.cp, d.ep, d.dp, d.batch,
+                   d.input_len, d.output_len);
+  s += fmt::format("system: {} x {}; TP group {} GPU(s) over {} scale-up domain(s){}\n", e.nodes,
+                   e.system, e.tp.size, e.tp.domains(),
+                   d.overlap_comm ? "; communication overlapped with compute" : "");
+  if (d.pp > 1)
+    s += fmt::format("pipeline: {} stages, {} micro-batches, prefill bubble {}\n", d.pp,
+                     e.microbatches, percent(e.bubble_fraction));
   s += fmt::format("dtypes: weights {}, experts {}, GEMM inputs {}, KV cache {}\n",
                    to_string(d.weight_dtype), to_string(d.expert_dtype), to_string(d.act_dtype),
                    to_string(d.kv_dtype));

@@ -2,7 +2,6 @@
 #include "sim/estimate.hpp"
 
 #include "core/errors.hpp"
-#include "hwmodels/links.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,13 +12,23 @@ namespace {
 using wl::Op;
 using wl::Phase;
 
-OpResult to_result(const Op &op, const OpCost &c, Phase phase, double weight) {
+OpResult to_result(const Op &op, const OpCost &c, Phase phase, double weight, const Machine &m,
+                   int stage) {
   OpResult r;
   r.name = op.name;
   r.kind = op.kind;
   r.phase = phase;
   r.group = op.group;
+  r.stage = stage;
   r.count = op.count;
+  if (op.unit == wl::Unit::network) {
+    const Placement &p = m.placement(op.comm_group);
+    r.collective = wl::to_string(op.collective);
+    r.comm_group = wl::to_string(op.comm_group);
+    r.algorithm = c.algorithm;
+    r.ranks = p.size;
+    r.ranks_per_domain = p.per_domain;
+  }
   const double k = static_cast<double>(op.count) * weight;
   r.flops = op.flops * k;
   r.bytes = op.bytes() * k;
@@ -33,14 +42,14 @@ OpResult to_result(const Op &op, const OpCost &c, Phase phase, double weight) {
 
 /// Adds b (weighted) into a, operator by operator (same lowering structure).
 void accumulate(std::vector<OpResult> &acc, const std::vector<Op> &ops, const Machine &m,
-                Phase phase, double weight) {
+                Phase phase, double weight, int stage) {
   if (acc.empty()) {
-    for (const auto &op : ops) acc.push_back(to_result(op, cost_op(op, m), phase, weight));
+    for (const auto &op : ops) acc.push_back(to_result(op, cost_op(op, m), phase, weight, m, stage));
     return;
   }
   if (acc.size() != ops.size()) throw InternalError("decode lowering changed shape across steps");
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    const OpResult r = to_result(ops[i], cost_op(ops[i], m), phase, weight);
+    const OpResult r = to_result(ops[i], cost_op(ops[i], m), phase, weight, m, stage);
     OpResult &a = acc[i];
     a.flops += r.flops;
     a.bytes += r.bytes;
@@ -56,6 +65,14 @@ void settle_bounds(std::vector<OpResult> &ops) {
   for (auto &o : ops)
     if (o.bound != Bound::communication)
       o.bound = o.compute_time > o.memory_time ? Bound::compute : Bound::memory;
+}
+
+/// Time of one stage's pass: the sum of its operators, or with overlap the larger of its
+/// collectives and everything else (communication fully hidden: an upper bound on overlap).
+Seconds stage_time(const std::vector<OpResult> &ops, bool overlap) {
+  Seconds comm, rest;
+  for (const auto &o : ops) (o.bound == Bound::communication ? comm : rest) += o.time;
+  return overlap ? max(comm, rest) : comm + rest;
 }
 
 PhaseResult summarize(const std::vector<OpResult> &ops) {
@@ -125,29 +142,35 @@ void resolve_dtypes(const wl::ModelSpec &m, const hw::GpuSpec &gpu, wl::Deployme
   if (!kv_given) d.kv_dtype = m.dtype;
 }
 
-MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
-                                const wl::Deployment &d, const EstimateOptions &o) {
+namespace {
+
+/// Memory of one pipeline stage's GPU.
+MemoryBreakdown stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
+                             const wl::Deployment &d, const EstimateOptions &o,
+                             const wl::StageSlice &stage) {
   MemoryBreakdown mem;
   mem.capacity = gpu.memory_capacity;
   mem.reserved = gpu.memory_capacity * o.reserve_fraction;
-  for (const auto &op : wl::lower_pass(m, d, Phase::decode, {1, 1, 0}))
+  for (const auto &op : wl::lower_pass(m, d, Phase::decode, {1, 1, 0}, &stage))
     mem.weights += op.stored_weight_bytes * static_cast<double>(op.count);
   const long long tokens = d.input_len + d.output_len;
   // KV cache and prefill activations are both proportional to the batch (every activation term
   // scales with T = batch x input_len or with batch), so one sequence's share gives the slope.
   wl::Deployment one = d;
   one.batch = 1;
-  const Bytes kv_one = wl::kv_cache_bytes_per_gpu(m, one, 1, tokens);
+  const Bytes kv_one = wl::kv_cache_bytes_per_gpu(m, one, 1, tokens, &stage);
+  const auto local = [&](long long t) {
+    return static_cast<double>((t + d.cp - 1) / d.cp); // tokens per CP rank
+  };
   const Bytes act_one = peak_activations(
-      m, wl::lower_pass(m, one, Phase::prefill, {1, d.input_len, 0}),
-      static_cast<double>(d.input_len));
+      m, wl::lower_pass(m, one, Phase::prefill, {1, d.input_len, 0}, &stage), local(d.input_len));
   const auto b = static_cast<double>(d.batch);
   mem.kv_cache = kv_one * b;
   // With chunked prefill (o.max_prefill_tokens > 0) no pass holds more than one chunk.
   const long long chunk = o.max_prefill_tokens;
   const Bytes act_chunk =
-      chunk > 0 ? peak_activations(m, wl::lower_pass(m, one, Phase::prefill, {1, chunk, 0}),
-                                   static_cast<double>(chunk))
+      chunk > 0 ? peak_activations(m, wl::lower_pass(m, one, Phase::prefill, {1, chunk, 0}, &stage),
+                                   local(chunk))
                 : Bytes(0);
   const auto activations = [&](double batch) {
     const Bytes whole = act_one * batch;
@@ -166,49 +189,126 @@ MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   return mem;
 }
 
+/// A group of `size` ranks whose members are `stride` ranks apart in the layout.
+Placement strided(const hw::Cluster &c, long long size, long long stride) {
+  if (size <= 1) return {1, 1};
+  const long long domain = std::min(c.system.domain_gpus, c.gpus());
+  long long per = stride >= domain ? 1 : std::min(size, domain / stride);
+  while (per > 1 && size % per != 0) --per;
+  return {size, std::max(1LL, per)};
+}
+
+} // namespace
+
+MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
+                                const wl::Deployment &d, const EstimateOptions &o) {
+  // The most loaded pipeline stage decides (it has the least room).
+  MemoryBreakdown worst;
+  bool first = true;
+  for (const auto &stage : wl::split_stages(m, d.pp)) {
+    const MemoryBreakdown mem = stage_memory(gpu, m, d, o, stage);
+    if (first || mem.total() > worst.total()) worst = mem;
+    worst.max_batch = first ? mem.max_batch : std::min(worst.max_batch, mem.max_batch);
+    first = false;
+  }
+  return worst;
+}
+
+Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw::Cluster &c,
+                     const wl::Deployment &d) {
+  if (d.gpus() > c.gpus())
+    throw InputError("impossible mapping: TP x CP x PP x DP = " + std::to_string(d.gpus()) +
+                     " GPUs, but " + std::to_string(c.nodes) + " x " + c.system.id + " has " +
+                     std::to_string(c.gpus()));
+  const auto [intra, inter] = cluster_levels(c, eff);
+  Machine m{gpu, eff, intra, inter};
+  m.tp = strided(c, d.tp, 1);
+  m.cp = strided(c, d.cp, d.tp);
+  m.ep = strided(c, d.ep, 1);
+  m.pp = strided(c, d.pp > 1 ? 2 : 1, d.tp * d.cp);
+  return m;
+}
+
 Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
-                  const hw::Efficiency &eff, const EstimateOptions &o) {
+                  const hw::Efficiency &eff, const EstimateOptions &o,
+                  const hw::Cluster *cluster) {
   wl::validate_mapping(m, d);
   if (o.decode_samples < 2)
     throw InputError("--decode-samples = " + std::to_string(o.decode_samples) + ": must be >= 2");
   if (!(o.reserve_fraction >= 0 && o.reserve_fraction < 1)) // also rejects NaN
     throw InputError("--reserve-fraction must be a fraction in [0, 1)");
+  const hw::Cluster c = cluster ? *cluster : hw::cluster_for_gpu(gpu, d.gpus());
+  const Machine mach = make_machine(gpu, eff, c, d);
   Estimate e;
+  e.system = c.system.id;
+  e.nodes = c.nodes;
+  e.tp = mach.tp;
+  e.cp = mach.cp;
+  e.ep = mach.ep;
+  e.pp = mach.pp;
   e.memory = estimate_memory(gpu, m, d, o);
   if (!e.memory.fits()) {
     e.feasibility = Feasibility::out_of_memory;
     e.reason = "does not fit in GPU memory";
   }
-  const Machine mach{gpu, eff, hw::scale_up_path(gpu, d.tp), d.tp};
-  std::vector<OpResult> prefill;
-  accumulate(prefill, wl::lower_pass(m, d, Phase::prefill, {d.batch, d.input_len, 0}), mach,
-             Phase::prefill, 1.0);
-  settle_bounds(prefill);
+  // Pipeline: the batch runs as `micro` micro-batches of `mb` sequences (one per stage keeps
+  // every stage busy, as vLLM's pipeline engines do).
+  e.microbatches = d.pp > 1 ? std::min(d.pp, d.batch) : 1;
+  wl::Deployment mbd = d;
+  mbd.batch = (d.batch + e.microbatches - 1) / e.microbatches;
+  const auto stages = wl::split_stages(m, d.pp);
   e.decode_steps = d.output_len - 1;
   const long long n = std::max(1LL, e.decode_steps); // TPOT is defined even for one token
-  std::vector<OpResult> decode;
-  for (const auto &[past, w] : decode_samples(d.input_len, n, o.decode_samples))
-    accumulate(decode, wl::lower_pass(m, d, Phase::decode, {d.batch, 1, past}), mach,
-               Phase::decode, w);
-  settle_bounds(decode);
-  e.prefill = summarize(prefill);
-  e.decode = summarize(decode);
-  const FlopsPerSecond peak = unit_peak(gpu, wl::Unit::gemm, d.act_dtype);
-  for (PhaseResult *p : {&e.prefill, &e.decode}) {
-    p->compute_utilization = p->flops / (peak * p->time);
-    p->bandwidth_utilization = p->bytes / (gpu.memory_bandwidth * p->time);
+  const auto samples = decode_samples(d.input_len, n, o.decode_samples);
+  std::vector<OpResult> prefill_all, decode_all;
+  Seconds prefill_sum, prefill_max, decode_sum, decode_max;
+  for (std::size_t s = 0; s < stages.size(); ++s) {
+    const int si = static_cast<int>(s);
+    std::vector<OpResult> prefill, decode;
+    accumulate(prefill,
+               wl::lower_pass(m, mbd, Phase::prefill, {mbd.batch, d.input_len, 0}, &stages[s]),
+               mach, Phase::prefill, 1.0, si);
+    for (const auto &[past, w] : samples)
+      accumulate(decode, wl::lower_pass(m, mbd, Phase::decode, {mbd.batch, 1, past}, &stages[s]),
+                 mach, Phase::decode, w, si);
+    settle_bounds(prefill);
+    settle_bounds(decode);
+    const Seconds tp_s = stage_time(prefill, d.overlap_comm);
+    const Seconds td_s = stage_time(decode, d.overlap_comm);
+    prefill_sum += tp_s;
+    decode_sum += td_s;
+    prefill_max = max(prefill_max, tp_s);
+    decode_max = max(decode_max, td_s);
+    prefill_all.insert(prefill_all.end(), prefill.begin(), prefill.end());
+    decode_all.insert(decode_all.end(), decode.begin(), decode.end());
   }
+  e.prefill = summarize(prefill_all);
+  e.decode = summarize(decode_all);
+  const auto micro = static_cast<double>(e.microbatches);
+  // Prefill of the batch (GPipe): the first micro-batch crosses every stage, the others follow
+  // one slowest-stage apart. Decode: a micro-batch's next token waits for its previous one to
+  // cross every stage, and for the slowest stage to serve the other micro-batches.
+  e.prefill.time = prefill_sum + prefill_max * (micro - 1);
+  e.decode.time = max(decode_sum, decode_max * micro);
+  e.bubble_fraction = d.pp > 1 ? static_cast<double>(d.pp - 1) / (micro + static_cast<double>(d.pp) - 1) : 0.0;
   e.ttft = e.prefill.time;
   e.tpot = e.decode.time;
   e.e2e_latency = e.ttft + e.tpot * static_cast<double>(e.decode_steps);
+  const FlopsPerSecond peak = unit_peak(gpu, wl::Unit::gemm, d.act_dtype);
+  // Utilisation of the GPUs of one replica: all its stages' work over pp GPUs' time.
+  const double stage_gpus = static_cast<double>(d.pp);
+  for (PhaseResult *p : {&e.prefill, &e.decode}) {
+    p->compute_utilization = p->flops / (peak * p->time * stage_gpus) * micro;
+    p->bandwidth_utilization = p->bytes / (gpu.memory_bandwidth * p->time * stage_gpus) * micro;
+  }
   const double batch = static_cast<double>(d.batch) * static_cast<double>(d.dp);
   e.output_tokens_per_s = batch * static_cast<double>(d.output_len) / e.e2e_latency.value();
   e.output_tokens_per_s_per_gpu = e.output_tokens_per_s / static_cast<double>(d.gpus());
   e.output_tokens_per_s_per_user = 1.0 / e.tpot.value();
   e.decode_tokens_per_s = batch / e.tpot.value();
   e.ridge_point_flops_per_byte = ridge_point(gpu, eff, d.act_dtype);
-  e.ops = std::move(prefill);
-  e.ops.insert(e.ops.end(), decode.begin(), decode.end());
+  e.ops = std::move(prefill_all);
+  e.ops.insert(e.ops.end(), decode_all.begin(), decode_all.end());
   return e;
 }
 

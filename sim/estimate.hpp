@@ -4,6 +4,7 @@
 #include "core/units.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "hwmodels/gpu_spec.hpp"
+#include "hwmodels/system.hpp"
 #include "sim/roofline.hpp"
 #include "workloads/deployment.hpp"
 #include "workloads/model_spec.hpp"
@@ -44,6 +45,7 @@ struct OpResult {
   wl::OpKind kind = wl::OpKind::norm;
   wl::Phase phase = wl::Phase::prefill;
   int group = -1;
+  int stage = 0;           ///< pipeline stage
   long long count = 1;     ///< instances per pass
   Flops flops;             ///< all instances
   Bytes bytes;             ///< all instances (HBM traffic)
@@ -52,12 +54,18 @@ struct OpResult {
   Seconds memory_time;     ///< all instances
   Seconds time;            ///< all instances
   Bound bound = Bound::memory;
+  // Collectives only:
+  std::string collective;      ///< all-reduce, all-gather, all-to-all, send-recv
+  std::string comm_group;      ///< tp, cp, ep, pp
+  std::string algorithm;       ///< ring, tree, nvls, direct, p2p, hierarchical
+  long long ranks = 1;         ///< GPUs in the group
+  long long ranks_per_domain = 1; ///< of them in one scale-up domain
   [[nodiscard]] double arithmetic_intensity() const;
 };
 
 /// Totals of one phase on one GPU.
 struct PhaseResult {
-  Seconds time;         ///< prefill: the pass; decode: the mean step
+  Seconds time;         ///< prefill: TTFT of the batch; decode: the mean step (TPOT)
   Flops flops;
   Bytes bytes;
   Seconds compute_bound_time;      ///< time of the compute-bound operators
@@ -84,7 +92,12 @@ struct Estimate {
   double output_tokens_per_s_per_user = 0; ///< 1 / tpot
   double decode_tokens_per_s = 0;         ///< all replicas while decoding: dp x batch / tpot
   double ridge_point_flops_per_byte = 0;  ///< of the GEMM dtype, with efficiencies
-  std::vector<OpResult> ops;   ///< prefill ops then decode ops
+  std::string system;          ///< system id the GPUs sit in
+  long long nodes = 1;         ///< systems used
+  long long microbatches = 1;  ///< pipeline micro-batches (pp > 1)
+  double bubble_fraction = 0;  ///< prefill pipeline bubble: (pp - 1) / (microbatches + pp - 1)
+  Placement tp, cp, ep, pp;    ///< where each group sits (ranks, ranks per scale-up domain)
+  std::vector<OpResult> ops;   ///< prefill ops then decode ops, stage by stage
 };
 
 /// Resolves the data types a deployment uses when the user gives none: weights and experts as
@@ -98,8 +111,17 @@ void resolve_dtypes(const wl::ModelSpec &m, const hw::GpuSpec &gpu, wl::Deployme
 MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                 const wl::Deployment &d, const EstimateOptions &o);
 
-/// The whole estimate: sim::estimate(hardware, workload, mapping).
+/// The machine of a mapping on a cluster: fabric levels and group placements. Ranks are laid out
+/// TP innermost, then CP, then PP, then DP (the most bandwidth-hungry group nearest); an EP group
+/// is contiguous (the TP group, or TP x DP replicas). Throws InputError when the mapping needs
+/// more GPUs than the cluster has.
+Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw::Cluster &c,
+                     const wl::Deployment &d);
+
+/// The whole estimate: sim::estimate(hardware, workload, mapping). Without a cluster the GPUs
+/// sit in their usual system (hw::cluster_for_gpu).
 Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
-                  const hw::Efficiency &eff, const EstimateOptions &o = {});
+                  const hw::Efficiency &eff, const EstimateOptions &o = {},
+                  const hw::Cluster *cluster = nullptr);
 
 } // namespace rooftop::sim

@@ -27,15 +27,44 @@ double ridge_point(const hw::GpuSpec &gpu, const hw::Efficiency &eff, DType dt) 
          (gpu.memory_bandwidth * eff.hbm_bandwidth);
 }
 
+const Placement &Machine::placement(wl::CommGroup g) const {
+  switch (g) {
+  case wl::CommGroup::tp: return tp;
+  case wl::CommGroup::cp: return cp;
+  case wl::CommGroup::ep: return ep;
+  case wl::CommGroup::pp: return pp;
+  }
+  throw InternalError("Machine::placement: unknown group");
+}
+
+namespace {
+CollectiveOp to_collective(wl::Collective c) {
+  switch (c) {
+  case wl::Collective::all_reduce: return CollectiveOp::all_reduce;
+  case wl::Collective::all_gather: return CollectiveOp::all_gather;
+  case wl::Collective::all_to_all: return CollectiveOp::all_to_all;
+  case wl::Collective::send_recv: return CollectiveOp::send_recv;
+  }
+  throw InternalError("to_collective: unknown collective");
+}
+const char *intern(const std::string &algorithm) {
+  // Algorithm names come from a small fixed set; keep one copy of each for OpCost.
+  static const char *names[] = {"none", "ring", "tree", "nvls", "direct", "p2p"};
+  for (const char *n : names)
+    if (algorithm == n) return n;
+  return "hierarchical";
+}
+} // namespace
+
 OpCost cost_op(const wl::Op &op, const Machine &m) {
   OpCost c;
   if (op.unit == wl::Unit::network) {
-    const double n = static_cast<double>(m.tp_group);
-    const Bytes moved = op.comm_bytes * (2.0 * (n - 1.0) / n);
-    c.network = m.eff.collective_latency + m.link.latency * (n - 1.0) +
-                moved / (m.link.bandwidth_one_way * m.eff.link_bandwidth);
-    c.time = c.network;
+    const auto r = collective_cost(to_collective(op.collective), op.comm_bytes,
+                                   m.placement(op.comm_group), m.intra, m.inter,
+                                   m.eff.collective_latency);
+    c.network = c.time = r.time;
     c.bound = Bound::communication;
+    c.algorithm = intern(r.algorithm);
     return c;
   }
   const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops

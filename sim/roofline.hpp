@@ -4,7 +4,7 @@
 #include "core/units.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "hwmodels/gpu_spec.hpp"
-#include "hwmodels/links.hpp"
+#include "sim/collective.hpp"
 #include "workloads/op_graph.hpp"
 
 #include <string>
@@ -15,12 +15,19 @@ namespace rooftop::sim {
 enum class Bound { compute, memory, communication };
 std::string to_string(Bound b);
 
-/// The machine one operator runs on: a GPU, its efficiencies and its TP group's link.
+/// The machine one operator runs on: a GPU, its efficiencies, the fabric levels with
+/// efficiency applied, and where each communication group of the mapping sits on the cluster.
 struct Machine {
   const hw::GpuSpec &gpu;
   const hw::Efficiency &eff;
-  hw::ScaleUpPath link;   ///< the path TP collectives use
-  long long tp_group = 1; ///< GPUs in one TP all-reduce
+  Level intra;        ///< scale-up domain (NVLink/NVSwitch/PCIe)
+  Level inter;        ///< scale-out network
+  Placement tp{1, 1}; ///< the TP group
+  Placement cp{1, 1}; ///< the CP group
+  Placement ep{1, 1}; ///< the EP group
+  Placement pp{1, 1}; ///< two adjacent pipeline stages (a send/recv pair)
+
+  [[nodiscard]] const Placement &placement(wl::CommGroup g) const;
 };
 
 /// Cost of one instance of an operator, seconds.
@@ -31,6 +38,7 @@ struct OpCost {
   Seconds overhead;  ///< kernels x per-kernel overhead
   Seconds time;      ///< max(compute, memory) + network + overhead
   Bound bound = Bound::memory;
+  const char *algorithm = ""; ///< collectives: the algorithm chosen
 };
 
 /// Peak FLOP/s an operator's unit reaches on this GPU before efficiency. Throws NotSupported
@@ -38,8 +46,7 @@ struct OpCost {
 FlopsPerSecond unit_peak(const hw::GpuSpec &gpu, wl::Unit unit, DType dt);
 
 /// t = max(F / (P x e_c), B / (BW x e_m)) + kernels x t_kernel  (Williams et al., Roofline,
-/// CACM 2009); collectives: ring all-reduce t = t_lat + 2 (n-1)/n x S / (BW_link x e_link)
-/// (Patarasuk & Yuan 2009; nccl-tests' busbw convention).
+/// CACM 2009); collectives: sim::collective_cost over the operator's group placement.
 OpCost cost_op(const wl::Op &op, const Machine &m);
 
 /// Ridge point of the GPU for GEMMs of this dtype: P x e_c / (BW x e_m), FLOP/byte.

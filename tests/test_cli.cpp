@@ -407,7 +407,7 @@ TEST_CASE("cli: --tp that does not divide the heads") {
 }
 
 TEST_CASE("cli: --gpus not a multiple of --tp") {
-  expect_error(rooftop(estimate_with({"--gpus", "6", "--tp", "4"})), 2, {"--gpus", "--tp"});
+  expect_error(rooftop(estimate_with({"--gpus", "6", "--tp", "4"})), 2, {"--gpus", "TP x PP x CP"});
   expect_error(rooftop(estimate_with({"--gpus", "0"})), 2, {"--gpus"});
 }
 

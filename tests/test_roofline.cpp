@@ -9,6 +9,14 @@ using namespace rooftop;
 
 namespace {
 hw::GpuSpec test_gpu() { return hw::load_gpu(ROOFTOP_TEST_DATA_DIR "/good/gpus/test-gpu.json"); }
+/// One GPU (or a TP group of `tp`) joined by a 1e11 B/s link with no per-step latency.
+sim::Machine machine(const hw::GpuSpec &g, const hw::Efficiency &e, long long tp) {
+  const sim::Level link{BytesPerSecond(1e11), Seconds(0), false, BytesPerSecond(1e11),
+                        BytesPerSecond(1e11)};
+  sim::Machine m{g, e, link, link};
+  m.tp = sim::Placement{tp, tp};
+  return m;
+}
 wl::Op gemm(double flops, double bytes) {
   wl::Op o;
   o.name = "g";
@@ -23,7 +31,7 @@ wl::Op gemm(double flops, double bytes) {
 TEST_CASE("roofline: time is the larger of compute and memory, plus overhead") {
   const auto g = test_gpu(); // 1e15 FLOP/s bf16, 1e12 B/s
   const auto ideal = hw::Efficiency::ideal();
-  const sim::Machine m{g, ideal, {"link", BytesPerSecond(1e11), Seconds(0)}, 1};
+  const sim::Machine m = machine(g, ideal, 1);
   // 1e12 FLOP / 1e15 = 1 ms; 1e10 B / 1e12 = 10 ms -> memory-bound, 10 ms
   auto c = sim::cost_op(gemm(1e12, 1e10), m);
   CHECK(c.time.value() == doctest::Approx(10e-3));
@@ -42,7 +50,7 @@ TEST_CASE("efficiencies derate each roof and kernels add a fixed cost") {
   e.gemm_flops = 0.5;
   e.hbm_bandwidth = 0.8;
   e.kernel_overhead = Seconds(5e-6);
-  const sim::Machine m{g, e, {"link", BytesPerSecond(1e11), Seconds(0)}, 1};
+  const sim::Machine m = machine(g, e, 1);
   // compute 1e12 / (1e15 x 0.5) = 2 ms; memory 1e9 / (1e12 x 0.8) = 1.25 ms; + 5 us
   const auto c = sim::cost_op(gemm(1e12, 1e9), m);
   CHECK(c.compute.value() == doctest::Approx(2e-3));
@@ -50,11 +58,11 @@ TEST_CASE("efficiencies derate each roof and kernels add a fixed cost") {
   CHECK(c.time.value() == doctest::Approx(2e-3 + 5e-6));
 }
 
-TEST_CASE("ring all-reduce: 2 (n-1)/n x S / BW + latency") {
+TEST_CASE("a TP all-reduce costs a ring all-reduce over the TP group") {
   const auto g = test_gpu();
   hw::Efficiency e = hw::Efficiency::ideal();
   e.collective_latency = Seconds(1e-5);
-  const sim::Machine m{g, e, {"link", BytesPerSecond(1e11), Seconds(0)}, 4};
+  const sim::Machine m = machine(g, e, 4);
   wl::Op ar;
   ar.unit = wl::Unit::network;
   ar.kind = wl::OpKind::all_reduce;
@@ -67,7 +75,7 @@ TEST_CASE("ring all-reduce: 2 (n-1)/n x S / BW + latency") {
 
 TEST_CASE("a dtype the GPU has no tensor-core rate for is not supported") {
   const auto g = test_gpu(); // no fp4
-  const sim::Machine m{g, hw::Efficiency::ideal(), {"link", BytesPerSecond(1e11), Seconds(0)}, 1};
+  const sim::Machine m = machine(g, hw::Efficiency::ideal(), 1);
   auto op = gemm(1, 1);
   op.compute_dtype = DType::fp4;
   CHECK_THROWS_AS(sim::cost_op(op, m), NotSupported);

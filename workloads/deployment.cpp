@@ -35,13 +35,35 @@ HeadSplit split_heads(const AttentionSpec &a, long long tp, const std::string &m
 }
 
 void validate_mapping(const ModelSpec &m, const Deployment &d) {
-  for (const auto &[name, v] : {std::pair{"--tp", d.tp}, {"--pp", d.pp}, {"--ep", d.ep}, {"--dp", d.dp}})
+  for (const auto &[name, v] :
+       {std::pair{"--tp", d.tp}, {"--pp", d.pp}, {"--cp", d.cp}, {"--ep", d.ep}, {"--dp", d.dp}})
     if (v < 1) throw InputError(std::string("impossible mapping: ") + name + " = " +
                                 std::to_string(v) + ": must be >= 1");
-  if (d.tp > (1 << 20) || d.dp > (1 << 20) || d.batch > (1LL << 30))
-    throw InputError("impossible mapping: --tp, --gpus or --batch is beyond any real deployment");
-  if (d.pp != 1 || d.ep != 1)
-    throw NotSupported("pipeline and expert parallelism (--pp, --ep) are not modelled yet");
+  if (d.tp > (1 << 20) || d.dp > (1 << 20) || d.pp > (1 << 12) || d.cp > (1 << 12) ||
+      d.batch > (1LL << 30) || d.gpus() > (1LL << 24))
+    throw InputError("impossible mapping: --tp, --pp, --cp, --gpus or --batch is beyond any real "
+                     "deployment");
+  if (d.pp > m.num_layers)
+    throw InputError("impossible mapping: --pp " + std::to_string(d.pp) + " exceeds the " +
+                     std::to_string(m.num_layers) + " layers of " + m.file);
+  if (d.ep > 1) {
+    if (!m.is_moe())
+      throw InputError("impossible mapping: --ep " + std::to_string(d.ep) + " on " + m.file +
+                       ", which has no experts");
+    if (d.ep != d.tp && d.ep != d.tp * d.dp)
+      throw InputError("impossible mapping: --ep " + std::to_string(d.ep) +
+                       " must equal --tp (experts spread over the TP group) or --tp x DP replicas (" +
+                       std::to_string(d.tp * d.dp) + ", attention data parallelism)");
+    if (d.ep > d.tp && (d.pp > 1 || d.cp > 1))
+      throw NotSupported("--ep across DP replicas together with --pp or --cp is not modelled");
+    for (const auto &g : m.groups)
+      if (g.layer.ffn.kind == FfnKind::moe && g.layer.ffn.num_experts % d.ep != 0)
+        throw InputError("impossible mapping: --ep " + std::to_string(d.ep) +
+                         " does not divide the " + std::to_string(g.layer.ffn.num_experts) +
+                         " routed experts of " + m.file);
+  }
+  if (d.ep_imbalance != 0 && !(d.ep_imbalance >= 1.0))
+    throw InputError("--ep-imbalance must be >= 1 (busiest rank / mean), or 0 to derive it");
   if (d.batch < 1) throw InputError("--batch = " + std::to_string(d.batch) + ": must be >= 1");
   if (d.input_len < 1)
     throw InputError("--input-len = " + std::to_string(d.input_len) + ": must be >= 1 token");
@@ -53,6 +75,7 @@ void validate_mapping(const ModelSpec &m, const Deployment &d) {
   for (const auto &g : m.groups) {
     split_heads(g.layer.attention, d.tp, m.file);
     const auto &f = g.layer.ffn;
+    if (f.kind == FfnKind::moe && d.ep > 1) continue; // experts stay whole under EP
     const long long width = f.kind == FfnKind::dense ? f.intermediate : f.expert_intermediate;
     const char *field = f.kind == FfnKind::dense ? "intermediate_size" : "moe/expert intermediate size";
     if (width % d.tp != 0)

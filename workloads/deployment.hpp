@@ -9,9 +9,13 @@ namespace rooftop::wl {
 /// One replica's mapping and workload. Batch and lengths are per replica.
 struct Deployment {
   long long tp = 1;          ///< tensor-parallel degree (heads and MLP split)
-  long long pp = 1;          ///< pipeline stages (later issue; must be 1 for now)
-  long long ep = 1;          ///< expert-parallel degree (later issue; must be 1 for now)
-  long long dp = 1;          ///< independent replicas
+  long long pp = 1;          ///< pipeline stages (layers split into contiguous stages)
+  long long cp = 1;          ///< context-parallel degree (each sequence split over cp GPUs)
+  long long ep = 1;          ///< expert-parallel degree: MoE layers spread their experts over ep
+                             ///< GPUs, either the TP group (ep = tp) or TP x DP ("attention DP")
+  long long dp = 1;          ///< independent replicas (attention data parallelism when ep > tp)
+  double ep_imbalance = 0;   ///< busiest EP rank's tokens / mean; 0 = derived (see op_graph)
+  bool overlap_comm = false; ///< collectives hidden behind compute (upper bound) or not
   DType weight_dtype = DType::bf16; ///< stored non-expert linear weights
   DType expert_dtype = DType::bf16; ///< stored routed-expert weights
   DType act_dtype = DType::bf16;    ///< GEMM input data type (sets the tensor-core rate)
@@ -20,7 +24,8 @@ struct Deployment {
   long long input_len = 1;   ///< prompt tokens per sequence
   long long output_len = 1;  ///< generated tokens per sequence (the first comes from prefill)
 
-  [[nodiscard]] long long gpus() const { return tp * pp * ep * dp; } ///< validated <= 2^20
+  /// GPUs of the whole deployment: tp x cp x pp x dp (EP regroups the same GPUs).
+  [[nodiscard]] long long gpus() const { return tp * cp * pp * dp; } ///< validated <= 2^20
 };
 
 /// Query and K/V heads one GPU holds under tensor parallelism.

@@ -20,7 +20,8 @@ struct Ctx {
   PassShape s;
   double h;        // hidden size
   double tp;
-  double T;        // tokens in the pass: batch * new_tokens
+  double T;        // tokens this GPU processes: batch * new_tokens (/ cp in prefill)
+  double cp;       // context-parallel degree
   double ab;       // activation bytes per element (model dtype)
   double wb;       // weight bytes per element
   double eb;       // expert weight bytes per element
@@ -58,12 +59,32 @@ Op norm(const Ctx &c, const char *name, int group, long long count, double token
   return o;
 }
 
-/// Ring all-reduce of `tokens` x hidden activations across the TP group (costed in sim/).
+/// A collective of `size` bytes (nccl-tests convention) over one group (costed in sim/).
+void collective(const Ctx &c, const char *name, int group, long long count, Collective kind,
+                CommGroup over, double size) {
+  Op o = make(name, OpKind::all_reduce, Unit::network, group, count, c.m.dtype);
+  o.comm_bytes = Bytes(size);
+  o.collective = kind;
+  o.comm_group = over;
+  c.out->push_back(o);
+}
+
+/// All-reduce of the T x hidden activations across the TP group.
 void all_reduce(const Ctx &c, const char *name, int group, long long count) {
   if (c.d.tp <= 1) return;
-  Op o = make(name, OpKind::all_reduce, Unit::network, group, count, c.m.dtype);
-  o.comm_bytes = Bytes(c.T * c.h * c.ab);
-  c.out->push_back(o);
+  collective(c, name, group, count, Collective::all_reduce, CommGroup::tp, c.T * c.h * c.ab);
+}
+
+/// Context parallelism: prefill all-gathers the new tokens' K/V (whole output `kv_size`) so each
+/// rank attends over all of them (ring attention moves the same bytes); decode all-gathers the
+/// partial attention outputs (`out_size` per rank) to combine them.
+void cp_exchange(const Ctx &c, int g, long long n, double kv_size, double out_size) {
+  if (c.d.cp <= 1) return;
+  if (c.phase == Phase::prefill)
+    collective(c, "cp_kv_all_gather", g, n, Collective::all_gather, CommGroup::cp, kv_size);
+  else
+    collective(c, "cp_attn_all_gather", g, n, Collective::all_gather, CommGroup::cp,
+               out_size * c.cp);
 }
 
 void lower_gqa(const Ctx &c, const AttentionSpec &a, int g, long long n) {
@@ -74,18 +95,21 @@ void lower_gqa(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   if (a.qk_norm) qkv.flops += Flops(4 * c.T * (H + Hkv) * dh); // per-head q/k RMSNorm
   c.out->push_back(qkv);
   // Attention: QK^T 2*d and PV 2*dv FLOP per (query, key) pair per head.
-  const double keys = attended_keys(c.s.past_tokens, c.s.new_tokens, a.window);
+  // With CP every rank attends its share (load-balanced causal split): keys / cp per rank.
+  const double keys = attended_keys(c.s.past_tokens, c.s.new_tokens, a.window) / c.cp;
   const double batch = static_cast<double>(c.s.batch);
   Op at = make("attention", OpKind::attention, Unit::attention, g, n, c.m.dtype);
   at.flops = Flops(2 * batch * H * (dh + dv) * keys);
-  // K/V read for the cached keys in the window plus the new ones, and the new K/V written.
+  // K/V read for the cached keys in the window plus the new ones, and the new K/V written; CP
+  // shards the cache (decode) or the new tokens (prefill) over its ranks.
   const double past = static_cast<double>(
       a.window ? std::min(c.s.past_tokens, std::max(0LL, *a.window - 1)) : c.s.past_tokens);
   const double kv_tok = 2 * Hkv * dh * c.kvb;
-  at.kv_bytes = Bytes(batch * (past + static_cast<double>(c.s.new_tokens)) * kv_tok +
-                      c.T * kv_tok);
+  const double news = static_cast<double>(c.s.new_tokens);
+  at.kv_bytes = Bytes(batch * (past + news) * kv_tok / c.cp + c.T * kv_tok);
   at.act_bytes = Bytes(c.T * H * (dh + dv) * c.ab); // read Q, write O
   c.out->push_back(at);
+  cp_exchange(c, g, n, batch * news * kv_tok, batch * H * dv * c.ab);
   c.out->push_back(linear(c, "o_proj", OpKind::o_proj, g, n, c.T, H * dv, c.h, c.wb));
 }
 
@@ -114,10 +138,10 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   c.out->push_back(q);
   // kv_a_proj_with_mqa (replicated): h -> kv_lora + rope, the latent that is cached.
   c.out->push_back(linear(c, "kv_a_proj", OpKind::qkv_proj, g, n, c.T, c.h, kvl + rope, c.wb));
-  const double keys = attended_keys(c.s.past_tokens, c.s.new_tokens, a.window);
+  const double keys = attended_keys(c.s.past_tokens, c.s.new_tokens, a.window) / c.cp;
   const double batch = static_cast<double>(c.s.batch);
   const double lat_tok = (kvl + rope) * c.kvb; // latent bytes per token (whole, on every GPU)
-  const double kv_tokens = batch * static_cast<double>(c.s.past_tokens + c.s.new_tokens);
+  const double kv_tokens = batch * static_cast<double>(c.s.past_tokens + c.s.new_tokens) / c.cp;
   Op kvb = make("kv_b_proj", OpKind::qkv_proj, Unit::gemm, g, n, c.d.act_dtype);
   kvb.weight_bytes = kvb.stored_weight_bytes = Bytes(kvl * H * (nope + dv) * c.wb);
   Op at = make("attention", OpKind::attention, Unit::attention, g, n, c.m.dtype);
@@ -140,6 +164,7 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   }
   c.out->push_back(kvb);
   c.out->push_back(at);
+  cp_exchange(c, g, n, batch * static_cast<double>(c.s.new_tokens) * lat_tok, batch * H * dv * c.ab);
   c.out->push_back(linear(c, "o_proj", OpKind::o_proj, g, n, c.T, H * dv, c.h, c.wb));
 }
 
@@ -156,6 +181,35 @@ void lower_dense_mlp(const Ctx &c, const FfnSpec &f, int g, long long n, double 
   c.out->push_back(linear(c, down_name, kind, g, n, c.T, i, c.h, c.wb));
 }
 
+/// Expert parallelism: E/ep whole experts per GPU; the EP group's tokens (ep/tp replicas' worth)
+/// are dispatched to them and combined back by two all-to-alls.
+void lower_moe_ep(const Ctx &c, const FfnSpec &f, int g, long long n) {
+  const double E = static_cast<double>(f.num_experts);
+  const double k = static_cast<double>(f.experts_per_token);
+  const double ep = static_cast<double>(c.d.ep);
+  const double ie = static_cast<double>(f.expert_intermediate);
+  const double group_tokens = c.T * ep / c.tp; // tokens of every replica in the EP group
+  const double imbalance = c.d.ep_imbalance > 0
+                               ? c.d.ep_imbalance
+                               : expected_ep_imbalance(c.d.ep, group_tokens * k);
+  const double local_picks = group_tokens * k / ep * imbalance; // busiest rank
+  const double ups = f.gated ? 3.0 : 2.0;
+  const double per_expert = ups * c.h * ie;
+  const double local_experts = E / ep;
+  const double touched = local_experts * (1.0 - std::pow(1.0 - k / E, group_tokens));
+  // Dispatch: each rank sends its tokens' k copies of the hidden state (one rank's send buffer).
+  const double send = group_tokens / ep * k * c.h * c.ab;
+  collective(c, "ep_dispatch_all_to_all", g, n, Collective::all_to_all, CommGroup::ep, send);
+  Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
+  ex.flops = Flops(2 * local_picks * per_expert);
+  ex.weight_bytes = Bytes(std::min(touched, local_experts) * per_expert * c.eb);
+  ex.stored_weight_bytes = Bytes(local_experts * per_expert * c.eb);
+  ex.act_bytes = Bytes(local_picks * (2 * c.h + (ups + 1) * ie) * c.ab);
+  ex.kernels = 3;
+  c.out->push_back(ex);
+  collective(c, "ep_combine_all_to_all", g, n, Collective::all_to_all, CommGroup::ep, send);
+}
+
 void lower_moe(const Ctx &c, const FfnSpec &f, int g, long long n) {
   const double E = static_cast<double>(f.num_experts);
   const double k = static_cast<double>(f.experts_per_token);
@@ -163,6 +217,9 @@ void lower_moe(const Ctx &c, const FfnSpec &f, int g, long long n) {
   // Router: h -> E logits, kept at the model dtype.
   Op r = linear(c, "router", OpKind::router, g, n, c.T, c.h, E, c.ab);
   c.out->push_back(r);
+  if (c.d.ep > 1) {
+    lower_moe_ep(c, f, g, n);
+  } else {
   // Routed experts (grouped GEMMs): each token runs k experts; the batch reads only the experts
   // it touches (expected distinct experts of T tokens x k picks out of E).
   const double touched = expected_touched_experts(f.num_experts, f.experts_per_token, c.T);
@@ -176,6 +233,7 @@ void lower_moe(const Ctx &c, const FfnSpec &f, int g, long long n) {
   ex.act_bytes = Bytes(c.T * k * (2 * c.h + (ups + 1) * ie) * c.ab);
   ex.kernels = 3;
   c.out->push_back(ex);
+  }
   if (f.num_shared_experts > 0) {
     FfnSpec shared = f;
     lower_dense_mlp(c, shared, g, n,
@@ -193,7 +251,10 @@ void lower_layer(const Ctx &c, const LayerSpec &l, int g, long long n) {
   if (l.ffn.kind == FfnKind::moe) lower_moe(c, l.ffn, g, n);
   else lower_dense_mlp(c, l.ffn, g, n, static_cast<double>(l.ffn.intermediate), "mlp_up",
                        "mlp_down", OpKind::mlp);
-  all_reduce(c, "ffn_all_reduce", g, n);
+  // Under EP the combine all-to-all returns each token's expert output to its rank; a TP
+  // all-reduce remains only for what is TP-sharded (dense MLPs and shared experts).
+  if (l.ffn.kind != FfnKind::moe || c.d.ep <= 1 || l.ffn.num_shared_experts > 0)
+    all_reduce(c, "ffn_all_reduce", g, n);
 }
 
 } // namespace
@@ -216,6 +277,26 @@ std::string to_string(OpKind k) {
   case OpKind::all_reduce: return "all_reduce";
   }
   throw InternalError("to_string: unknown OpKind");
+}
+
+std::string to_string(Collective k) {
+  switch (k) {
+  case Collective::all_reduce: return "all-reduce";
+  case Collective::all_gather: return "all-gather";
+  case Collective::all_to_all: return "all-to-all";
+  case Collective::send_recv: return "send-recv";
+  }
+  throw InternalError("to_string: unknown Collective");
+}
+
+std::string to_string(CommGroup g) {
+  switch (g) {
+  case CommGroup::tp: return "tp";
+  case CommGroup::cp: return "cp";
+  case CommGroup::ep: return "ep";
+  case CommGroup::pp: return "pp";
+  }
+  throw InternalError("to_string: unknown CommGroup");
 }
 
 std::string to_string(Unit u) {
@@ -242,33 +323,70 @@ double expected_touched_experts(long long experts, long long k, double tokens) {
   return E * (1.0 - std::pow(1.0 - static_cast<double>(k) / E, tokens));
 }
 
+std::vector<StageSlice> split_stages(const ModelSpec &m, long long pp) {
+  std::vector<StageSlice> stages(static_cast<std::size_t>(pp));
+  const long long L = m.num_layers;
+  for (long long s = 0; s < pp; ++s) {
+    // Stage s holds layers [s L / pp, (s + 1) L / pp): sizes differ by at most one.
+    const long long first = s * L / pp, end = (s + 1) * L / pp;
+    auto &st = stages[static_cast<std::size_t>(s)];
+    st.group_counts.assign(m.groups.size(), 0);
+    for (long long i = first; i < end; ++i)
+      ++st.group_counts[static_cast<std::size_t>(m.layer_group[static_cast<std::size_t>(i)])];
+    st.embedding = s == 0;
+    st.head = s == pp - 1;
+  }
+  return stages;
+}
+
+double expected_ep_imbalance(long long ranks, double assignments) {
+  if (ranks <= 1 || assignments <= 0) return 1.0;
+  const auto r = static_cast<double>(ranks);
+  return std::min(r, 1.0 + std::sqrt(2.0 * std::log(r) * (r - 1.0) / assignments));
+}
+
 std::vector<Op> lower_pass(const ModelSpec &m, const Deployment &d, Phase phase,
-                           const PassShape &shape) {
+                           const PassShape &shape, const StageSlice *stage) {
   std::vector<Op> out;
-  out.reserve(m.groups.size() * 16 + 4);
+  out.reserve(m.groups.size() * 20 + 6);
   const auto B = static_cast<double>(shape.batch);
+  const auto cp = static_cast<double>(d.cp);
+  // CP splits each prompt's new tokens over its ranks in prefill; decode adds one token.
+  const double local_new = phase == Phase::prefill
+                               ? std::ceil(static_cast<double>(shape.new_tokens) / cp)
+                               : static_cast<double>(shape.new_tokens);
   Ctx c{m,
         d,
         phase,
         shape,
         static_cast<double>(m.hidden_size),
         static_cast<double>(d.tp),
-        B * static_cast<double>(shape.new_tokens),
+        B * local_new,
+        cp,
         dtype_storage_bytes(m.dtype),
         dtype_storage_bytes(d.weight_dtype),
         dtype_storage_bytes(d.expert_dtype),
         dtype_storage_bytes(d.kv_dtype),
         &out};
   const double V = static_cast<double>(m.vocab_size) / c.tp; // vocab-parallel shard
-  // Embedding: gather T rows of the (vocab-parallel) table, then all-reduce the shards.
-  Op emb = make("embedding", OpKind::embedding, Unit::vector, -1, 1, m.dtype);
-  emb.weight_bytes = Bytes(c.T * c.h * c.ab / c.tp);
-  emb.stored_weight_bytes = Bytes(V * c.h * c.ab);
-  emb.act_bytes = Bytes(c.T * c.h * c.ab);
-  out.push_back(emb);
-  all_reduce(c, "embedding_all_reduce", -1, 1);
-  for (std::size_t g = 0; g < m.groups.size(); ++g)
-    lower_layer(c, m.groups[g].layer, static_cast<int>(g), m.groups[g].count);
+  if (!stage || stage->embedding) {
+    // Embedding: gather T rows of the (vocab-parallel) table, then all-reduce the shards.
+    Op emb = make("embedding", OpKind::embedding, Unit::vector, -1, 1, m.dtype);
+    emb.weight_bytes = Bytes(c.T * c.h * c.ab / c.tp);
+    emb.stored_weight_bytes = Bytes(V * c.h * c.ab);
+    emb.act_bytes = Bytes(c.T * c.h * c.ab);
+    out.push_back(emb);
+    all_reduce(c, "embedding_all_reduce", -1, 1);
+  }
+  for (std::size_t g = 0; g < m.groups.size(); ++g) {
+    const long long n = stage ? stage->group_counts[g] : m.groups[g].count;
+    if (n > 0) lower_layer(c, m.groups[g].layer, static_cast<int>(g), n);
+  }
+  if (stage && !stage->head) {
+    // Pipeline: hand the hidden states to the next stage.
+    collective(c, "pp_send", -1, 1, Collective::send_recv, CommGroup::pp, c.T * c.h * c.ab);
+    return out;
+  }
   // Final norm and LM head on the last position of each sequence only.
   out.push_back(norm(c, "final_norm", -1, 1, B, c.h));
   Op head = linear(c, "lm_head", OpKind::lm_head, -1, 1, B, c.h, V, c.ab);
@@ -279,32 +397,33 @@ std::vector<Op> lower_pass(const ModelSpec &m, const Deployment &d, Phase phase,
   return out;
 }
 
+namespace {
+/// KV bytes one token adds to one layer on one GPU: K/V heads split (or replicated) by TP;
+/// MLA's latent is whole on every GPU.
+double kv_token_layer_gpu(const ModelSpec &m, const AttentionSpec &a, const Deployment &d) {
+  if (a.kind == AttentionKind::mla) return kv_bytes_per_token_layer(a, d.kv_dtype).value();
+  const HeadSplit hs = split_heads(a, d.tp, m.file);
+  return 2.0 * static_cast<double>(hs.kv_heads * a.head_dim) * dtype_storage_bytes(d.kv_dtype);
+}
+} // namespace
+
 Bytes kv_bytes_per_token_per_gpu(const ModelSpec &m, const Deployment &d) {
   Bytes total;
-  for (const auto &g : m.groups) {
-    const auto &a = g.layer.attention;
-    const HeadSplit hs = split_heads(a, d.tp, m.file);
-    const double per_layer =
-        a.kind == AttentionKind::mla
-            ? kv_bytes_per_token_layer(a, d.kv_dtype).value() // latent replicated on every GPU
-            : 2.0 * static_cast<double>(hs.kv_heads * a.head_dim) * dtype_storage_bytes(d.kv_dtype);
-    total += Bytes(per_layer * static_cast<double>(g.count));
-  }
+  for (const auto &g : m.groups)
+    total += Bytes(kv_token_layer_gpu(m, g.layer.attention, d) * static_cast<double>(g.count));
   return total;
 }
 
 Bytes kv_cache_bytes_per_gpu(const ModelSpec &m, const Deployment &d, long long batch,
-                             long long tokens) {
+                             long long tokens, const StageSlice *stage) {
   Bytes total;
-  for (const auto &g : m.groups) {
-    const auto &a = g.layer.attention;
-    const HeadSplit hs = split_heads(a, d.tp, m.file);
-    const double per_token =
-        a.kind == AttentionKind::mla
-            ? kv_bytes_per_token_layer(a, d.kv_dtype).value()
-            : 2.0 * static_cast<double>(hs.kv_heads * a.head_dim) * dtype_storage_bytes(d.kv_dtype);
+  for (std::size_t i = 0; i < m.groups.size(); ++i) {
+    const auto &a = m.groups[i].layer.attention;
+    const long long layers = stage ? stage->group_counts[i] : m.groups[i].count;
     const long long kept = a.window ? std::min(tokens, *a.window) : tokens;
-    total += Bytes(per_token * static_cast<double>(kept * g.count * batch));
+    total += Bytes(kv_token_layer_gpu(m, a, d) * static_cast<double>(kept) *
+                   static_cast<double>(layers) * static_cast<double>(batch) /
+                   static_cast<double>(d.cp));
   }
   return total;
 }

@@ -25,6 +25,12 @@ std::string to_string(OpKind k);
 enum class Unit { gemm, attention, vector, network };
 std::string to_string(Unit u);
 
+/// The collective a network operator performs, and over which group of the mapping.
+enum class Collective { all_reduce, all_gather, all_to_all, send_recv };
+enum class CommGroup { tp, cp, ep, pp };
+std::string to_string(Collective c);
+std::string to_string(CommGroup g);
+
 /// One operator of one pass on one GPU; `count` instances run per pass (one per layer).
 struct Op {
   const char *name = "";      ///< e.g. "qkv_proj"
@@ -38,7 +44,11 @@ struct Op {
   Bytes act_bytes;            ///< activations read and written per instance
   Bytes kv_bytes;             ///< KV cache read and written per instance
   Bytes stored_weight_bytes;  ///< weights this operator keeps in memory per instance
-  Bytes comm_bytes;           ///< message size per GPU of a collective (unit == network)
+  Bytes comm_bytes;           ///< nccl-tests size of the collective (unit == network): the
+                              ///< buffer (all-reduce), whole output (all-gather) or one rank's
+                              ///< send buffer (all-to-all)
+  Collective collective = Collective::all_reduce; ///< unit == network
+  CommGroup comm_group = CommGroup::tp;           ///< unit == network
   int kernels = 1;            ///< kernel launches per instance
 
   /// HBM traffic per instance: weights + activations + KV cache, bytes.
@@ -60,15 +70,33 @@ double attended_keys(long long past, long long new_tokens, std::optional<long lo
 /// uniformly: E * (1 - (1 - k/E)^tokens).
 double expected_touched_experts(long long experts, long long k, double tokens);
 
-/// Lowers one pass of the whole model on one GPU of the mapping. Each distinct layer type is
-/// lowered once (its operators carry count = number of such layers).
+/// The layers one pipeline stage holds: how many of each layer group, and whether it holds the
+/// embedding (first stage) and the final norm and LM head (last stage).
+struct StageSlice {
+  std::vector<long long> group_counts; ///< per layer group of the model
+  bool embedding = true;
+  bool head = true;
+};
+/// Splits the layers into `pp` contiguous stages of (as near as possible) equal layer counts.
+std::vector<StageSlice> split_stages(const ModelSpec &m, long long pp);
+
+/// Expected busiest-rank load over the mean when `assignments` token-to-expert picks spread
+/// uniformly over `ranks` ranks: 1 + sqrt(2 ln(ranks) (ranks - 1) / assignments) (the Gaussian
+/// approximation of the maximum of `ranks` binomial loads), at most `ranks`.
+double expected_ep_imbalance(long long ranks, double assignments);
+
+/// Lowers one pass on one GPU of the mapping, for the layers of `stage` (default: all). Each
+/// distinct layer type is lowered once (its operators carry count = number of such layers).
+/// With cp > 1 the pass's new tokens are split over the CP group (prefill) or its cached
+/// tokens are (decode); with ep > 1 MoE layers dispatch tokens to experts by all-to-all.
 std::vector<Op> lower_pass(const ModelSpec &m, const Deployment &d, Phase phase,
-                           const PassShape &shape);
+                           const PassShape &shape, const StageSlice *stage = nullptr);
 
 /// KV-cache bytes one token adds on one GPU, all layers (K/V heads split or replicated by TP).
 Bytes kv_bytes_per_token_per_gpu(const ModelSpec &m, const Deployment &d);
-/// KV cache on one GPU for `batch` sequences of `tokens` tokens (sliding layers keep <= window).
+/// KV cache on one GPU for `batch` sequences of `tokens` tokens (sliding layers keep <= window),
+/// for the layers of `stage` (default: all), sharded over the CP group.
 Bytes kv_cache_bytes_per_gpu(const ModelSpec &m, const Deployment &d, long long batch,
-                             long long tokens);
+                             long long tokens, const StageSlice *stage = nullptr);
 
 } // namespace rooftop::wl
