@@ -1,0 +1,158 @@
+// Parallel mappings in the estimate: PP stages, TP placement, EP all-to-all, CP, overlap.
+#include "core/errors.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/system.hpp"
+#include "sim/estimate.hpp"
+#include "workloads/model_catalogue.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+using namespace rooftop;
+
+namespace {
+const std::string good = ROOFTOP_TEST_DATA_DIR "/good/";
+const hw::GpuSpec &gpu(const char *id) { return hw::GpuCatalogue::builtin().get(id); }
+wl::Deployment dep(long long batch, long long in, long long out) {
+  wl::Deployment d;
+  d.batch = batch;
+  d.input_len = in;
+  d.output_len = out;
+  return d;
+}
+const wl::Op &find(const std::vector<wl::Op> &ops, const char *name) {
+  for (const auto &o : ops)
+    if (std::strcmp(o.name, name) == 0) return o;
+  throw std::runtime_error(std::string("no op ") + name);
+}
+} // namespace
+
+TEST_CASE("PP=2 halves the weights per GPU and does not shorten a token's latency") {
+  const auto m = wl::resolve_model("llama-3.1-8b"); // 32 layers: 16 + 16
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  auto d = dep(1, 512, 64);
+  const auto one = sim::estimate(h100, m, d, eff);
+  d.pp = 2;
+  const auto two = sim::estimate(h100, m, d, eff);
+  // Stage 0 holds the embedding and 16 layers, stage 1 16 layers, the final norm and the LM head:
+  // the two untied 128256 x 4096 tables are the same size, so each stage holds half (+- norms).
+  CHECK(two.memory.weights.value() == doctest::Approx(one.memory.weights.value() / 2).epsilon(1e-3));
+  // A token still crosses every layer, plus a hand-off between the stages.
+  CHECK(two.tpot >= one.tpot);
+  CHECK(two.tpot.value() == doctest::Approx(one.tpot.value()).epsilon(0.05));
+  CHECK(two.microbatches == 1); // batch 1: nothing to pipeline
+  // With a batch, two micro-batches keep both stages busy: throughput gains, latency does not.
+  d.batch = 64;
+  const auto piped = sim::estimate(h100, m, d, eff);
+  CHECK(piped.microbatches == 2);
+  CHECK(piped.bubble_fraction == doctest::Approx(1.0 / 3)); // (pp - 1) / (m + pp - 1)
+}
+
+TEST_CASE("TP=8 inside one NVLink domain beats TP=8 split over two") {
+  const auto m = wl::resolve_model("llama-3.1-70b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  auto d = dep(8, 1024, 64);
+  d.tp = 8;
+  const auto hgx = hw::SystemCatalogue::builtin().get("hgx-h100-8");
+  auto half = hgx; // the same GPUs and NICs, four to a node
+  half.gpus_per_node = half.domain_gpus = 4;
+  const auto inside_cluster = hw::make_cluster(hgx, 1);
+  const auto split_cluster = hw::make_cluster(half, 2);
+  const auto inside = sim::estimate(h100, m, d, eff, {}, &inside_cluster);
+  const auto split = sim::estimate(h100, m, d, eff, {}, &split_cluster);
+  CHECK(inside.tp.domains() == 1);
+  CHECK(split.tp.domains() == 2);
+  CHECK(inside.tpot < split.tpot);
+  CHECK(inside.ttft < split.ttft);
+  CHECK(inside.decode.communication_time < split.decode.communication_time);
+}
+
+TEST_CASE("EP dispatch and combine all-to-all volume for a stated batch") {
+  const auto m = wl::load_hf_config(good + "tiny-moe.config.json"); // E 8, top-2, hidden 64
+  auto d = dep(16, 8, 8);
+  d.tp = 2;
+  d.ep = 2; // experts over the TP group
+  const auto ops = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
+  // 16 tokens in the EP group (ep/tp = 1 replica); each rank sends its 16/2 tokens' 2 copies of
+  // the 64-wide hidden state in bf16: 8 x 2 x 64 x 2 B = 2048 B
+  CHECK(find(ops, "ep_dispatch_all_to_all").comm_bytes.value() == 2048);
+  CHECK(find(ops, "ep_combine_all_to_all").comm_bytes.value() == 2048);
+  // each GPU stores 8/2 = 4 whole experts: 4 x 3 x 64 x 32 x 2 B
+  CHECK(find(ops, "moe_experts").stored_weight_bytes.value() == 4 * 6144 * 2);
+  // Attention DP: TP 1 x DP 2 replicas, EP 2: 32 tokens in the group, 16 per rank
+  // -> 16 x 2 x 64 x 2 B = 4096 B per rank
+  d.tp = 1;
+  d.dp = 2;
+  const auto dp_ops = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
+  CHECK(find(dp_ops, "ep_dispatch_all_to_all").comm_bytes.value() == 4096);
+}
+
+TEST_CASE("EP load imbalance of uniform routing") {
+  CHECK(wl::expected_ep_imbalance(1, 100) == 1.0);
+  // 1 + sqrt(2 ln 8 x 7 / 1e6) = 1 + sqrt(29.11e-6) = 1.005396
+  CHECK(wl::expected_ep_imbalance(8, 1e6) == doctest::Approx(1.0053955).epsilon(1e-6));
+  // few tokens: bounded by the rank count
+  CHECK(wl::expected_ep_imbalance(8, 1) <= 8.0);
+  CHECK(wl::expected_ep_imbalance(64, 512) > wl::expected_ep_imbalance(64, 65536));
+}
+
+TEST_CASE("CP splits the prompt and exchanges K/V") {
+  const auto m = wl::resolve_model("llama-3.1-8b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  auto d = dep(1, 32768, 2);
+  const auto one = sim::estimate(h100, m, d, eff);
+  d.cp = 4;
+  const auto four = sim::estimate(h100, m, d, eff);
+  // each rank does a quarter of the prefill work (load-balanced causal split)
+  CHECK(four.prefill.flops.value() == doctest::Approx(one.prefill.flops.value() / 4).epsilon(0.01));
+  CHECK(four.ttft < one.ttft);
+  CHECK(four.prefill.communication_time.value() > 0);
+  // and holds a quarter of the KV cache
+  CHECK(four.memory.kv_cache.value() == doctest::Approx(one.memory.kv_cache.value() / 4));
+}
+
+TEST_CASE("overlap hides collectives behind compute, as an upper bound") {
+  const auto m = wl::resolve_model("llama-3.1-70b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  auto d = dep(32, 2048, 64);
+  d.tp = 8;
+  const auto plain = sim::estimate(h100, m, d, eff);
+  d.overlap_comm = true;
+  const auto hidden = sim::estimate(h100, m, d, eff);
+  const double rest = plain.prefill.time.value() - plain.prefill.communication_time.value();
+  CHECK(hidden.ttft.value() ==
+        doctest::Approx(std::max(rest, plain.prefill.communication_time.value())));
+  CHECK(hidden.ttft < plain.ttft);
+}
+
+TEST_CASE("mapping errors") {
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  const auto dense = wl::resolve_model("llama-3.1-8b");
+  const auto moe = wl::resolve_model("mixtral-8x7b"); // 8 experts
+  auto d = dep(1, 16, 16);
+  d.ep = 2;
+  CHECK_THROWS_WITH_AS(sim::estimate(h100, dense, d, eff), doctest::Contains("no experts"), InputError);
+  d.tp = 2;
+  d.ep = 4; // neither TP (2) nor TP x DP (2)
+  CHECK_THROWS_WITH_AS(sim::estimate(h100, moe, d, eff), doctest::Contains("--ep 4"), InputError);
+  d.tp = 1;
+  d.dp = 16;
+  d.ep = 16; // 16 does not divide 8 experts
+  CHECK_THROWS_WITH_AS(sim::estimate(h100, moe, d, eff), doctest::Contains("does not divide"),
+                       InputError);
+  auto big = dep(1, 16, 16);
+  big.tp = 8;
+  big.dp = 4;
+  const auto node = hw::make_cluster(hw::SystemCatalogue::builtin().get("hgx-h100-8"), 2);
+  CHECK_THROWS_WITH_AS(sim::estimate(h100, dense, big, eff, {}, &node),
+                       doctest::Contains("32 GPUs"), InputError);
+  auto deep = dep(1, 16, 16);
+  deep.pp = 64; // more stages than 32 layers
+  CHECK_THROWS_AS(sim::estimate(h100, dense, deep, eff), InputError);
+}
