@@ -1,0 +1,44 @@
+// The calibration backend interface: plain C++ (no CUDA headers), so host code and tests build
+// everywhere. A backend describes its device and times one benchmark case.
+#pragma once
+
+#include "calibration/plan.hpp"
+
+#include <memory>
+#include <string>
+
+namespace rooftop::cal {
+
+/// What a backend runs on (nvbench's device_info, injectable for tests).
+struct DeviceInfo {
+  std::string backend;          ///< "cuda" or "cpu"
+  std::string name;             ///< e.g. "NVIDIA H100 80GB HBM3"
+  int sm_version = 0;           ///< e.g. 90 (0 on CPU)
+  int sm_count = 0;             ///< SMs (CPU: hardware threads)
+  double clock_hz = 0;          ///< max SM (or CPU) clock, Hz
+  double memory_clock_hz = 0;   ///< memory clock, Hz (0 when unknown)
+  double memory_bytes = 0;      ///< global memory, bytes
+  double l2_bytes = 0;          ///< L2 (CPU: last-level cache), bytes
+  std::string driver_version;   ///< e.g. "580.65.06" (CUDA driver), empty on CPU
+  std::string cuda_version;     ///< runtime version, e.g. "13.0"
+};
+
+/// Times benchmark cases on one device.
+class Backend {
+public:
+  virtual ~Backend() = default;
+  [[nodiscard]] virtual DeviceInfo device() const = 0;
+  /// Runs one case: warm-up, then samples until the stopping rule holds. A case the device
+  /// cannot run (e.g. FP8 on Ampere) comes back with `skipped` set and a reason.
+  virtual Measurement run(const Case &c, const StopRule &rule) = 0;
+};
+
+/// The CUDA backend on device `index`. Throws NotCompiled when built without CUDA and
+/// InputError when no such device exists.
+std::unique_ptr<Backend> make_cuda_backend(int index = 0);
+/// True when this build has the CUDA backend.
+bool cuda_compiled();
+/// The host backend: Eigen GEMMs, STREAM-style loops, a reference attention, on the CPU.
+std::unique_ptr<Backend> make_cpu_backend(int threads = 0);
+
+} // namespace rooftop::cal

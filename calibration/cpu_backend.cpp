@@ -1,0 +1,200 @@
+// The host backend: the same plan on the CPU (Eigen GEMMs in FP32, STREAM-style loops, a
+// reference attention and a composed decoder layer), so plan, measure, fit and validate run and
+// are tested on machines without a GPU. Its figures describe the CPU, not any GPU.
+#include "calibration/backend.hpp"
+#include "calibration/runner.hpp"
+#include "core/errors.hpp"
+
+#include <Eigen/Dense>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+namespace rooftop::cal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Seconds per call of `f`, repeating it until at least 1 ms has passed (timer resolution).
+template <class F> double timed(F &&f) {
+  long long reps = 0;
+  const auto start = Clock::now();
+  double el = 0;
+  do {
+    f();
+    ++reps;
+    el = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (el < 1e-3);
+  return el / static_cast<double>(reps);
+}
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+/// Softmax(q K^T / sqrt(d)) V for one query row over `ctx` keys.
+void attend(const float *q, const Mat &k, const Mat &v, long long ctx, float *out, long long dv) {
+  Eigen::Map<const Eigen::RowVectorXf> qv(q, k.cols());
+  Eigen::RowVectorXf s = qv * k.topRows(ctx).transpose() / std::sqrt(static_cast<float>(k.cols()));
+  s = (s.array() - s.maxCoeff()).exp();
+  s /= s.sum();
+  Eigen::Map<Eigen::RowVectorXf>(out, dv) = s * v.topRows(ctx);
+}
+
+class CpuBackend final : public Backend {
+public:
+  explicit CpuBackend(int threads) {
+    Eigen::setNbThreads(threads > 0 ? threads : 1);
+  }
+
+  [[nodiscard]] DeviceInfo device() const override {
+    DeviceInfo d;
+    d.backend = "cpu";
+    d.name = cpu_name();
+    d.sm_count = static_cast<int>(std::thread::hardware_concurrency());
+    d.memory_bytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    d.l2_bytes = static_cast<double>(l3 > 0 ? l3 : (l2 > 0 ? l2 : 0));
+    return d;
+  }
+
+  Measurement run(const Case &c, const StopRule &rule) override {
+    switch (c.kind) {
+    case CaseKind::gemm: return gemm(c, rule);
+    case CaseKind::stream: return stream(c, rule);
+    case CaseKind::attention_decode: return decode(c, rule);
+    case CaseKind::attention_prefill: return prefill(c, rule);
+    case CaseKind::launch: return sample_case(c, rule, [] { return timed([] { noop(); }); });
+    case CaseKind::layer: return layer(c, rule);
+    }
+    throw InternalError("CpuBackend::run: unknown case kind");
+  }
+
+private:
+  static void noop() { asm volatile("" ::: "memory"); }
+
+  static Measurement skip(const Case &c, const std::string &why) {
+    Measurement m;
+    m.c = c;
+    m.skipped = true;
+    m.skip_reason = why;
+    return m;
+  }
+
+  static Measurement gemm(const Case &c, const StopRule &rule) {
+    if (c.dtype == DType::fp8 || c.dtype == DType::fp4 || c.dtype == DType::int8)
+      return skip(c, "the CPU backend has no " + to_string(c.dtype) + " GEMM");
+    // The CPU computes BF16/FP16 cases in FP32 (Eigen); the case still declares its dtype.
+    Mat a = Mat::Random(c.m, c.k), b = Mat::Random(c.k, c.n), out(c.m, c.n);
+    return sample_case(c, rule, [&] { return timed([&] { out.noalias() = a * b; }); });
+  }
+
+  static Measurement stream(const Case &c, const StopRule &rule) {
+    const auto n = static_cast<std::size_t>(c.bytes / 4);
+    std::vector<float> a(n, 1.0f), b(n, 2.0f), x(n, 3.0f);
+    volatile float sink = 0;
+    auto body = [&] {
+      switch (c.stream) {
+      case StreamKind::read: {
+        float s = 0;
+        for (std::size_t i = 0; i < n; ++i) s += a[i];
+        sink = s;
+        break;
+      }
+      case StreamKind::write:
+        std::fill(a.begin(), a.end(), 4.0f);
+        break;
+      case StreamKind::copy:
+        std::copy(b.begin(), b.end(), a.begin());
+        break;
+      case StreamKind::triad:
+        for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0f * x[i];
+        break;
+      }
+    };
+    auto m = sample_case(c, rule, [&] { return timed(body); });
+    (void)sink;
+    return m;
+  }
+
+  static Measurement decode(const Case &c, const StopRule &rule) {
+    const long long dk = c.latent_dim > 0 ? c.latent_dim : c.head_dim;
+    const long long kvh = c.latent_dim > 0 ? 1 : c.kv_heads;
+    std::vector<Mat> k, v;
+    for (long long i = 0; i < c.batch * kvh; ++i) {
+      k.push_back(Mat::Random(c.context, dk));
+      v.push_back(Mat::Random(c.context, dk));
+    }
+    Mat q = Mat::Random(c.batch * c.q_heads, dk), o(c.batch * c.q_heads, dk);
+    const long long group = c.q_heads / kvh;
+    return sample_case(c, rule, [&] {
+      return timed([&] {
+        for (long long b = 0; b < c.batch; ++b)
+          for (long long h = 0; h < c.q_heads; ++h) {
+            const auto kv = static_cast<std::size_t>(b * kvh + h / group);
+            attend(q.row(b * c.q_heads + h).data(), k[kv], v[kv], c.context,
+                   o.row(b * c.q_heads + h).data(), dk);
+          }
+      });
+    });
+  }
+
+  static Measurement prefill(const Case &c, const StopRule &rule) {
+    Mat q = Mat::Random(c.context, c.head_dim), k = Mat::Random(c.context, c.head_dim),
+        v = Mat::Random(c.context, c.head_dim), o(c.context, c.head_dim);
+    return sample_case(c, rule, [&] {
+      return timed([&] {
+        for (long long h = 0; h < c.batch * c.q_heads; ++h)
+          for (long long i = 0; i < c.context; ++i) // causal: query i sees keys 0..i
+            attend(q.row(i).data(), k, v, i + 1, o.row(i).data(), c.head_dim);
+      });
+    });
+  }
+
+  static Measurement layer(const Case &c, const StopRule &rule) {
+    const long long h = c.hidden, hq = c.q_heads, hkv = c.kv_heads, d = c.head_dim,
+                    inter = c.intermediate, b = c.batch;
+    if (h <= 0 || hq <= 0 || hkv <= 0 || d <= 0 || inter <= 0)
+      return skip(c, "layer dimensions missing (declare_work fills them)");
+    Mat x = Mat::Random(b, h), wqkv = Mat::Random(h, (hq + 2 * hkv) * d), wo = Mat::Random(hq * d, h),
+        wup = Mat::Random(h, 2 * inter), wdown = Mat::Random(inter, h);
+    std::vector<Mat> kc, vc;
+    for (long long i = 0; i < b * hkv; ++i) {
+      kc.push_back(Mat::Random(c.context + 1, d));
+      vc.push_back(Mat::Random(c.context + 1, d));
+    }
+    Mat qkv(b, (hq + 2 * hkv) * d), att(b, hq * d), up(b, 2 * inter), act(b, inter), y(b, h);
+    return sample_case(c, rule, [&] {
+      return timed([&] {
+        Mat n = x.array().colwise() / (x.array().square().rowwise().mean() + 1e-6f).sqrt();
+        qkv.noalias() = n * wqkv;
+        for (long long s = 0; s < b; ++s)
+          for (long long hh = 0; hh < hq; ++hh) {
+            const auto kv = static_cast<std::size_t>(s * hkv + hh / (hq / hkv));
+            attend(qkv.row(s).data() + hh * d, kc[kv], vc[kv], c.context + 1,
+                   att.row(s).data() + hh * d, d);
+          }
+        y.noalias() = att * wo;
+        Mat n2 = y.array().colwise() / (y.array().square().rowwise().mean() + 1e-6f).sqrt();
+        up.noalias() = n2 * wup;
+        act = up.leftCols(inter).array() / (1 + (-up.leftCols(inter).array()).exp()) *
+              up.rightCols(inter).array();
+        y.noalias() = act * wdown;
+      });
+    });
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+
+} // namespace rooftop::cal

@@ -1,0 +1,80 @@
+// What a calibration run measures (cases) and what it records (measurements), in SI units.
+#pragma once
+
+#include "core/dtype.hpp"
+
+#include <string>
+#include <vector>
+
+namespace rooftop::cal {
+
+enum class CaseKind { gemm, stream, attention_decode, attention_prefill, launch, layer };
+std::string to_string(CaseKind k);
+CaseKind case_kind_from_string(const std::string &s);
+
+enum class StreamKind { read, write, copy, triad };
+std::string to_string(StreamKind k);
+StreamKind stream_kind_from_string(const std::string &s);
+
+/// One benchmark case. Fields that do not apply to its kind are 0.
+struct Case {
+  std::string id;          ///< unique within a plan, e.g. "gemm_bf16_1x4096x4096"
+  CaseKind kind = CaseKind::gemm;
+  DType dtype = DType::bf16;
+  // gemm: C[m x n] = A[m x k] B[k x n]
+  long long m = 0, n = 0, k = 0;
+  // stream: arrays of `bytes` each
+  StreamKind stream = StreamKind::read;
+  double bytes = 0;
+  // attention and layer
+  long long batch = 0, q_heads = 0, kv_heads = 0, head_dim = 0, context = 0;
+  long long latent_dim = 0; ///< MLA-like: one shared latent of this width instead of per-head K/V
+  std::string model;        ///< layer: preset id of the model whose layer is run
+  long long hidden = 0, intermediate = 0; ///< layer: filled from the model by declare_work
+                                          ///< (with q_heads, kv_heads, head_dim)
+  bool cold = false;        ///< flush L2 between samples
+  // Declared work, as rooftop counts it:
+  double flops = 0;         ///< FLOP per run
+  double bytes_moved = 0;   ///< bytes of HBM traffic per run
+};
+
+/// When to stop sampling a case (nvbench's criterion): at least `min_samples`, then until the
+/// relative standard error of the mean is below `target_rel_stderr`, at most `max_samples` or
+/// `max_seconds` of samples.
+struct StopRule {
+  int warmup = 3;
+  int min_samples = 5;
+  int max_samples = 200;
+  double target_rel_stderr = 0.005;
+  double max_seconds = 0.5;
+};
+
+/// One case's outcome.
+struct Measurement {
+  Case c;
+  std::vector<double> samples_s; ///< kept samples, seconds
+  int discarded = 0;             ///< samples dropped by the outlier (throttle) filter
+  double median_s = 0;
+  double mean_s = 0;
+  double rel_stdev = 0;          ///< stdev / mean of the kept samples
+  bool skipped = false;
+  std::string skip_reason;
+};
+
+/// A list of cases, built for a device.
+struct Plan {
+  std::vector<Case> cases;
+};
+
+/// Declared FLOPs and bytes of a case, as rooftop's lowering counts them (GEMM: 2mnk FLOP,
+/// A, B read and C written; streams: arrays read and written; attention: Q, K/V, O).
+void declare_work(Case &c);
+
+/// The default plan. `quick` keeps it to a few seconds (CPU backend, tests); otherwise it spans
+/// decode-like skinny GEMMs (m = 1..) to prefill-like large ones in BF16 and FP8 (when
+/// `has_fp8`), streams from below `l2_bytes` to `max_stream_bytes`, decode attention over
+/// growing contexts for MHA, GQA and MLA-like layouts, causal prefill attention, the launch
+/// cost, and Llama-3.1-8B decoder layers at several batch sizes and contexts.
+Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_bytes);
+
+} // namespace rooftop::cal

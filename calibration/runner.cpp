@@ -1,0 +1,36 @@
+// The sampling loop shared by all backends.
+#include "calibration/runner.hpp"
+
+#include "calibration/stats.hpp"
+
+#include <chrono>
+
+namespace rooftop::cal {
+
+Measurement sample_case(const Case &c, const StopRule &rule, const std::function<double()> &run_once) {
+  Measurement m;
+  m.c = c;
+  for (int i = 0; i < rule.warmup; ++i) (void)run_once();
+  double elapsed = 0;
+  while (!should_stop(m.samples_s, elapsed, rule)) {
+    const double t = run_once();
+    m.samples_s.push_back(t);
+    elapsed += t;
+  }
+  summarize(m);
+  return m;
+}
+
+std::vector<Measurement> run_plan(
+    Backend &b, const Plan &plan, const StopRule &rule,
+    const std::function<void(std::size_t, std::size_t, const Measurement &)> &progress) {
+  std::vector<Measurement> out;
+  out.reserve(plan.cases.size());
+  for (std::size_t i = 0; i < plan.cases.size(); ++i) {
+    out.push_back(b.run(plan.cases[i], rule));
+    if (progress) progress(i, plan.cases.size(), out.back());
+  }
+  return out;
+}
+
+} // namespace rooftop::cal
