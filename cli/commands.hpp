@@ -3,6 +3,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+#include <vector>
+
 namespace rooftop::cli {
 
 /// Exit status a subcommand asks main to return (0 = success).
@@ -14,5 +17,9 @@ void add_estimate(CLI::App &app);
 void add_report(CLI::App &app);
 void add_collective(CLI::App &app);
 void add_validate(CLI::App &app);
+void add_calibrate(CLI::App &app);
+
+/// The command line as given (for provenance in files rooftop writes).
+std::vector<std::string> &cli_argv();
 
 } // namespace rooftop::cli

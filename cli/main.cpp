@@ -11,6 +11,10 @@ int &exit_status() {
   static int s = 0;
   return s;
 }
+std::vector<std::string> &cli_argv() {
+  static std::vector<std::string> v;
+  return v;
+}
 } // namespace rooftop::cli
 
 int main(int argc, char **argv) {
@@ -18,12 +22,14 @@ int main(int argc, char **argv) {
   app.set_version_flag("--version", "rooftop " + rooftop::rep::version() + " (" +
                                         rooftop::rep::git_sha() + ")");
   app.require_subcommand(1);
+  for (int i = 0; i < argc; ++i) rooftop::cli::cli_argv().emplace_back(argv[i]);
   rooftop::cli::add_hw(app);
   rooftop::cli::add_model(app);
   rooftop::cli::add_estimate(app);
   rooftop::cli::add_report(app);
   rooftop::cli::add_collective(app);
   rooftop::cli::add_validate(app);
+  rooftop::cli::add_calibrate(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -5,6 +5,9 @@
 #include "core/json_io.hpp"
 #include "core/paths.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace rooftop::hw {
 namespace {
 
@@ -21,6 +24,25 @@ void apply(JsonReader r, Efficiency &e) {
       r.number_or("network_bandwidth_efficiency", e.network_bandwidth, Check::fraction, "fraction");
   e.nvls_bandwidth =
       r.number_or("nvls_bandwidth_efficiency", e.nvls_bandwidth, Check::fraction, "fraction");
+  e.gemm_m_half = r.number_or("gemm_m_half", e.gemm_m_half, Check::non_negative, "rows");
+  e.attention_bandwidth =
+      r.number_or("attention_bandwidth_efficiency", e.attention_bandwidth, Check::fraction, "fraction");
+  e.attention_context_half =
+      r.number_or("attention_context_half", e.attention_context_half, Check::non_negative, "tokens");
+  if (r.has("gemm_flops_efficiency_by_dtype")) {
+    JsonReader by = r.object("gemm_flops_efficiency_by_dtype");
+    for (auto it = by.json().begin(); it != by.json().end(); ++it) {
+      try {
+        (void)dtype_from_string(it.key());
+      } catch (const InputError &err) {
+        by.fail(it.key(), err.what());
+      }
+      e.gemm_flops_by_dtype[it.key()] = by.number(it.key(), Check::fraction, "fraction");
+    }
+    by.finish();
+  } else {
+    r.ignore({"gemm_flops_efficiency_by_dtype"});
+  }
   e.kernel_overhead = Seconds(
       r.number_or("kernel_overhead_s", e.kernel_overhead.value(), Check::non_negative, "s"));
   e.collective_latency = Seconds(
@@ -46,6 +68,18 @@ std::string to_string(EfficiencyOrigin o) {
   throw InternalError("to_string: unknown EfficiencyOrigin");
 }
 
+double Efficiency::gemm_efficiency(const std::string &dtype, double rows) const {
+  auto it = gemm_flops_by_dtype.find(dtype);
+  const double e_max = it != gemm_flops_by_dtype.end() ? it->second : gemm_flops;
+  return gemm_m_half > 0 && rows > 0 ? e_max * rows / (rows + gemm_m_half) : e_max;
+}
+
+double Efficiency::attention_bandwidth_efficiency(double context) const {
+  const double e_max = attention_bandwidth > 0 ? attention_bandwidth : hbm_bandwidth;
+  return attention_context_half > 0 && context > 0 ? e_max * context / (context + attention_context_half)
+                                                   : e_max;
+}
+
 Efficiency Efficiency::ideal() {
   Efficiency e;
   e.origin = EfficiencyOrigin::ideal;
@@ -59,6 +93,12 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   if (r.string("schema") != "rooftop.efficiency/1")
     r.fail("schema", "expected \"rooftop.efficiency/1\"");
   Efficiency e;
+  const std::string origin = r.optional_string("origin").value_or("spec");
+  if (origin != "spec" && origin != "measured")
+    r.fail("origin", "expected \"spec\" or \"measured\"");
+  const auto measured_on = r.optional_string("gpu");
+  const auto measured_arch = r.optional_string("architecture");
+  r.ignore({"calibration", "fit", "meta"});
   const auto required = {"gemm_flops_efficiency", "attention_flops_efficiency",
                          "hbm_bandwidth_efficiency", "nvlink_bandwidth_efficiency",
                          "network_bandwidth_efficiency", "nvls_bandwidth_efficiency",
@@ -97,10 +137,38 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   r.finish();
   e.origin = EfficiencyOrigin::spec;
   e.provenance = provenance;
+  if (origin == "measured") {
+    if (!measured_on || !measured_arch)
+      throw InputError(file.string() + ": a measured table needs \"gpu\" and \"architecture\"");
+    if (*measured_arch != arch)
+      throw InputError(file.string() + ": /architecture = \"" + *measured_arch +
+                       "\": measured on another architecture than " + gpu.id + " (" + arch +
+                       "); it cannot be transferred");
+    e.origin = *measured_on == gpu.id ? EfficiencyOrigin::measured : EfficiencyOrigin::transferred;
+    e.provenance = file.string() + (e.origin == EfficiencyOrigin::transferred
+                                        ? " (measured on " + *measured_on + ", transferred)"
+                                        : "");
+  }
   return e;
 }
 
 Efficiency builtin_efficiency(const GpuSpec &gpu) {
+  namespace fs = std::filesystem;
+  const fs::path cal = data_dir() / "calibration";
+  const fs::path own = cal / gpu.id / "efficiency.json";
+  if (fs::is_regular_file(own)) return load_default_efficiency(own, gpu);
+  if (fs::is_directory(cal)) {
+    std::vector<fs::path> dirs;
+    for (const auto &d : fs::directory_iterator(cal)) dirs.push_back(d.path());
+    std::sort(dirs.begin(), dirs.end());
+    for (const auto &d : dirs) {
+      const fs::path f = d / "efficiency.json";
+      if (!fs::is_regular_file(f)) continue;
+      const auto j = read_json_file(f);
+      if (j.value("architecture", "") == to_string(gpu.architecture))
+        return load_default_efficiency(f, gpu);
+    }
+  }
   return load_default_efficiency(data_dir() / "hardware" / "efficiency.json", gpu);
 }
 

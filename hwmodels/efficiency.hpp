@@ -23,6 +23,12 @@ struct Efficiency {
   double link_bandwidth = 1.0;    ///< fraction of NVLink/PCIe bandwidth collectives reach (bus bw)
   double network_bandwidth = 1.0; ///< fraction of NIC bandwidth collectives reach across nodes
   double nvls_bandwidth = 1.0;    ///< algbw of an in-switch (NVLS) all-reduce / one-way NVLink
+  /// Optional calibrated curves (0 = off):
+  double gemm_m_half = 0;         ///< GEMM rows at which compute efficiency is half its maximum:
+                                  ///< e(M) = e_max M / (M + m_half)
+  std::map<std::string, double> gemm_flops_by_dtype; ///< per input dtype, overrides gemm_flops
+  double attention_bandwidth = 0; ///< decode attention's fraction of HBM bandwidth (0: as streams)
+  double attention_context_half = 0; ///< context at which that fraction is half its maximum
   Seconds kernel_overhead;        ///< fixed cost per kernel, s
   Seconds collective_latency;     ///< fixed cost per collective call, s
   EfficiencyOrigin origin = EfficiencyOrigin::ideal;
@@ -31,12 +37,20 @@ struct Efficiency {
 
   /// Spec-sheet peaks, efficiency 1, no fixed costs (`--ideal`).
   static Efficiency ideal();
+  /// GEMM compute efficiency for `rows` rows of input type `dtype`.
+  [[nodiscard]] double gemm_efficiency(const std::string &dtype, double rows) const;
+  /// Decode attention's bandwidth efficiency at `context` keys.
+  [[nodiscard]] double attention_bandwidth_efficiency(double context) const;
 };
 
-/// The derated defaults of a rooftop.efficiency/1 file for the GPU's architecture
-/// (per-architecture overrides applied over `defaults`). Throws InputError naming file and field.
+/// The efficiencies of a rooftop.efficiency/1 file for `gpu`: the derated defaults with the
+/// GPU architecture's overrides, or a calibrated table (with "origin": "measured" and the "gpu"
+/// it was measured on): `measured` on that GPU, `transferred` to another of the same
+/// architecture; another architecture is an InputError. Throws InputError naming file and field.
 Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuSpec &gpu);
-/// load_default_efficiency(data_dir()/hardware/efficiency.json, gpu).
+/// The built-in choice for `gpu`: data/calibration/<gpu>/efficiency.json when committed
+/// (measured), else one of a GPU of the same architecture (transferred), else the derated
+/// defaults of data/hardware/efficiency.json (spec).
 Efficiency builtin_efficiency(const GpuSpec &gpu);
 
 } // namespace rooftop::hw

@@ -195,6 +195,9 @@ std::string kind_color(wl::OpKind k) {
   case wl::OpKind::shared_experts: return "#98df8a";
   case wl::OpKind::lm_head: return "#ff7f0e";
   case wl::OpKind::all_reduce: return "#393b79";
+  case wl::OpKind::all_gather: return "#6b6ecf";
+  case wl::OpKind::all_to_all: return "#843c39";
+  case wl::OpKind::send_recv: return "#e7969c";
   }
   throw InternalError("kind_color: unknown OpKind");
 }

@@ -68,10 +68,13 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     return c;
   }
   const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops
-                     : op.unit == wl::Unit::gemm    ? m.eff.gemm_flops
+                     : op.unit == wl::Unit::gemm    ? m.eff.gemm_efficiency(to_string(op.compute_dtype), op.rows)
                                                     : 1.0;
+  const double e_m = op.unit == wl::Unit::attention
+                         ? m.eff.attention_bandwidth_efficiency(op.context)
+                         : m.eff.hbm_bandwidth;
   c.compute = op.flops / (unit_peak(m.gpu, op.unit, op.compute_dtype) * e_c);
-  c.memory = op.bytes() / (m.gpu.memory_bandwidth * m.eff.hbm_bandwidth);
+  c.memory = op.bytes() / (m.gpu.memory_bandwidth * e_m);
   c.overhead = m.eff.kernel_overhead * static_cast<double>(op.kernels);
   c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
   c.time = max(c.compute, c.memory) + c.overhead;

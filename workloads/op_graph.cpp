@@ -47,6 +47,7 @@ Op linear(const Ctx &c, const char *name, OpKind kind, int group, long long coun
   o.flops = Flops(2 * tokens * k * n);
   o.weight_bytes = o.stored_weight_bytes = Bytes(k * n * wbytes);
   o.act_bytes = Bytes((k + n) * tokens * c.ab);
+  o.rows = tokens;
   return o;
 }
 
@@ -62,7 +63,11 @@ Op norm(const Ctx &c, const char *name, int group, long long count, double token
 /// A collective of `size` bytes (nccl-tests convention) over one group (costed in sim/).
 void collective(const Ctx &c, const char *name, int group, long long count, Collective kind,
                 CommGroup over, double size) {
-  Op o = make(name, OpKind::all_reduce, Unit::network, group, count, c.m.dtype);
+  const OpKind op_kind = kind == Collective::all_reduce   ? OpKind::all_reduce
+                         : kind == Collective::all_gather ? OpKind::all_gather
+                         : kind == Collective::all_to_all ? OpKind::all_to_all
+                                                          : OpKind::send_recv;
+  Op o = make(name, op_kind, Unit::network, group, count, c.m.dtype);
   o.comm_bytes = Bytes(size);
   o.collective = kind;
   o.comm_group = over;
@@ -108,6 +113,7 @@ void lower_gqa(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   const double news = static_cast<double>(c.s.new_tokens);
   at.kv_bytes = Bytes(batch * (past + news) * kv_tok / c.cp + c.T * kv_tok);
   at.act_bytes = Bytes(c.T * H * (dh + dv) * c.ab); // read Q, write O
+  at.context = keys * c.cp / (batch * news);
   c.out->push_back(at);
   cp_exchange(c, g, n, batch * news * kv_tok, batch * H * dv * c.ab);
   c.out->push_back(linear(c, "o_proj", OpKind::o_proj, g, n, c.T, H * dv, c.h, c.wb));
@@ -162,6 +168,7 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
     at.kv_bytes = Bytes(kv_tokens * lat_tok + c.T * lat_tok);
     at.act_bytes = Bytes(c.T * H * (kvl + rope + kvl) * c.ab);
   }
+  at.context = keys * c.cp / (batch * static_cast<double>(c.s.new_tokens));
   c.out->push_back(kvb);
   c.out->push_back(at);
   cp_exchange(c, g, n, batch * static_cast<double>(c.s.new_tokens) * lat_tok, batch * H * dv * c.ab);
@@ -202,6 +209,7 @@ void lower_moe_ep(const Ctx &c, const FfnSpec &f, int g, long long n) {
   collective(c, "ep_dispatch_all_to_all", g, n, Collective::all_to_all, CommGroup::ep, send);
   Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
   ex.flops = Flops(2 * local_picks * per_expert);
+  ex.rows = local_picks / std::max(std::min(touched, local_experts), 1.0);
   ex.weight_bytes = Bytes(std::min(touched, local_experts) * per_expert * c.eb);
   ex.stored_weight_bytes = Bytes(local_experts * per_expert * c.eb);
   ex.act_bytes = Bytes(local_picks * (2 * c.h + (ups + 1) * ie) * c.ab);
@@ -227,6 +235,7 @@ void lower_moe(const Ctx &c, const FfnSpec &f, int g, long long n) {
   const double per_expert = ups * c.h * ie; // weights of one expert on one GPU
   Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
   ex.flops = Flops(2 * c.T * k * per_expert);
+  ex.rows = c.T * k / std::max(touched, 1.0); // tokens per touched expert
   ex.weight_bytes = Bytes(touched * per_expert * c.eb);
   ex.stored_weight_bytes = Bytes(E * per_expert * c.eb);
   // Dispatch in, gate/up out, activation, down in, combine out.
@@ -275,6 +284,9 @@ std::string to_string(OpKind k) {
   case OpKind::shared_experts: return "shared_experts";
   case OpKind::lm_head: return "lm_head";
   case OpKind::all_reduce: return "all_reduce";
+  case OpKind::all_gather: return "all_gather";
+  case OpKind::all_to_all: return "all_to_all";
+  case OpKind::send_recv: return "send_recv";
   }
   throw InternalError("to_string: unknown OpKind");
 }

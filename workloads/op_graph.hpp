@@ -17,7 +17,7 @@ std::string to_string(Phase p);
 /// What kind of operator (used to group the time breakdown).
 enum class OpKind {
   embedding, norm, qkv_proj, attention, o_proj, router, mlp, activation, moe_experts,
-  shared_experts, lm_head, all_reduce
+  shared_experts, lm_head, all_reduce, all_gather, all_to_all, send_recv
 };
 std::string to_string(OpKind k);
 
@@ -50,6 +50,8 @@ struct Op {
   Collective collective = Collective::all_reduce; ///< unit == network
   CommGroup comm_group = CommGroup::tp;           ///< unit == network
   int kernels = 1;            ///< kernel launches per instance
+  double rows = 0;            ///< GEMMs: rows of the input (M: tokens per weight matrix)
+  double context = 0;         ///< attention: mean keys each query attends
 
   /// HBM traffic per instance: weights + activations + KV cache, bytes.
   [[nodiscard]] Bytes bytes() const { return weight_bytes + act_bytes + kv_bytes; }

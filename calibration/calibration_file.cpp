@@ -1,0 +1,202 @@
+// Reading and writing calibration files.
+#include "calibration/calibration_file.hpp"
+
+#include "core/errors.hpp"
+#include "core/json_io.hpp"
+
+#include <fstream>
+
+namespace rooftop::cal {
+namespace {
+
+nlohmann::ordered_json case_json(const Case &c) {
+  nlohmann::ordered_json j = {{"id", c.id}, {"kind", to_string(c.kind)}, {"dtype", to_string(c.dtype)}};
+  if (c.kind == CaseKind::gemm) j.update({{"m", c.m}, {"n", c.n}, {"k", c.k}});
+  if (c.kind == CaseKind::stream) j.update({{"stream", to_string(c.stream)}, {"array_bytes", c.bytes}});
+  if (c.kind == CaseKind::attention_decode || c.kind == CaseKind::attention_prefill ||
+      c.kind == CaseKind::layer)
+    j.update({{"batch", c.batch}, {"q_heads", c.q_heads}, {"kv_heads", c.kv_heads},
+              {"head_dim", c.head_dim}, {"latent_dim", c.latent_dim}, {"context", c.context}});
+  if (c.kind == CaseKind::layer)
+    j.update({{"model", c.model}, {"hidden", c.hidden}, {"intermediate", c.intermediate}});
+  j.update({{"cold", c.cold}, {"flops", c.flops}, {"bytes", c.bytes_moved}});
+  return j;
+}
+
+Case read_case(JsonReader &r) {
+  Case c;
+  c.id = r.string("id");
+  try {
+    c.kind = case_kind_from_string(r.string("kind"));
+    c.dtype = dtype_from_string(r.string("dtype"));
+  } catch (const InputError &e) {
+    r.fail("kind", e.what());
+  }
+  c.m = r.integer_or("m", 0);
+  c.n = r.integer_or("n", 0);
+  c.k = r.integer_or("k", 0);
+  if (auto s = r.optional_string("stream")) c.stream = stream_kind_from_string(*s);
+  c.bytes = r.number_or("array_bytes", 0, Check::non_negative, "bytes");
+  c.batch = r.integer_or("batch", 0);
+  c.q_heads = r.integer_or("q_heads", 0);
+  c.kv_heads = r.integer_or("kv_heads", 0);
+  c.head_dim = r.integer_or("head_dim", 0);
+  c.latent_dim = r.integer_or("latent_dim", 0);
+  c.context = r.integer_or("context", 0);
+  c.model = r.optional_string("model").value_or("");
+  c.hidden = r.integer_or("hidden", 0);
+  c.intermediate = r.integer_or("intermediate", 0);
+  c.cold = r.boolean_or("cold", false);
+  c.flops = r.number("flops", Check::non_negative, "FLOP");
+  c.bytes_moved = r.number("bytes", Check::non_negative, "bytes");
+  return c;
+}
+
+} // namespace
+
+nlohmann::ordered_json to_json(const CalibrationRun &run) {
+  nlohmann::ordered_json ms = nlohmann::ordered_json::array();
+  for (const auto &m : run.measurements) {
+    nlohmann::ordered_json j = case_json(m.c);
+    j["skipped"] = m.skipped;
+    if (m.skipped) {
+      j["skip_reason"] = m.skip_reason;
+    } else {
+      j.update({{"median_s", m.median_s},
+                {"mean_s", m.mean_s},
+                {"rel_stdev", m.rel_stdev},
+                {"sample_count", m.samples_s.size()},
+                {"discarded_samples", m.discarded},
+                {"samples_s", m.samples_s}});
+    }
+    ms.push_back(j);
+  }
+  const auto &d = run.device;
+  return {{"schema", "rooftop.calibration/1"},
+          {"gpu", run.gpu},
+          {"architecture", run.architecture},
+          {"meta", run.meta},
+          {"device",
+           {{"backend", d.backend},
+            {"name", d.name},
+            {"sm_version", d.sm_version},
+            {"sm_count", d.sm_count},
+            {"clock_hz", d.clock_hz},
+            {"memory_clock_hz", d.memory_clock_hz},
+            {"memory_bytes", d.memory_bytes},
+            {"l2_bytes", d.l2_bytes},
+            {"driver_version", d.driver_version},
+            {"cuda_version", d.cuda_version}}},
+          {"stop_rule",
+           {{"warmup", run.rule.warmup},
+            {"min_samples", run.rule.min_samples},
+            {"max_samples", run.rule.max_samples},
+            {"target_rel_stderr", run.rule.target_rel_stderr},
+            {"max_seconds", run.rule.max_seconds}}},
+          {"measurements", ms}};
+}
+
+CalibrationRun load_calibration(const std::filesystem::path &file) {
+  const auto j = read_json_file(file);
+  JsonReader r(j, file.string());
+  if (r.string("schema") != "rooftop.calibration/1")
+    r.fail("schema", "expected \"rooftop.calibration/1\"");
+  CalibrationRun run;
+  run.gpu = r.string("gpu");
+  run.architecture = r.string("architecture");
+  if (const auto *meta = r.raw("meta")) run.meta = *meta;
+  JsonReader d = r.object("device");
+  run.device.backend = d.string("backend");
+  run.device.name = d.string("name");
+  run.device.sm_version = static_cast<int>(d.integer_or("sm_version", 0));
+  run.device.sm_count = static_cast<int>(d.integer_or("sm_count", 0));
+  run.device.clock_hz = d.number_or("clock_hz", 0, Check::non_negative, "Hz");
+  run.device.memory_clock_hz = d.number_or("memory_clock_hz", 0, Check::non_negative, "Hz");
+  run.device.memory_bytes = d.number_or("memory_bytes", 0, Check::non_negative, "bytes");
+  run.device.l2_bytes = d.number_or("l2_bytes", 0, Check::non_negative, "bytes");
+  run.device.driver_version = d.optional_string("driver_version").value_or("");
+  run.device.cuda_version = d.optional_string("cuda_version").value_or("");
+  d.finish();
+  JsonReader sr = r.object("stop_rule");
+  run.rule.warmup = static_cast<int>(sr.integer_or("warmup", 0));
+  run.rule.min_samples = static_cast<int>(sr.integer("min_samples"));
+  run.rule.max_samples = static_cast<int>(sr.integer("max_samples"));
+  run.rule.target_rel_stderr = sr.number("target_rel_stderr", Check::positive, "fraction");
+  run.rule.max_seconds = sr.number("max_seconds", Check::positive, "s");
+  sr.finish();
+  const auto &arr = r.array("measurements");
+  r.finish();
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    JsonReader e(arr[i], file.string(), "/measurements/" + std::to_string(i));
+    Measurement m;
+    m.c = read_case(e);
+    m.skipped = e.boolean_or("skipped", false);
+    if (m.skipped) {
+      m.skip_reason = e.string("skip_reason");
+    } else {
+      m.median_s = e.number("median_s", Check::positive, "s");
+      m.mean_s = e.number("mean_s", Check::positive, "s");
+      m.rel_stdev = e.number("rel_stdev", Check::non_negative, "fraction");
+      e.ignore({"sample_count"});
+      m.discarded = static_cast<int>(e.integer_or("discarded_samples", 0));
+      if (const auto *s = e.raw("samples_s"))
+        for (const auto &x : *s) m.samples_s.push_back(x.get<double>());
+    }
+    e.finish();
+    run.measurements.push_back(m);
+  }
+  return run;
+}
+
+nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const CalibrationRun &run,
+                                             const std::string &calibration_file) {
+  const auto &e = fit.efficiency;
+  nlohmann::ordered_json by = nlohmann::ordered_json::object();
+  for (const auto &[k, v] : e.gemm_flops_by_dtype) by[k] = v;
+  nlohmann::ordered_json gemm = nlohmann::ordered_json::object();
+  for (const auto &[k, g] : fit.gemm)
+    gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"cases", g.cases}};
+  return {{"schema", "rooftop.efficiency/1"},
+          {"origin", "measured"},
+          {"gpu", run.gpu},
+          {"architecture", run.architecture},
+          {"calibration", calibration_file},
+          {"meta", run.meta},
+          {"defaults",
+           {{"gemm_flops_efficiency", e.gemm_flops},
+            {"gemm_m_half", e.gemm_m_half},
+            {"gemm_flops_efficiency_by_dtype", by},
+            {"attention_flops_efficiency", e.attention_flops},
+            {"attention_bandwidth_efficiency", e.attention_bandwidth},
+            {"attention_context_half", e.attention_context_half},
+            {"hbm_bandwidth_efficiency", e.hbm_bandwidth},
+            {"nvlink_bandwidth_efficiency", e.link_bandwidth},
+            {"network_bandwidth_efficiency", e.network_bandwidth},
+            {"nvls_bandwidth_efficiency", e.nvls_bandwidth},
+            {"kernel_overhead_s", e.kernel_overhead.value()},
+            {"collective_latency_s", e.collective_latency.value()}}},
+          {"fit",
+           {{"hbm_bandwidth_Bps", fit.hbm_bandwidth_Bps},
+            {"stream_fixed_s", fit.stream_fixed_s},
+            {"kernel_overhead_s", fit.kernel_overhead_s},
+            {"gemm", gemm},
+            {"attention_flops", fit.attention_flops},
+            {"attention_bandwidth", fit.attention_bandwidth},
+            {"attention_context_half", fit.attention_context_half},
+            {"fitted_measurements", fit.fitted},
+            {"held_out_measurements", fit.held}}},
+          {"notes", fit.notes}};
+}
+
+void write_json_file(const std::filesystem::path &file, const nlohmann::ordered_json &j) {
+  if (file.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+  }
+  std::ofstream out(file);
+  if (!out) throw InputError(file.string() + ": cannot write file");
+  out << j.dump(2) << "\n";
+  if (!out) throw InputError(file.string() + ": write failed");
+}
+
+} // namespace rooftop::cal

@@ -1,0 +1,206 @@
+// Efficiency fitting. Each curve is linear in its parameters after a change of variable:
+//   streams      t = t0 + B / BW                          (x = B)
+//   GEMMs        1/e = 1/e_max + (m_half/e_max) (1/M)     (e(M) = e_max M / (M + m_half))
+//   attention    1/e = 1/e_max + (c_half/e_max) (1/ctx)
+// and is solved by least squares (Eigen, column-pivoting QR).
+#include "calibration/fit.hpp"
+
+#include "calibration/stats.hpp"
+#include "core/errors.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+
+namespace rooftop::cal {
+namespace {
+
+bool usable(const Measurement &m) { return !m.skipped && m.median_s > 0; }
+
+/// Clamps a fitted fraction into (0, 1], noting when it had to.
+double fraction(double v, const std::string &what, std::vector<std::string> &notes) {
+  if (!(v > 0)) {
+    notes.push_back(what + ": fit gave " + std::to_string(v) + ", not used");
+    return 0;
+  }
+  if (v > 1) {
+    notes.push_back(what + ": fit gave " + std::to_string(v) +
+                    " (> 1: the spec-sheet figure is lower than measured), clamped to 1");
+    return 1;
+  }
+  return v;
+}
+
+/// e_max and half-point of 1/e = a + b / x over (x, e) points; a constant when x does not vary.
+std::pair<double, double> saturating(const std::vector<double> &x, const std::vector<double> &e) {
+  std::vector<double> inv_x, inv_e;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    inv_x.push_back(1 / x[i]);
+    inv_e.push_back(1 / e[i]);
+  }
+  const auto [a, b] = fit_line(inv_x, inv_e);
+  if (!(a > 0)) return {median(e), 0};
+  return {1 / a, std::max(0.0, b / a)};
+}
+
+} // namespace
+
+std::pair<double, double> fit_line(const std::vector<double> &x, const std::vector<double> &y) {
+  if (x.size() != y.size() || x.empty()) throw InternalError("fit_line: bad input sizes");
+  const auto n = static_cast<Eigen::Index>(x.size());
+  const double lo = *std::min_element(x.begin(), x.end()), hi = *std::max_element(x.begin(), x.end());
+  if (n < 2 || hi == lo) return {mean(y), 0};
+  // Scale x to [0, 1] for conditioning, then map the slope back.
+  Eigen::MatrixXd a(n, 2);
+  Eigen::VectorXd b(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    a(i, 0) = 1;
+    a(i, 1) = (x[k] - lo) / (hi - lo);
+    b(i) = y[k];
+  }
+  const Eigen::Vector2d s = a.colPivHouseholderQr().solve(b);
+  const double slope = s(1) / (hi - lo);
+  return {s(0) - slope * lo, slope};
+}
+
+hw::GpuSpec host_reference_spec(const std::vector<Measurement> &measurements, const DeviceInfo &d) {
+  double flops = 0, bw = 0;
+  for (const auto &m : measurements) {
+    if (!usable(m)) continue;
+    if (m.c.kind == CaseKind::gemm) flops = std::max(flops, m.c.flops / m.median_s);
+    if (m.c.kind == CaseKind::stream) bw = std::max(bw, m.c.bytes_moved / m.median_s);
+  }
+  if (!(flops > 0) || !(bw > 0))
+    throw InputError("a CPU reference needs at least one GEMM and one stream measurement");
+  hw::GpuSpec g;
+  g.id = "host-cpu";
+  g.name = d.name + " (host reference: peaks = best measured)";
+  g.architecture = hw::Architecture::hopper; // unused for a host reference
+  g.form_factor = "pcie";
+  g.memory_type = "DRAM";
+  g.memory_capacity = Bytes(d.memory_bytes > 0 ? d.memory_bytes : 1);
+  g.memory_bandwidth = BytesPerSecond(bw);
+  if (d.l2_bytes > 0) g.l2 = Bytes(d.l2_bytes);
+  for (const char *k : {"fp32", "bf16", "fp16"}) g.dense_flops[k] = FlopsPerSecond(flops);
+  g.pcie = hw::PcieSpec{4, 16};
+  g.notes.push_back("peaks are the best measured rates of this CPU run, not a datasheet");
+  g.file = "(host reference)";
+  return g;
+}
+
+bool held_out(const std::vector<Measurement> &all, std::size_t index) {
+  const auto &c = all[index].c;
+  if (c.kind == CaseKind::layer) return true;
+  std::size_t nth = 0;
+  for (std::size_t i = 0; i <= index; ++i)
+    if (all[i].c.kind == c.kind) ++nth;
+  return nth % 4 == 0;
+}
+
+FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &spec,
+              const hw::Efficiency &defaults) {
+  FitResult r;
+  std::vector<const Measurement *> train;
+  for (std::size_t i = 0; i < measurements.size(); ++i) {
+    if (!usable(measurements[i])) continue;
+    if (held_out(measurements, i)) {
+      ++r.held;
+    } else {
+      train.push_back(&measurements[i]);
+      ++r.fitted;
+    }
+  }
+  // Launch floor.
+  std::vector<double> launches;
+  for (const auto *m : train)
+    if (m->c.kind == CaseKind::launch) launches.push_back(m->median_s);
+  for (std::size_t i = 0; i < measurements.size() && launches.empty(); ++i)
+    if (usable(measurements[i]) && measurements[i].c.kind == CaseKind::launch)
+      launches.push_back(measurements[i].median_s); // the single launch case may be held out
+  r.kernel_overhead_s = launches.empty() ? defaults.kernel_overhead.value() : median(launches);
+  if (launches.empty()) r.notes.push_back("no launch case: kernel_overhead_s from the defaults");
+  const double overhead = r.kernel_overhead_s;
+  // HBM: streams beyond 4 x L2.
+  const double l2 = spec.l2 ? spec.l2->value() : 0;
+  std::vector<double> sb, st;
+  for (const auto *m : train)
+    if (m->c.kind == CaseKind::stream && m->c.bytes >= 4 * l2) {
+      sb.push_back(m->c.bytes_moved);
+      st.push_back(m->median_s);
+    }
+  if (sb.size() >= 2) {
+    const auto [t0, inv_bw] = fit_line(sb, st);
+    r.stream_fixed_s = std::max(0.0, t0);
+    r.hbm_bandwidth_Bps = inv_bw > 0 ? 1 / inv_bw : 0;
+  }
+  if (!(r.hbm_bandwidth_Bps > 0) && !sb.empty()) {
+    double best = 0;
+    for (std::size_t i = 0; i < sb.size(); ++i) best = std::max(best, sb[i] / st[i]);
+    r.hbm_bandwidth_Bps = best;
+    r.notes.push_back("HBM: too few large streams for a line fit; best achieved bandwidth used");
+  }
+  if (sb.empty()) r.notes.push_back("HBM: no stream beyond 4 x L2 in the fit set");
+  const double bw = r.hbm_bandwidth_Bps > 0 ? r.hbm_bandwidth_Bps
+                                            : spec.memory_bandwidth.value() * defaults.hbm_bandwidth;
+  // GEMMs: the compute-bound ones (time well above their memory time) per dtype.
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> gemm_points;
+  for (const auto *m : train) {
+    if (m->c.kind != CaseKind::gemm) continue;
+    const auto peak = spec.matmul_peak(m->c.dtype);
+    const double busy = m->median_s - overhead;
+    if (!peak || busy <= 0 || m->median_s < 1.5 * (m->c.bytes_moved / bw + overhead)) continue;
+    auto &[ms, es] = gemm_points[to_string(m->c.dtype)];
+    ms.push_back(static_cast<double>(m->c.m));
+    es.push_back(m->c.flops / (peak->value() * busy));
+  }
+  for (auto &[dt, pts] : gemm_points) {
+    const auto [e_max, m_half] = saturating(pts.first, pts.second);
+    r.gemm[dt] = {fraction(e_max, "GEMM " + dt + " efficiency", r.notes), m_half, pts.first.size()};
+  }
+  // Attention: prefill compute-bound, decode bandwidth-bound.
+  std::vector<double> ae, dc, de;
+  const auto bf16 = spec.matmul_peak(DType::bf16);
+  for (const auto *m : train) {
+    const double busy = m->median_s - overhead;
+    if (busy <= 0) continue;
+    if (m->c.kind == CaseKind::attention_prefill && bf16) ae.push_back(m->c.flops / (bf16->value() * busy));
+    if (m->c.kind == CaseKind::attention_decode) {
+      dc.push_back(static_cast<double>(m->c.context));
+      de.push_back(m->c.bytes_moved / busy / spec.memory_bandwidth.value());
+    }
+  }
+  if (!ae.empty()) r.attention_flops = fraction(median(ae), "prefill attention efficiency", r.notes);
+  if (!de.empty()) {
+    const auto [e_max, c_half] = saturating(dc, de);
+    r.attention_bandwidth = fraction(e_max, "decode attention bandwidth efficiency", r.notes);
+    r.attention_context_half = c_half;
+  }
+  // The table.
+  hw::Efficiency e = defaults;
+  e.origin = hw::EfficiencyOrigin::measured;
+  e.kernel_overhead = Seconds(overhead);
+  if (r.hbm_bandwidth_Bps > 0)
+    e.hbm_bandwidth = fraction(r.hbm_bandwidth_Bps / spec.memory_bandwidth.value(),
+                               "HBM bandwidth efficiency", r.notes);
+  if (e.hbm_bandwidth <= 0) e.hbm_bandwidth = defaults.hbm_bandwidth;
+  if (auto it = r.gemm.find("bf16"); it != r.gemm.end() && it->second.e_max > 0) {
+    e.gemm_flops = it->second.e_max;
+    e.gemm_m_half = it->second.m_half;
+  } else {
+    r.notes.push_back("no compute-bound BF16 GEMM: gemm_flops_efficiency from the defaults");
+  }
+  for (const auto &[dt, g] : r.gemm)
+    if (g.e_max > 0) e.gemm_flops_by_dtype[dt] = g.e_max;
+  if (r.attention_flops > 0) e.attention_flops = r.attention_flops;
+  else r.notes.push_back("no prefill attention: attention_flops_efficiency from the defaults");
+  e.attention_bandwidth = r.attention_bandwidth;
+  e.attention_context_half = r.attention_context_half;
+  r.notes.push_back("not measured by this plan (from the defaults): NVLink, network and NVLS "
+                    "efficiencies, collective latency");
+  r.efficiency = e;
+  return r;
+}
+
+} // namespace rooftop::cal

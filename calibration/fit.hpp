@@ -1,0 +1,52 @@
+// Fitting interpretable efficiency curves to measurements (Eigen least squares), relative to a
+// GPU's spec sheet, with a deterministic hold-out so validation error is honest.
+#pragma once
+
+#include "calibration/backend.hpp"
+#include "calibration/plan.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rooftop::cal {
+
+/// Every 4th measurement of a kind (its 4th, 8th, ... by plan order) and every layer case are
+/// held out of the fit and used only to validate it.
+bool held_out(const std::vector<Measurement> &all, std::size_t index);
+
+/// Fitted curves in absolute units and as efficiencies of `spec`.
+struct FitResult {
+  double kernel_overhead_s = 0;      ///< median back-to-back empty kernel, s
+  double hbm_bandwidth_Bps = 0;      ///< streams beyond L2: t = t0 + B / BW
+  double stream_fixed_s = 0;         ///< t0 of that fit, s
+  struct Gemm {
+    double e_max = 0;                ///< compute efficiency of large GEMMs (fraction of peak)
+    double m_half = 0;               ///< rows at which it is half: e(M) = e_max M / (M + m_half)
+    std::size_t cases = 0;           ///< compute-bound cases fitted
+  };
+  std::map<std::string, Gemm> gemm;  ///< by input dtype name
+  double attention_flops = 0;        ///< prefill attention: fraction of the BF16 peak
+  double attention_bandwidth = 0;    ///< decode attention: fraction of HBM bandwidth (maximum)
+  double attention_context_half = 0; ///< context at which it is half
+  std::size_t fitted = 0, held = 0;  ///< measurements used / held out
+  std::vector<std::string> notes;    ///< what could not be fitted and what was clamped
+  hw::Efficiency efficiency;         ///< the table estimate uses (origin measured)
+};
+
+/// Fits `measurements` (skipped ones ignored) against `spec`. Values the plan did not measure
+/// (NVLink, network, NVLS, collective latency) come from `defaults` and are named in notes.
+FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &spec,
+              const hw::Efficiency &defaults);
+
+/// A reference "spec" for a CPU run: its peaks are the best measured GEMM rate and stream
+/// bandwidth, so the CPU pipeline (measure, fit, validate) runs end to end. It describes the
+/// host, not any GPU, and is marked so in its notes.
+hw::GpuSpec host_reference_spec(const std::vector<Measurement> &measurements, const DeviceInfo &d);
+
+/// Least squares y = a + b x. Returns {a, b}; b = 0 when x does not vary.
+std::pair<double, double> fit_line(const std::vector<double> &x, const std::vector<double> &y);
+
+} // namespace rooftop::cal

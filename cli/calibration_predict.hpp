@@ -1,0 +1,32 @@
+// Predicting calibration measurements with rooftop's own roofline (the model the efficiency
+// table feeds), and the error statistics `validate --calibration` prints.
+#pragma once
+
+#include "calibration/plan.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+
+#include <string>
+#include <vector>
+
+namespace rooftop::cli {
+
+/// rooftop's predicted time of one case, seconds.
+double predict_case(const cal::Case &c, const hw::GpuSpec &gpu, const hw::Efficiency &eff);
+
+/// One compared measurement.
+struct CaseError {
+  const cal::Measurement *m = nullptr;
+  double predicted_s = 0;
+  double relative_error = 0; ///< (predicted - measured) / measured
+  bool held_out = false;
+};
+
+/// Median and p90 |error| per group (GEMM, stream, attention, launch, layer) over the held-out
+/// cases, and the five worst held-out cases, as text.
+std::string held_out_table(const std::vector<CaseError> &errors);
+
+std::vector<CaseError> compare_measurements(const std::vector<cal::Measurement> &ms,
+                                            const hw::GpuSpec &gpu, const hw::Efficiency &eff);
+
+} // namespace rooftop::cli

@@ -1,0 +1,144 @@
+// `rooftop calibrate`: run the plan on a backend, write the calibration file, fit the
+// efficiency table and print the held-out error.
+#include "calibration/backend.hpp"
+#include "calibration/calibration_file.hpp"
+#include "calibration/fit.hpp"
+#include "calibration/runner.hpp"
+#include "calibration/stats.hpp"
+#include "cli/calibration_predict.hpp"
+#include "cli/commands.hpp"
+#include "core/errors.hpp"
+#include "core/paths.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "reports/format.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+namespace rooftop::cli {
+namespace {
+
+struct CalibrateArgs {
+  std::string backend = "cuda", gpu, out, efficiency_out;
+  int device = 0;
+  bool quick = false;
+  double max_stream_bytes = 0;
+  double max_seconds = 0.5;
+};
+
+std::string today() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
+  return buf;
+}
+
+/// The fitted values and the held-out error, for people.
+std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpec &spec,
+                                const cal::FitResult &f) {
+  std::string s = fmt::format("fit against {} ({} measurements fitted, {} held out):\n", spec.id,
+                              f.fitted, f.held);
+  s += fmt::format("  HBM {} ({} of spec), fixed {}; kernel overhead {}\n",
+                   rep::bandwidth(BytesPerSecond(f.hbm_bandwidth_Bps)),
+                   rep::percent(f.efficiency.hbm_bandwidth), rep::time(Seconds(f.stream_fixed_s)),
+                   rep::time(Seconds(f.kernel_overhead_s)));
+  for (const auto &[dt, g] : f.gemm)
+    s += fmt::format("  GEMM {}: {} of peak at large M, half at M = {:.0f} ({} cases)\n", dt,
+                     rep::percent(g.e_max), g.m_half, g.cases);
+  s += fmt::format("  attention: prefill {} of BF16 peak; decode {} of HBM, half at context {:.0f}\n",
+                   rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
+                   f.attention_context_half);
+  for (const auto &n : f.notes) s += "  note: " + n + "\n";
+  const auto errors = compare_measurements(run.measurements, spec, f.efficiency);
+  s += held_out_table(errors);
+  return s;
+}
+
+/// The GPU a run is for: a catalogue id or a rooftop.gpu/1 file.
+hw::GpuSpec resolve_gpu(const std::string &name) {
+  if (std::filesystem::is_regular_file(name)) return hw::load_gpu(name);
+  return hw::GpuCatalogue::builtin().get(name);
+}
+
+void run(const CalibrateArgs &a) {
+  const bool cuda = a.backend == "cuda";
+  if (!cuda && a.backend != "cpu") throw InputError("--backend must be cuda or cpu");
+  if (cuda && a.gpu.empty())
+    throw InputError("--gpu is required with --backend cuda: the catalogue GPU this device is "
+                     "(e.g. h100-sxm), whose spec sheet the efficiencies are fractions of");
+  if (!(a.max_seconds > 0)) throw InputError("--max-seconds must be > 0");
+  std::unique_ptr<cal::Backend> backend = cuda ? cal::make_cuda_backend(a.device) : cal::make_cpu_backend();
+  const auto dev = backend->device();
+  std::optional<hw::GpuSpec> spec;
+  if (!a.gpu.empty()) spec = resolve_gpu(a.gpu);
+  const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
+  double max_stream = a.max_stream_bytes;
+  if (max_stream <= 0) max_stream = cuda ? std::min(8.0 * (1u << 30), dev.memory_bytes / 8) : 64e6;
+  const bool fp8 = cuda ? dev.sm_version >= 89 : false;
+  const auto plan = cal::default_plan(a.quick, fp8, l2, max_stream);
+  cal::StopRule rule;
+  rule.max_seconds = a.max_seconds;
+  cal::CalibrationRun run;
+  run.device = dev;
+  run.rule = rule;
+  std::cerr << fmt::format("calibrating {} ({} backend): {} cases\n", dev.name, dev.backend,
+                           plan.cases.size());
+  const auto start = std::chrono::steady_clock::now();
+  run.measurements = cal::run_plan(*backend, plan, rule, [](std::size_t i, std::size_t n,
+                                                            const cal::Measurement &m) {
+    std::cerr << fmt::format("  [{}/{}] {:<40} {}\n", i + 1, n, m.c.id,
+                             m.skipped ? "skipped: " + m.skip_reason
+                                       : rep::time(Seconds(m.median_s)) +
+                                             fmt::format(" (+-{:.1f}%, {} samples)",
+                                                         100 * m.rel_stdev, m.samples_s.size()));
+  });
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!spec) spec = cal::host_reference_spec(run.measurements, dev);
+  run.gpu = spec->id;
+  run.architecture = hw::to_string(spec->architecture);
+  std::string command;
+  for (const auto &s : cli_argv()) command += (command.empty() ? "" : " ") + s;
+  run.meta = {{"rooftop_version", rep::version()}, {"git_sha", rep::git_sha()},
+              {"date", today()},                    {"command", command},
+              {"elapsed_s", elapsed}};
+  const std::string out = a.out.empty() ? "calibration-" + run.gpu + ".json" : a.out;
+  cal::write_json_file(out, cal::to_json(run));
+  // Values the plan does not measure (links, collectives) keep the derated defaults.
+  const hw::Efficiency defaults =
+      hw::load_default_efficiency(data_dir() / "hardware" / "efficiency.json", *spec);
+  const auto fitted = cal::fit(run.measurements, *spec, defaults);
+  const std::string eff_out = a.efficiency_out.empty()
+                                  ? std::filesystem::path(out).replace_extension("").string() +
+                                        ".efficiency.json"
+                                  : a.efficiency_out;
+  cal::write_json_file(eff_out, cal::efficiency_table_json(fitted, run, out));
+  std::cout << fmt::format("wrote {} ({} measurements, {:.0f} s) and {}\n", out,
+                           run.measurements.size(), elapsed, eff_out);
+  std::cout << calibration_summary(run, *spec, fitted);
+}
+
+} // namespace
+
+void add_calibrate(CLI::App &app) {
+  auto a = std::make_shared<CalibrateArgs>();
+  auto *c = app.add_subcommand("calibrate", "time real kernels and fit the model's efficiencies");
+  c->add_option("--backend", a->backend, "cuda (a GPU) or cpu (the host, to check the pipeline)")
+      ->capture_default_str();
+  c->add_option("--gpu", a->gpu, "catalogue GPU id (or rooftop.gpu/1 file) this device is");
+  c->add_option("--device", a->device, "CUDA device index")->capture_default_str();
+  c->add_flag("--quick", a->quick, "a small plan (seconds), for checks");
+  c->add_option("--max-stream-bytes", a->max_stream_bytes, "largest stream array, bytes");
+  c->add_option("--max-seconds", a->max_seconds, "sampling time limit per case, s")
+      ->capture_default_str();
+  c->add_option("--out", a->out, "calibration file (default calibration-<gpu>.json)");
+  c->add_option("--efficiency-out", a->efficiency_out,
+                "fitted efficiency table (default <out>.efficiency.json)");
+  c->callback([a] { run(*a); });
+}
+
+} // namespace rooftop::cli
