@@ -16,7 +16,7 @@ struct CollectiveArgs {
   std::string op = "all-reduce", bytes = "1GiB", min_bytes, system, gpu;
   long long nodes = 1, gpus = 0;
   double factor = 2.0, oversubscription = 1.0;
-  bool json = false, ideal = false;
+  bool json = false, ideal = false, gpus_given = false;
 };
 
 void run(const CollectiveArgs &a) {
@@ -26,8 +26,11 @@ void run(const CollectiveArgs &a) {
   const auto &cat = hw::SystemCatalogue::builtin();
   const auto &sys = a.system.empty() ? cat.default_for_gpu(a.gpu) : cat.get(a.system);
   const auto cluster = hw::make_cluster(sys, a.nodes, a.oversubscription);
-  const long long ranks = a.gpus == 0 ? cluster.gpus() : a.gpus;
-  if (op == sim::CollectiveOp::send_recv && ranks != 2 && a.gpus != 0)
+  if (a.gpus_given && a.gpus < 2)
+    throw InputError("--gpus = " + std::to_string(a.gpus) + ": a collective needs >= 2 GPUs");
+  const long long ranks = a.gpus_given ? a.gpus : cluster.gpus();
+  if (ranks < 2) throw InputError(sys.id + " x " + std::to_string(a.nodes) + " has one GPU: nothing to communicate");
+  if (op == sim::CollectiveOp::send_recv && ranks != 2 && a.gpus_given)
     throw InputError("--op send-recv runs between 2 GPUs: give --gpus 2 or leave it out");
   const long long group = op == sim::CollectiveOp::send_recv ? 2 : ranks;
   const auto eff = a.ideal ? hw::Efficiency::ideal()
@@ -65,12 +68,15 @@ void add_collective(CLI::App &app) {
   c->add_option("--system", a->system, "system id (see `rooftop system list`)");
   c->add_option("--gpu", a->gpu, "or a GPU id: its usual system");
   c->add_option("--nodes", a->nodes, "systems on a rail-optimised fat tree")->capture_default_str();
-  c->add_option("--gpus", a->gpus, "ranks in the group (default: every GPU of the cluster)");
+  auto *gpus_opt = c->add_option("--gpus", a->gpus, "ranks in the group (default: every GPU of the cluster)");
   c->add_option("--oversubscription", a->oversubscription,
                 "fat-tree spine oversubscription (1 = non-blocking)")->capture_default_str();
   c->add_flag("--ideal", a->ideal, "link line rates, efficiency 1, no fixed call latency");
   c->add_flag("--json", a->json, "print rooftop.collective/1 JSON");
-  c->callback([a] { run(*a); });
+  c->callback([a, gpus_opt] {
+    a->gpus_given = gpus_opt->count() > 0;
+    run(*a);
+  });
 
   auto json = std::make_shared<bool>(false);
   auto *sys = app.add_subcommand("system", "systems: nodes, scale-up domains, NICs");

@@ -30,13 +30,18 @@ wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) 
   d.overlap_comm = a.overlap_comm;
   const long long replica = a.tp * a.pp * a.cp;
   const bool gpus_given = a.gpus_option != nullptr && a.gpus_option->count() > 0;
-  const long long gpus = gpus_given ? a.gpus : replica;
+  if (a.dp < 0) throw InputError("--dp = " + std::to_string(a.dp) + ": must be >= 1");
+  const long long gpus = gpus_given ? a.gpus : replica * std::max(1LL, a.dp);
   if (gpus < 1) throw InputError("--gpus = " + std::to_string(gpus) + ": must be >= 1");
   if (gpus % replica != 0)
     throw InputError("impossible mapping: --gpus " + std::to_string(gpus) +
                      " is not a multiple of TP x PP x CP = " + std::to_string(replica) +
                      " (the GPUs beyond one replica form data-parallel replicas)");
   d.dp = gpus / replica;
+  if (a.dp > 0 && a.dp != d.dp)
+    throw InputError("impossible mapping: --dp " + std::to_string(a.dp) + " but --gpus " +
+                     std::to_string(gpus) + " / (TP x PP x CP = " + std::to_string(replica) +
+                     ") = " + std::to_string(d.dp) + " replicas");
   d.input_len = a.input_len;
   d.output_len = a.output_len;
   d.weight_dtype = model.weight_dtype;
@@ -70,6 +75,7 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--pp", a.pp, "pipeline stages")->capture_default_str();
   c.add_option("--cp", a.cp, "context-parallel degree (prompts split by sequence)")
       ->capture_default_str();
+  c.add_option("--dp", a.dp, "data-parallel replicas (default: --gpus / (TP x PP x CP), or 1)");
   c.add_option("--ep", a.ep,
                "expert-parallel degree for MoE layers: --tp, or --tp x DP replicas (attention DP)")
       ->capture_default_str();
@@ -79,7 +85,8 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
              "hide collectives behind compute (an upper bound on overlap; default: no overlap)");
   c.add_option("--system", a.system,
                "system id (see `rooftop system list`; default: the GPU's usual system)");
-  c.add_option("--nodes", a.nodes, "systems in the cluster (default: as many as the GPUs need)");
+  a.nodes_option = c.add_option("--nodes", a.nodes,
+                                "systems in the cluster (default: as many as the GPUs need)");
   c.add_option("--oversubscription", a.oversubscription,
                "fat-tree spine oversubscription between nodes (1 = non-blocking)")
       ->capture_default_str();
@@ -140,16 +147,23 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   } else {
     d.batch = parse_batch(a.batch);
   }
-  if (a.nodes < 0) throw InputError("--nodes = " + std::to_string(a.nodes) + ": must be >= 1");
   if (d.gpus() > (1LL << 24)) throw InputError("impossible mapping: more than 2^24 GPUs");
-  if (sys) {
-    const long long nodes = a.nodes > 0 ? a.nodes : (d.gpus() + sys->gpus_per_node - 1) / sys->gpus_per_node;
-    s.cluster = hw::make_cluster(*sys, nodes, a.oversubscription);
-  } else {
-    s.cluster = hw::cluster_for_gpu(*s.gpu, d.gpus());
-    if (a.nodes > 0) s.cluster = hw::make_cluster(s.cluster.system, a.nodes, a.oversubscription);
-    else s.cluster.oversubscription = a.oversubscription;
-    if (!(a.oversubscription >= 1.0)) throw InputError("--oversubscription must be >= 1");
+  const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, d.gpus()).system;
+  const long long needed = (d.gpus() + node.gpus_per_node - 1) / node.gpus_per_node;
+  s.cluster = hw::make_cluster(node, a.nodes_option && a.nodes_option->count() > 0 ? a.nodes : needed,
+                               a.oversubscription);
+  const bool gpus_given = a.gpus_option != nullptr && a.gpus_option->count() > 0;
+  if (a.nodes_option && a.nodes_option->count() > 0 && s.cluster.gpus() != d.gpus()) {
+    if (gpus_given || a.dp > 0)
+      throw InputError("impossible mapping: TP x PP x CP x DP = " + std::to_string(d.gpus()) +
+                       " GPUs, but --nodes " + std::to_string(a.nodes) + " x " + node.id + " has " +
+                       std::to_string(s.cluster.gpus()));
+    // Only --nodes: the cluster's GPUs are the deployment; the ones beyond a replica are DP.
+    if (s.cluster.gpus() % (d.tp * d.pp * d.cp) != 0)
+      throw InputError("impossible mapping: " + std::to_string(s.cluster.gpus()) + " GPUs of --nodes " +
+                       std::to_string(a.nodes) + " x " + node.id + " are not a multiple of TP x PP x CP = " +
+                       std::to_string(d.tp * d.pp * d.cp));
+    d.dp = s.cluster.gpus() / (d.tp * d.pp * d.cp);
   }
   return s;
 }

@@ -16,7 +16,8 @@ namespace rooftop::cli {
 /// The options as given on the command line (before resolution).
 struct EstimateArgs {
   std::string model, gpu, weight_dtype, kv_dtype, act_dtype, batch = "1", efficiency_file;
-  long long gpus = 0, tp = 1, pp = 1, cp = 1, ep = 1, nodes = 0, input_len = 1024, output_len = 256;
+  long long gpus = 0, tp = 1, pp = 1, cp = 1, ep = 1, dp = 0, nodes = 0, input_len = 1024,
+            output_len = 256;
   std::string system;             ///< system id (default: the GPU's usual system)
   double oversubscription = 1.0;  ///< fat-tree spine oversubscription
   double ep_imbalance = 0;        ///< 0 = derived
@@ -26,6 +27,7 @@ struct EstimateArgs {
   long long max_prefill_tokens = 0; ///< chunked prefill for activation memory (0 = whole batch)
   bool ideal = false;
   const CLI::Option *gpus_option = nullptr; ///< set by add_estimate_options; tells if --gpus given
+  const CLI::Option *nodes_option = nullptr; ///< likewise for --nodes
 };
 
 /// Everything sim::estimate needs, resolved from EstimateArgs.

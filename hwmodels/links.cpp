@@ -30,6 +30,7 @@ std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
     if (l.kind == "pcie" && (l.generation == 0 || l.lanes == 0))
       e.fail(l.generation == 0 ? "generation" : "lanes", "required for a PCIe link");
     l.in_switch_reduction = e.boolean_or("in_switch_reduction", false);
+    l.in_switch_latency = Seconds(e.number_or("in_switch_latency_s", 0, Check::non_negative, "s"));
     l.bandwidth_one_way = BytesPerSecond(e.number("bandwidth_one_way_Bps", Check::positive, "bytes/s, one way"));
     l.latency = Seconds(e.number("latency_s", Check::non_negative, "s"));
     l.source = e.string("source");

@@ -13,6 +13,17 @@ namespace rooftop::hw {
 
 /// One link type.
 struct LinkSpec {
+  /// A link of `kind` with a one-way bandwidth and per-hop latency (tests and synthetic systems).
+  static LinkSpec make(std::string id, std::string kind, BytesPerSecond bw, Seconds latency,
+                       bool in_switch = false) {
+    LinkSpec l;
+    l.id = std::move(id);
+    l.kind = std::move(kind);
+    l.bandwidth_one_way = bw;
+    l.latency = latency;
+    l.in_switch_reduction = in_switch;
+    return l;
+  }
   std::string id;                   ///< e.g. "pcie-gen5-x16"
   std::string kind;                 ///< pcie | nvlink | nvswitch | c2c | infiniband | ethernet
   int generation = 0;               ///< 0 when not applicable
@@ -20,6 +31,7 @@ struct LinkSpec {
   BytesPerSecond bandwidth_one_way; ///< one direction, bytes/s (per GPU, or per NIC port)
   Seconds latency;                  ///< one hop, s
   bool in_switch_reduction = false; ///< NVSwitch with NVLink SHARP (NVLS)
+  Seconds in_switch_latency;        ///< fixed latency of an in-switch reduction, s
   std::string source;
 };
 

@@ -6,6 +6,7 @@
 #include "core/paths.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace rooftop::hw {
 
@@ -126,8 +127,11 @@ Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus) {
   s.gpu = gpu.id;
   s.gpus_per_node = std::max(1LL, gpus);
   s.topology = path.name.rfind("PCIe", 0) == 0 ? Topology::pcie : Topology::p2p;
-  s.scale_up_link = {path.name, "pcie", 0, 0, path.bandwidth_one_way, path.latency, false,
-                     "scale-up path of " + gpu.file};
+  s.scale_up_link.id = path.name;
+  s.scale_up_link.kind = "pcie";
+  s.scale_up_link.bandwidth_one_way = path.bandwidth_one_way;
+  s.scale_up_link.latency = path.latency;
+  s.scale_up_link.source = "scale-up path of " + gpu.file;
   s.domain_gpus = s.gpus_per_node;
   s.nic = s.scale_up_link; // one node: the network is never used
   s.nics_per_gpu = 1;
@@ -141,8 +145,8 @@ Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus) {
 
 Cluster make_cluster(const SystemSpec &system, long long nodes, double oversubscription) {
   if (nodes < 1) throw InputError("--nodes = " + std::to_string(nodes) + ": must be >= 1");
-  if (!(oversubscription >= 1.0))
-    throw InputError("--oversubscription must be >= 1 (1 = non-blocking fat tree)");
+  if (!(oversubscription >= 1.0) || !std::isfinite(oversubscription))
+    throw InputError("--oversubscription must be a finite number >= 1 (1 = non-blocking fat tree)");
   return Cluster{system, nodes, oversubscription};
 }
 

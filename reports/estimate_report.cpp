@@ -117,7 +117,8 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
         {"total_bytes_per_gpu", m.total().value()},
         {"capacity_bytes_per_gpu", m.capacity.value()},
         {"fits", m.fits()},
-        {"max_batch", m.max_batch}}},
+        {"max_batch", m.max_batch},
+        {"kv_replication", m.kv_replication}}},
       {"prefill", phase_json(e.prefill)},
       {"decode", phase_json(e.decode)},
       {"decode_steps", e.decode_steps},
@@ -164,8 +165,13 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
   s += "Memory per GPU\n";
   s += fmt::format("  weights {}  KV cache {}  activations {}  reserve {}\n", gb(m.weights),
                    gb(m.kv_cache), gb(m.activations), gb(m.reserved));
-  s += fmt::format("  total {} of {}: {}; largest batch that fits: {}\n\n", gb(m.total()),
+  s += fmt::format("  total {} of {}: {}; largest batch that fits: {}\n", gb(m.total()),
                    gb(m.capacity), m.fits() ? "fits" : "DOES NOT FIT", m.max_batch);
+  if (m.kv_replication > 1)
+    s += fmt::format("  each K/V head (or MLA latent) is held by {:.0f} GPUs of the TP group: the KV "
+                     "cache above counts the copies\n",
+                     m.kv_replication);
+  s += "\n";
   s += "Per GPU      time          work           traffic   intensity      compute  HBM use\n";
   s += phase_line("prefill", e.prefill);
   s += phase_line("decode", e.decode);

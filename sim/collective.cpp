@@ -3,14 +3,16 @@
 // operations in MPICH", IJHPCA 2005; Patarasuk & Yuan 2009 for the ring all-reduce):
 //   ring all-reduce          2(n-1) a + 2 (n-1)/n S/B
 //   tree all-reduce          2 ceil(log2 n) a + 2 S/B   (reduce then broadcast, pipelined)
-//   in-switch all-reduce     2 a + S/B_nvls             (NVLink SHARP: push S, receive S)
+//   in-switch all-reduce     a_nvls + S/B_nvls          (NVLink SHARP: push S, receive S;
+//                                                        a_nvls from NCCL's tuner, 23 us)
 //   ring all-gather/r-scatter (n-1) a + (n-1)/n S/B
 //   direct all-to-all        (n-1) a + (n-1)/n S/B
 //   send/recv                a + S/B_pair
 // Across k domains of g GPUs, NCCL either runs one ring through all n ranks, its inter-domain
 // hops carried by the g NICs of each domain in parallel (bottleneck min(B_in, g B_out)), or a
-// hierarchy (inside, then S/g per rail across) whose phases are pipelined over chunks, so the
-// slower phase sets the time. rooftop takes the cheaper, as NCCL's tuner would.
+// hierarchy: the operation inside each domain, then S/g per rail across, one phase after the
+// other (their sum: a multi-node collective is never cheaper than its in-node part). rooftop
+// takes the cheaper, as NCCL's tuner would.
 #include "sim/collective.hpp"
 
 #include "core/errors.hpp"
@@ -39,7 +41,7 @@ Flat flat(CollectiveOp op, Bytes s, long long n, const Level &l) {
     const Seconds tree = l.alpha * (2 * ln2ceil(n)) + beta * 2.0;
     if (tree < best.time) best = {tree, "tree"};
     if (l.in_switch && n > 2) {
-      const Seconds nvls = l.alpha * 2.0 + s / l.nvls_bandwidth;
+      const Seconds nvls = l.nvls_latency + s / l.nvls_bandwidth;
       if (nvls < best.time) best = {nvls, "nvls"};
     }
     return best;
@@ -111,11 +113,12 @@ std::pair<Level, Level> cluster_levels(const hw::Cluster &c, const hw::Efficienc
   const auto &s = c.system;
   Level intra{s.scale_up_bandwidth() * eff.link_bandwidth, s.scale_up_link.latency,
               s.in_switch_reduction(), s.pair_bandwidth() * eff.link_bandwidth,
-              s.scale_up_bandwidth() * eff.nvls_bandwidth};
+              s.scale_up_bandwidth() * eff.nvls_bandwidth,
+              s.switch_link ? s.switch_link->in_switch_latency : Seconds(0)};
   // Rail-optimised fat tree: traffic between nodes crosses the spine, divided by the
   // oversubscription ratio.
   const BytesPerSecond out = s.scale_out_bandwidth() * eff.network_bandwidth / c.oversubscription;
-  Level inter{out, s.nic.latency, false, out, out};
+  Level inter{out, s.nic.latency, false, out, out, Seconds(0)};
   return {intra, inter};
 }
 
@@ -154,14 +157,14 @@ CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, 
     const Seconds ring = inter.alpha * steps + size * volume / ring_bw;
     const Flat in = flat(op, size, g, intra);
     const Flat out = flat(op, size / gd, k, inter);
-    const Seconds pipelined = max(in.time, out.time);
-    if (ring < pipelined) {
+    const Seconds staged = in.time + out.time;
+    if (ring < staged) {
       body = ring;
       r.inter_time = inter.alpha * steps + size * volume / (inter.bandwidth * gd);
       r.intra_time = max(Seconds(0), ring - r.inter_time);
       r.algorithm = "ring";
     } else {
-      body = pipelined;
+      body = staged;
       r.intra_time = in.time;
       r.inter_time = out.time;
       r.algorithm = std::string("hierarchical(") + in.algorithm + "/" + out.algorithm + ")";

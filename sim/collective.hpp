@@ -23,6 +23,7 @@ struct Level {
   bool in_switch = false;   ///< the switch can reduce (NVLink SHARP)
   BytesPerSecond pair_bandwidth; ///< one pair of GPUs (p2p topology: B / peers), bytes/s
   BytesPerSecond nvls_bandwidth; ///< algbw of an in-switch all-reduce, bytes/s (in_switch only)
+  Seconds nvls_latency;          ///< fixed latency of an in-switch all-reduce, s
 };
 
 /// How a group of GPUs sits on the cluster: `size` GPUs, `per_domain` of them in each scale-up

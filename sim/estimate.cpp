@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace rooftop::sim {
 namespace {
@@ -189,13 +190,42 @@ MemoryBreakdown stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   return mem;
 }
 
-/// A group of `size` ranks whose members are `stride` ranks apart in the layout.
-Placement strided(const hw::Cluster &c, long long size, long long stride) {
+/// Groups of `size` ranks whose members are `stride` ranks apart, tiling ranks [0, ranks) in
+/// blocks of size x stride. The group split worst over scale-up domains sets the placement
+/// (all groups step together, so the slowest decides); the pattern repeats every
+/// lcm(domain, size x stride) ranks.
+Placement strided(const hw::Cluster &c, long long size, long long stride, long long ranks) {
   if (size <= 1) return {1, 1};
-  const long long domain = std::min(c.system.domain_gpus, c.gpus());
-  long long per = stride >= domain ? 1 : std::min(size, domain / stride);
-  while (per > 1 && size % per != 0) --per;
-  return {size, std::max(1LL, per)};
+  const long long domain = std::max(1LL, std::min(c.system.domain_gpus, c.gpus()));
+  const long long block = size * stride;
+  const long long period = std::lcm(domain, block);
+  const long long limit = std::max(block, std::min({ranks, period, 1LL << 20}));
+  long long worst = size;
+  for (long long b0 = 0; b0 + block <= limit; b0 += block)
+    for (long long j = 0; j < stride; ++j) {
+      long long best_in_one = 0, run = 0, last = -1;
+      for (long long k = 0; k < size; ++k) { // members are increasing: count runs per domain
+        const long long dom = (b0 + j + k * stride) / domain;
+        run = dom == last ? run + 1 : 1;
+        last = dom;
+        best_in_one = std::max(best_in_one, run);
+      }
+      worst = std::min(worst, best_in_one);
+    }
+  while (worst > 1 && size % worst != 0) --worst;
+  return {size, std::max(1LL, worst)};
+}
+
+/// The send/recv pair between stage `s` and `s + 1` of the first replica: inside one domain
+/// only when every rank of stage s and its partner share a domain.
+Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long s) {
+  const long long domain = std::max(1LL, std::min(c.system.domain_gpus, c.gpus()));
+  const long long width = d.tp * d.cp;
+  for (long long i = 0; i < width; ++i) {
+    const long long r = s * width + i;
+    if (r / domain != (r + width) / domain) return {2, 1};
+  }
+  return {2, 2};
 }
 
 } // namespace
@@ -204,6 +234,13 @@ MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                 const wl::Deployment &d, const EstimateOptions &o) {
   // The most loaded pipeline stage decides (it has the least room).
   MemoryBreakdown worst;
+  double replication = 1;
+  for (const auto &g : m.groups) {
+    const auto &a = g.layer.attention;
+    const auto tp = static_cast<double>(d.tp);
+    if (a.kind == wl::AttentionKind::mla) replication = std::max(replication, tp);
+    else replication = std::max(replication, tp / static_cast<double>(std::min(d.tp, a.num_kv_heads)));
+  }
   bool first = true;
   for (const auto &stage : wl::split_stages(m, d.pp)) {
     const MemoryBreakdown mem = stage_memory(gpu, m, d, o, stage);
@@ -211,6 +248,7 @@ MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
     worst.max_batch = first ? mem.max_batch : std::min(worst.max_batch, mem.max_batch);
     first = false;
   }
+  worst.kv_replication = replication;
   return worst;
 }
 
@@ -222,10 +260,10 @@ Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw
                      std::to_string(c.gpus()));
   const auto [intra, inter] = cluster_levels(c, eff);
   Machine m{gpu, eff, intra, inter};
-  m.tp = strided(c, d.tp, 1);
-  m.cp = strided(c, d.cp, d.tp);
-  m.ep = strided(c, d.ep, 1);
-  m.pp = strided(c, d.pp > 1 ? 2 : 1, d.tp * d.cp);
+  m.tp = strided(c, d.tp, 1, d.gpus());
+  m.cp = strided(c, d.cp, d.tp, d.gpus());
+  m.ep = strided(c, d.ep, 1, d.gpus());
+  m.pp = d.pp > 1 ? pipeline_hop(c, d, 0) : Placement{1, 1};
   return m;
 }
 
@@ -264,13 +302,16 @@ Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Depl
   Seconds prefill_sum, prefill_max, decode_sum, decode_max;
   for (std::size_t s = 0; s < stages.size(); ++s) {
     const int si = static_cast<int>(s);
+    Machine stage_mach = mach; // this stage's hand-off to the next may cross a domain
+    if (d.pp > 1 && s + 1 < stages.size())
+      stage_mach.pp = pipeline_hop(c, d, static_cast<long long>(s));
     std::vector<OpResult> prefill, decode;
     accumulate(prefill,
                wl::lower_pass(m, mbd, Phase::prefill, {mbd.batch, d.input_len, 0}, &stages[s]),
-               mach, Phase::prefill, 1.0, si);
+               stage_mach, Phase::prefill, 1.0, si);
     for (const auto &[past, w] : samples)
       accumulate(decode, wl::lower_pass(m, mbd, Phase::decode, {mbd.batch, 1, past}, &stages[s]),
-                 mach, Phase::decode, w, si);
+                 stage_mach, Phase::decode, w, si);
     settle_bounds(prefill);
     settle_bounds(decode);
     const Seconds tp_s = stage_time(prefill, d.overlap_comm);

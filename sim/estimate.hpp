@@ -37,6 +37,7 @@ struct MemoryBreakdown {
   [[nodiscard]] Bytes total() const { return weights + kv_cache + activations + reserved; }
   [[nodiscard]] bool fits() const { return total() <= capacity; }
   long long max_batch = 0; ///< largest batch that fits for these lengths (0: not even 1)
+  double kv_replication = 1; ///< GPUs holding each K/V head (TP > K/V heads, or MLA's latent)
 };
 
 /// One operator's cost in one phase (decode: averaged over the generated context).

@@ -16,17 +16,17 @@ hw::SystemSpec synthetic(hw::Topology t, long long n, double bw, bool sharp = fa
   s.gpus_per_node = n;
   s.domain_gpus = n;
   s.topology = t;
-  s.scale_up_link = {"l", "nvlink", 4, 0, BytesPerSecond(bw), Seconds(1e-6), false, "test"};
+  s.scale_up_link = hw::LinkSpec::make("l", "nvlink", BytesPerSecond(bw), Seconds(1e-6));
   if (t == hw::Topology::nvswitch)
-    s.switch_link = hw::LinkSpec{"sw", "nvswitch", 3, 0, BytesPerSecond(bw), Seconds(1e-6), sharp, "test"};
-  s.nic = {"nic", "infiniband", 0, 0, BytesPerSecond(50e9), Seconds(5e-6), false, "test"};
+    s.switch_link = hw::LinkSpec::make("sw", "nvswitch", BytesPerSecond(bw), Seconds(1e-6), sharp);
+  s.nic = hw::LinkSpec::make("nic", "infiniband", BytesPerSecond(50e9), Seconds(5e-6));
   s.nics_per_gpu = 1;
   return s;
 }
 const sim::Level fast{BytesPerSecond(100e9), Seconds(1e-6), false, BytesPerSecond(100e9),
-                      BytesPerSecond(100e9)};
+                      BytesPerSecond(100e9), Seconds(20e-6)};
 const sim::Level slow{BytesPerSecond(10e9), Seconds(5e-6), false, BytesPerSecond(10e9),
-                      BytesPerSecond(10e9)};
+                      BytesPerSecond(10e9), Seconds(0)};
 } // namespace
 
 TEST_CASE("without a switch a GPU splits its NVLink bandwidth over its peers (B/N)") {
@@ -61,11 +61,14 @@ TEST_CASE("small messages take the tree, switches that reduce take NVLS") {
   CHECK(small.time.value() == doctest::Approx(6.16e-6));
   sim::Level sharp = fast;
   sharp.in_switch = true;
-  // NVLS: 2 x 1 us + 1e9 / 100e9 = 10.002 ms
+  // NVLS: its fixed 20 us + 1e9 / 100e9 = 10.02 ms
   const auto nvls = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9),
                                          sim::Placement{8, 8}, sharp, slow, Seconds(0));
   CHECK(nvls.algorithm == "nvls");
-  CHECK(nvls.time.value() == doctest::Approx(10.002e-3));
+  CHECK(nvls.time.value() == doctest::Approx(10.02e-3));
+  // ...but a small message is cheaper by tree than by NVLS's 20 us
+  CHECK(sim::collective_cost(CollectiveOp::all_reduce, Bytes(8e3), sim::Placement{8, 8}, sharp,
+                             slow, Seconds(0)).algorithm == "tree");
 }
 
 TEST_CASE("all-gather, reduce-scatter, all-to-all and send/recv") {
@@ -84,26 +87,31 @@ TEST_CASE("all-gather, reduce-scatter, all-to-all and send/recv") {
   CHECK(p2p.busbw.value() == doctest::Approx(p2p.algbw.value()));
 }
 
-TEST_CASE("all-reduce across domains: the cheaper of one ring and the pipelined hierarchy") {
+TEST_CASE("all-reduce across domains: the cheaper of one ring and the staged hierarchy") {
   // 2 domains x 4 GPUs, S = 1 GB, inside 100 GB/s, across 10 GB/s per GPU:
   //  one ring through 8 ranks: inter hops share 4 NICs -> min(100, 4 x 10) = 40 GB/s;
   //   2 x 7 x 5 us + 2 x 7/8 x 1e9 / 40e9 = 70 us + 43.75 ms = 43.82 ms
   //  hierarchy: inside ring all-reduce 2 x 3 x 1 us + 2 x 3/4 x 10 ms = 15.006 ms;
   //   across S/4 = 250 MB over 2 ranks: ring 2 x 5 us + 2 x 1/2 x 25 ms = 25.01 ms
-  //   pipelined: max(15.006, 25.01) = 25.01 ms -> the hierarchy wins
+  //   staged: 15.006 + 25.01 = 40.016 ms -> the hierarchy wins
   const auto c = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9), sim::Placement{8, 4},
                                       fast, slow, Seconds(0));
   CHECK(c.intra_time.value() == doctest::Approx(15.006e-3));
   CHECK(c.inter_time.value() == doctest::Approx(25.01e-3));
-  CHECK(c.time.value() == doctest::Approx(25.01e-3));
+  CHECK(c.time.value() == doctest::Approx(40.016e-3));
   CHECK(c.algorithm == "hierarchical(ring/ring)");
-  // With 8 GPUs per domain sharing 8 NICs (2 domains x 8), one ring is bottlenecked at
-  // min(100, 8 x 10) = 80 GB/s: 2 x 15 x 5 us + 2 x 15/16 x 1e9 / 80e9 = 0.15 + 23.4375 ms;
+  // 2 domains x 8 GPUs sharing 8 NICs: one ring is bottlenecked at min(100, 8 x 10) = 80 GB/s:
+  //  2 x 15 x 5 us + 2 x 15/16 x 1e9 / 80e9 = 0.15 + 23.4375 = 23.5875 ms;
   //  hierarchy: inside 2 x 7 x 1 us + 1.75 x 10 ms = 17.514 ms, across S/8 = 125 MB over 2:
-  //  2 x 5 us + 12.5 ms = 12.51 ms -> max 17.514 ms: the hierarchy still wins
+  //  2 x 5 us + 12.5 ms = 12.51 ms -> staged 30.024 ms: the ring wins
   const auto c16 = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9),
                                         sim::Placement{16, 8}, fast, slow, Seconds(0));
-  CHECK(c16.time.value() == doctest::Approx(17.514e-3));
+  CHECK(c16.algorithm == "ring");
+  CHECK(c16.time.value() == doctest::Approx(23.5875e-3));
+  // never cheaper than the same collective inside one domain
+  const auto one = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9), sim::Placement{8, 8},
+                                        fast, slow, Seconds(0));
+  CHECK(c16.time > one.time);
   // TP=8 inside one domain beats TP=8 across two
   const auto inside = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1e9),
                                            sim::Placement{8, 8}, fast, slow, Seconds(0));

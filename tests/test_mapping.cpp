@@ -7,7 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace rooftop;
 
@@ -74,7 +76,8 @@ TEST_CASE("EP dispatch and combine all-to-all volume for a stated batch") {
   const auto m = wl::load_hf_config(good + "tiny-moe.config.json"); // E 8, top-2, hidden 64
   auto d = dep(16, 8, 8);
   d.tp = 2;
-  d.ep = 2; // experts over the TP group
+  d.ep = 2;           // experts over the TP group
+  d.ep_imbalance = 1; // the mean volume first
   const auto ops = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
   // 16 tokens in the EP group (ep/tp = 1 replica); each rank sends its 16/2 tokens' 2 copies of
   // the 64-wide hidden state in bf16: 8 x 2 x 64 x 2 B = 2048 B
@@ -88,6 +91,17 @@ TEST_CASE("EP dispatch and combine all-to-all volume for a stated batch") {
   d.dp = 2;
   const auto dp_ops = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
   CHECK(find(dp_ops, "ep_dispatch_all_to_all").comm_bytes.value() == 4096);
+  // The busiest rank sets the all-to-all: x imbalance, derived for 32 x 2 = 64 picks over 2
+  // ranks: 1 + sqrt(2 ln 2 x 1 / 64) = 1.147
+  d.ep_imbalance = 0;
+  const auto skew = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
+  CHECK(find(skew, "ep_dispatch_all_to_all").comm_bytes.value() ==
+        doctest::Approx(4096 * (1 + std::sqrt(2 * std::log(2.0) / 64))));
+  // After the combine each TP rank holds its own tokens only: an all-gather over TP follows
+  d.tp = 2;
+  d.dp = 1;
+  CHECK(find(wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8}), "ep_tp_all_gather").comm_bytes.value() ==
+        16 * 64 * 2);
 }
 
 TEST_CASE("EP load imbalance of uniform routing") {
@@ -155,4 +169,59 @@ TEST_CASE("mapping errors") {
   auto deep = dep(1, 16, 16);
   deep.pp = 64; // more stages than 32 layers
   CHECK_THROWS_AS(sim::estimate(h100, dense, deep, eff), InputError);
+}
+
+TEST_CASE("groups that straddle a domain boundary are costed across it") {
+  const auto &gb200 = gpu("gb200");
+  const auto eff = hw::builtin_efficiency(gb200);
+  const auto m = wl::resolve_model("llama-3.1-70b");
+  auto d = dep(1, 64, 8);
+  d.tp = 16;
+  d.dp = 9; // 144 GPUs = 2 racks of 72: replica 4 holds ranks 64..79 across both racks
+  const auto racks = hw::cluster_for_gpu(gb200, d.gpus());
+  CHECK(racks.nodes == 2);
+  const auto mach = sim::make_machine(gb200, eff, racks, d);
+  CHECK(mach.tp.per_domain == 8); // the worst group: 8 + 8 over the boundary
+  CHECK(mach.tp.domains() == 2);
+  d.dp = 4; // 64 GPUs: every replica inside the first rack
+  CHECK(sim::make_machine(gb200, eff, hw::cluster_for_gpu(gb200, d.gpus()), d).tp.domains() == 1);
+}
+
+TEST_CASE("a pipeline hand-off between nodes goes over the network") {
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  const auto m = wl::resolve_model("llama-3.1-70b");
+  auto d = dep(8, 512, 16);
+  d.tp = 4;
+  d.pp = 4; // stages 0,1 in node 0; stages 2,3 in node 1: the 1 -> 2 hop crosses
+  const auto two = hw::make_cluster(hw::SystemCatalogue::builtin().get("hgx-h100-8"), 2);
+  const auto e = sim::estimate(h100, m, d, eff, {}, &two);
+  double inside = 0, across = 0;
+  for (const auto &o : e.ops)
+    if (o.name == "pp_send" && o.phase == wl::Phase::prefill)
+      (o.ranks_per_domain == 2 ? inside : across) += 1;
+  CHECK(inside == 2); // hops 0 -> 1 and 2 -> 3
+  CHECK(across == 1); // hop 1 -> 2
+}
+
+TEST_CASE("KV heads replicated by TP are reported") {
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  const auto m = wl::resolve_model("llama-3.1-70b"); // 8 K/V heads
+  auto d = dep(1, 64, 8);
+  d.tp = 8;
+  CHECK(sim::estimate_memory(h100, m, d, {}).kv_replication == 1);
+  d.tp = 16;
+  d.dp = 1;
+  CHECK(sim::estimate_memory(h100, m, d, {}).kv_replication == 2); // 16 GPUs, 8 heads
+  // per GPU the cache does not shrink past 8-way TP: each GPU keeps one K/V head
+  auto d8 = d;
+  d8.tp = 8;
+  CHECK(sim::estimate_memory(h100, m, d, {}).kv_cache == sim::estimate_memory(h100, m, d8, {}).kv_cache);
+}
+
+TEST_CASE("an infinite or NaN oversubscription is refused") {
+  const auto &sys = hw::SystemCatalogue::builtin().get("hgx-h100-8");
+  CHECK_THROWS_AS(hw::make_cluster(sys, 2, std::numeric_limits<double>::infinity()), InputError);
+  CHECK_THROWS_AS(hw::make_cluster(sys, 2, std::nan("")), InputError);
 }

@@ -12,7 +12,7 @@ hw::GpuSpec test_gpu() { return hw::load_gpu(ROOFTOP_TEST_DATA_DIR "/good/gpus/t
 /// One GPU (or a TP group of `tp`) joined by a 1e11 B/s link with no per-step latency.
 sim::Machine machine(const hw::GpuSpec &g, const hw::Efficiency &e, long long tp) {
   const sim::Level link{BytesPerSecond(1e11), Seconds(0), false, BytesPerSecond(1e11),
-                        BytesPerSecond(1e11)};
+                        BytesPerSecond(1e11), Seconds(0)};
   sim::Machine m{g, e, link, link};
   m.tp = sim::Placement{tp, tp};
   return m;

@@ -62,13 +62,17 @@ void validate_mapping(const ModelSpec &m, const Deployment &d) {
                          " does not divide the " + std::to_string(g.layer.ffn.num_experts) +
                          " routed experts of " + m.file);
   }
-  if (d.ep_imbalance != 0 && !(d.ep_imbalance >= 1.0))
-    throw InputError("--ep-imbalance must be >= 1 (busiest rank / mean), or 0 to derive it");
+  if (d.ep_imbalance != 0 && !(d.ep_imbalance >= 1.0 && d.ep_imbalance <= static_cast<double>(d.ep)))
+    throw InputError("--ep-imbalance must be in [1, --ep] (busiest rank / mean: at most all the "
+                     "tokens on one rank), or 0 to derive it");
   if (d.batch < 1) throw InputError("--batch = " + std::to_string(d.batch) + ": must be >= 1");
   if (d.input_len < 1)
     throw InputError("--input-len = " + std::to_string(d.input_len) + ": must be >= 1 token");
   if (d.output_len < 1)
     throw InputError("--output-len = " + std::to_string(d.output_len) + ": must be >= 1 token");
+  if (d.cp > d.input_len)
+    throw InputError("impossible mapping: --cp " + std::to_string(d.cp) + " exceeds the " +
+                     std::to_string(d.input_len) + "-token prompt it splits");
   constexpr long long max_tokens = 1LL << 31;
   if (d.input_len > max_tokens || d.output_len > max_tokens)
     throw InputError("--input-len and --output-len must be at most 2^31 tokens");

@@ -199,13 +199,15 @@ void lower_moe_ep(const Ctx &c, const FfnSpec &f, int g, long long n) {
   const double imbalance = c.d.ep_imbalance > 0
                                ? c.d.ep_imbalance
                                : expected_ep_imbalance(c.d.ep, group_tokens * k);
+  // The busiest rank receives `imbalance` x the mean share, in dispatch and in combine.
   const double local_picks = group_tokens * k / ep * imbalance; // busiest rank
   const double ups = f.gated ? 3.0 : 2.0;
   const double per_expert = ups * c.h * ie;
   const double local_experts = E / ep;
   const double touched = local_experts * (1.0 - std::pow(1.0 - k / E, group_tokens));
-  // Dispatch: each rank sends its tokens' k copies of the hidden state (one rank's send buffer).
-  const double send = group_tokens / ep * k * c.h * c.ab;
+  // Dispatch: each rank sends its tokens' k copies of the hidden state (one rank's send buffer);
+  // the all-to-all lasts as long as the busiest rank's share, imbalance x the mean.
+  const double send = group_tokens / ep * k * c.h * c.ab * imbalance;
   collective(c, "ep_dispatch_all_to_all", g, n, Collective::all_to_all, CommGroup::ep, send);
   Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
   ex.flops = Flops(2 * local_picks * per_expert);
@@ -260,10 +262,13 @@ void lower_layer(const Ctx &c, const LayerSpec &l, int g, long long n) {
   if (l.ffn.kind == FfnKind::moe) lower_moe(c, l.ffn, g, n);
   else lower_dense_mlp(c, l.ffn, g, n, static_cast<double>(l.ffn.intermediate), "mlp_up",
                        "mlp_down", OpKind::mlp);
-  // Under EP the combine all-to-all returns each token's expert output to its rank; a TP
-  // all-reduce remains only for what is TP-sharded (dense MLPs and shared experts).
-  if (l.ffn.kind != FfnKind::moe || c.d.ep <= 1 || l.ffn.num_shared_experts > 0)
-    all_reduce(c, "ffn_all_reduce", g, n);
+  // Under EP the combine all-to-all returns each token's expert output to the rank that sent it,
+  // which holds 1/tp of its TP group's tokens: an all-gather over TP restores them all. A TP
+  // all-reduce remains for what is TP-sharded (dense MLPs and shared experts).
+  const bool ep_layer = l.ffn.kind == FfnKind::moe && c.d.ep > 1;
+  if (!ep_layer || l.ffn.num_shared_experts > 0) all_reduce(c, "ffn_all_reduce", g, n);
+  if (ep_layer && c.d.tp > 1)
+    collective(c, "ep_tp_all_gather", g, n, Collective::all_gather, CommGroup::tp, c.T * c.h * c.ab);
 }
 
 } // namespace
