@@ -70,7 +70,7 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--model", a.model, "preset id or path to a Hugging Face config.json")->required();
   c.add_option("--gpu", a.gpu, "GPU id (see `rooftop hw list`); or give --system");
   a.gpus_option = c.add_option("--gpus", a.gpus,
-                               "GPUs in all (default: --tp); more than --tp form DP replicas");
+                               "GPUs in all (default: TP x PP x CP x --dp); beyond one replica they form DP replicas");
   c.add_option("--tp", a.tp, "tensor-parallel degree")->capture_default_str();
   c.add_option("--pp", a.pp, "pipeline stages")->capture_default_str();
   c.add_option("--cp", a.cp, "context-parallel degree (prompts split by sequence)")
