@@ -66,18 +66,23 @@ std::pair<double, double> fit_line(const std::vector<double> &x, const std::vect
 }
 
 hw::GpuSpec host_reference_spec(const std::vector<Measurement> &measurements, const DeviceInfo &d) {
-  double flops = 0, bw = 0;
+  // Memory bandwidth: the best stream beyond 4 x the last-level cache (else any stream).
+  double flops = 0, bw = 0, any_bw = 0;
   for (const auto &m : measurements) {
     if (!usable(m)) continue;
     if (m.c.kind == CaseKind::gemm) flops = std::max(flops, m.c.flops / m.median_s);
-    if (m.c.kind == CaseKind::stream) bw = std::max(bw, m.c.bytes_moved / m.median_s);
+    if (m.c.kind == CaseKind::stream) {
+      any_bw = std::max(any_bw, m.c.bytes_moved / m.median_s);
+      if (m.c.bytes >= 4 * d.l2_bytes) bw = std::max(bw, m.c.bytes_moved / m.median_s);
+    }
   }
+  if (!(bw > 0)) bw = any_bw;
   if (!(flops > 0) || !(bw > 0))
     throw InputError("a CPU reference needs at least one GEMM and one stream measurement");
   hw::GpuSpec g;
   g.id = "host-cpu";
   g.name = d.name + " (host reference: peaks = best measured)";
-  g.architecture = hw::Architecture::hopper; // unused for a host reference
+  g.architecture = hw::Architecture::cpu; // a calibration of it never transfers to a GPU
   g.form_factor = "pcie";
   g.memory_type = "DRAM";
   g.memory_capacity = Bytes(d.memory_bytes > 0 ? d.memory_bytes : 1);
@@ -136,6 +141,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     r.hbm_bandwidth_Bps = inv_bw > 0 ? 1 / inv_bw : 0;
   }
   if (!(r.hbm_bandwidth_Bps > 0) && !sb.empty()) {
+    r.stream_fixed_s = 0;
     double best = 0;
     for (std::size_t i = 0; i < sb.size(); ++i) best = std::max(best, sb[i] / st[i]);
     r.hbm_bandwidth_Bps = best;

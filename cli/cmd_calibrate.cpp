@@ -43,10 +43,14 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
                                 const cal::FitResult &f) {
   std::string s = fmt::format("fit against {} ({} measurements fitted, {} held out):\n", spec.id,
                               f.fitted, f.held);
-  s += fmt::format("  HBM {} ({} of spec), fixed {}; kernel overhead {}\n",
-                   rep::bandwidth(BytesPerSecond(f.hbm_bandwidth_Bps)),
-                   rep::percent(f.efficiency.hbm_bandwidth), rep::time(Seconds(f.stream_fixed_s)),
-                   rep::time(Seconds(f.kernel_overhead_s)));
+  if (f.hbm_bandwidth_Bps > 0)
+    s += fmt::format("  memory {} ({} of spec), fixed {}; kernel overhead {}\n",
+                     rep::bandwidth(BytesPerSecond(f.hbm_bandwidth_Bps)),
+                     rep::percent(f.efficiency.hbm_bandwidth), rep::time(Seconds(f.stream_fixed_s)),
+                     rep::time(Seconds(f.kernel_overhead_s)));
+  else
+    s += fmt::format("  memory bandwidth not fitted (defaults kept); kernel overhead {}\n",
+                     rep::time(Seconds(f.kernel_overhead_s)));
   for (const auto &[dt, g] : f.gemm)
     s += fmt::format("  GEMM {}: {} of peak at large M, half at M = {:.0f} ({} cases)\n", dt,
                      rep::percent(g.e_max), g.m_half, g.cases);
@@ -78,7 +82,8 @@ void run(const CalibrateArgs &a) {
   if (!a.gpu.empty()) spec = resolve_gpu(a.gpu);
   const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
   double max_stream = a.max_stream_bytes;
-  if (max_stream <= 0) max_stream = cuda ? std::min(8.0 * (1u << 30), dev.memory_bytes / 8) : 64e6;
+  if (max_stream <= 0)
+    max_stream = cuda ? std::min(8.0 * (1u << 30), dev.memory_bytes / 8) : 64e6;
   const bool fp8 = cuda ? dev.sm_version >= 89 : false;
   const auto plan = cal::default_plan(a.quick, fp8, l2, max_stream);
   cal::StopRule rule;

@@ -1,7 +1,14 @@
 // `rooftop validate`: predicted versus published or measured figures, with the error.
 #include "cli/commands.hpp"
 #include "core/paths.hpp"
+#include "calibration/calibration_file.hpp"
+#include "calibration/fit.hpp"
+#include "cli/calibration_predict.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "reports/calibration_plot.hpp"
 #include "sim/collective_validation.hpp"
+
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +18,13 @@
 
 namespace rooftop::cli {
 namespace {
+
+std::vector<rep::CalibrationPoint> errors_for_plot(const std::vector<CaseError> &errors) {
+  std::vector<rep::CalibrationPoint> pts;
+  for (const auto &e : errors)
+    pts.push_back({cal::to_string(e.m->c.kind), e.m->median_s, e.predicted_s, e.held_out});
+  return pts;
+}
 
 void run_nccl(const std::string &file, bool json) {
   const auto rows = sim::load_published_collectives(file);
@@ -64,18 +78,80 @@ void run_nccl(const std::string &file, bool json) {
 
 } // namespace
 
+/// validate --calibration: rooftop's prediction of every measured case with the fitted (or a
+/// given) efficiency table; the error over the held-out cases.
+void run_calibration(const std::string &file, const std::string &efficiency_file, bool json,
+                     const std::string &png) {
+  const auto run = cal::load_calibration(file);
+  const hw::GpuSpec spec = run.gpu == "host-cpu"
+                               ? cal::host_reference_spec(run.measurements, run.device)
+                               : (std::filesystem::is_regular_file(run.gpu)
+                                      ? hw::load_gpu(run.gpu)
+                                      : hw::GpuCatalogue::builtin().get(run.gpu));
+  hw::Efficiency eff;
+  if (!efficiency_file.empty()) {
+    eff = hw::load_default_efficiency(efficiency_file, spec);
+  } else {
+    const auto defaults = hw::load_default_efficiency(data_dir() / "hardware" / "efficiency.json", spec);
+    eff = cal::fit(run.measurements, spec, defaults).efficiency;
+  }
+  const auto errors = compare_measurements(run.measurements, spec, eff);
+  if (!png.empty()) rep::write_calibration_plot(png, errors_for_plot(errors), spec.id);
+  if (json) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    std::vector<double> held;
+    for (const auto &e : errors) {
+      rows.push_back({{"id", e.m->c.id},
+                      {"kind", cal::to_string(e.m->c.kind)},
+                      {"measured_s", e.m->median_s},
+                      {"predicted_s", e.predicted_s},
+                      {"relative_error", e.relative_error},
+                      {"held_out", e.held_out}});
+      if (e.held_out) held.push_back(e.relative_error);
+    }
+    const auto sum = sim::summarize_errors(held);
+    std::cout << nlohmann::ordered_json{{"schema", "rooftop.validation/1"},
+                                        {"calibration", file},
+                                        {"gpu", spec.id},
+                                        {"efficiency_origin", hw::to_string(eff.origin)},
+                                        {"rows", rows},
+                                        {"held_out_summary",
+                                         {{"count", sum.count},
+                                          {"median_abs_relative_error", sum.median_abs},
+                                          {"p90_abs_relative_error", sum.p90_abs},
+                                          {"max_abs_relative_error", sum.max_abs}}}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << fmt::format("{} measured on {} ({}), predicted by rooftop with {} efficiencies\n",
+                           file, run.device.name, spec.id, hw::to_string(eff.origin));
+  std::cout << held_out_table(errors);
+}
+
 void add_validate(CLI::App &app) {
   auto file = std::make_shared<std::string>();
+  auto cal_file = std::make_shared<std::string>();
+  auto eff_file = std::make_shared<std::string>();
+  auto png = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto *v = app.add_subcommand("validate", "compare rooftop with published or measured figures");
   v->add_option("--nccl-tests", *file,
                 "published nccl-tests rows (default data/validation/nccl_tests_published.json)")
       ->expected(0, 1);
+  v->add_option("--calibration", *cal_file,
+                "a rooftop.calibration/1 file: predict every measured kernel and layer");
+  v->add_option("--efficiency", *eff_file,
+                "with --calibration: this efficiency table instead of refitting the file");
+  v->add_option("--png", *png, "with --calibration: also plot predicted versus measured (gnuplot)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
-  v->callback([file, json, v] {
+  v->callback([file, cal_file, eff_file, png, json] {
+    if (!cal_file->empty()) {
+      run_calibration(*cal_file, *eff_file, *json, *png);
+      return;
+    }
     std::string f = *file;
     if (f.empty()) f = (data_dir() / "validation" / "nccl_tests_published.json").string();
-    (void)v;
     run_nccl(f, *json);
   });
 }

@@ -114,6 +114,9 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--efficiency", a.efficiency_file,
                "a rooftop.efficiency/1 file to use instead of data/hardware/efficiency.json");
   c.add_flag("--ideal", a.ideal, "spec-sheet peaks, efficiency 1, no overheads");
+  c.add_option("--calibration", a.calibration_file,
+               "a calibrated efficiency table written by `rooftop calibrate` (measured on this "
+               "GPU, or transferred from one of the same architecture)");
 }
 
 EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
@@ -127,9 +130,21 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   wl::Deployment &d = s.deployment;
   d = build_mapping(a, s.model);
   sim::resolve_dtypes(s.model, *s.gpu, d, !a.act_dtype.empty(), !a.kv_dtype.empty());
-  if (a.ideal) s.efficiency = hw::Efficiency::ideal();
-  else if (a.efficiency_file.empty()) s.efficiency = hw::builtin_efficiency(*s.gpu);
-  else s.efficiency = hw::load_default_efficiency(a.efficiency_file, *s.gpu);
+  if (static_cast<int>(a.ideal) + static_cast<int>(!a.efficiency_file.empty()) +
+          static_cast<int>(!a.calibration_file.empty()) > 1)
+    throw InputError("give at most one of --ideal, --efficiency and --calibration");
+  if (a.ideal) {
+    s.efficiency = hw::Efficiency::ideal();
+  } else if (!a.calibration_file.empty()) {
+    s.efficiency = hw::load_default_efficiency(a.calibration_file, *s.gpu);
+    if (s.efficiency.origin == hw::EfficiencyOrigin::spec)
+      throw InputError(a.calibration_file + ": /origin: not a calibrated table (\"measured\"): "
+                       "give it with --efficiency, or write one with `rooftop calibrate`");
+  } else if (!a.efficiency_file.empty()) {
+    s.efficiency = hw::load_default_efficiency(a.efficiency_file, *s.gpu);
+  } else {
+    s.efficiency = hw::builtin_efficiency(*s.gpu);
+  }
   if (!(a.reserve_fraction >= 0 && a.reserve_fraction < 1)) // also refuses NaN
     throw InputError("--reserve-fraction = " + std::to_string(a.reserve_fraction) +
                      ": must be in [0, 1)");

@@ -15,7 +15,8 @@ namespace rooftop::cli {
 
 /// The options as given on the command line (before resolution).
 struct EstimateArgs {
-  std::string model, gpu, weight_dtype, kv_dtype, act_dtype, batch = "1", efficiency_file;
+  std::string model, gpu, weight_dtype, kv_dtype, act_dtype, batch = "1", efficiency_file,
+      calibration_file;
   long long gpus = 0, tp = 1, pp = 1, cp = 1, ep = 1, dp = 0, nodes = 0, input_len = 1024,
             output_len = 256;
   std::string system;             ///< system id (default: the GPU's usual system)

@@ -12,7 +12,7 @@
 namespace rooftop::hw {
 namespace {
 
-constexpr std::array<std::pair<Architecture, const char *>, 7> k_arch{{
+constexpr std::array<std::pair<Architecture, const char *>, 8> k_arch{{
     {Architecture::volta, "volta"},
     {Architecture::ampere, "ampere"},
     {Architecture::ada, "ada"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<Architecture, const char *>, 7> k_arch{{
     {Architecture::blackwell, "blackwell"},
     {Architecture::blackwell_ultra, "blackwell_ultra"},
     {Architecture::rubin, "rubin"},
+    {Architecture::cpu, "cpu"},
 }};
 
 const std::array<const char *, 9> k_flop_formats{"fp64", "fp64_tensor", "fp32", "tf32", "bf16",

@@ -12,7 +12,8 @@
 
 namespace rooftop::hw {
 
-enum class Architecture { volta, ampere, ada, hopper, blackwell, blackwell_ultra, rubin };
+/// GPU generations; `cpu` marks a host reference (a CPU calibration run), never a catalogue GPU.
+enum class Architecture { volta, ampere, ada, hopper, blackwell, blackwell_ultra, rubin, cpu };
 std::string to_string(Architecture a);
 /// Throws InputError listing the valid names.
 Architecture architecture_from_string(const std::string &s);

@@ -512,3 +512,58 @@ TEST_CASE("cli: usage errors are one error: line with exit 2") {
   CHECK(contains(help.out, "--model"));
   CHECK(rooftop({"--version"}).exit_code == 0);
 }
+
+TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
+  const std::string dir = std::filesystem::temp_directory_path() / "rooftop_cli_cal";
+  std::filesystem::create_directories(dir);
+  const std::string out = dir + "/cpu.json";
+  const Run r = rooftop({"calibrate", "--backend", "cpu", "--quick", "--max-seconds", "0.02",
+                         "--out", out});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("held-out error") != std::string::npos);
+  const auto file = nlohmann::json::parse(std::ifstream(out));
+  CHECK(file.at("schema") == "rooftop.calibration/1");
+  CHECK(file.at("device").at("backend") == "cpu");
+  CHECK(file.at("meta").at("command").get<std::string>().find("calibrate") != std::string::npos);
+  CHECK(file.at("measurements").size() > 10);
+  const auto table = nlohmann::json::parse(std::ifstream(dir + "/cpu.efficiency.json"));
+  CHECK(table.at("origin") == "measured");
+  CHECK(table.at("architecture") == "cpu");
+  const Run v = rooftop({"validate", "--calibration", out, "--json"});
+  REQUIRE(v.exit_code == 0);
+  const auto j = nlohmann::json::parse(v.out);
+  CHECK(j.at("held_out_summary").at("count").get<int>() > 0);
+  for (const auto &row : j.at("rows")) {
+    const double meas = row.at("measured_s"), pred = row.at("predicted_s");
+    CHECK(std::isfinite(pred));
+    CHECK(row.at("relative_error").get<double>() == doctest::Approx(pred / meas - 1));
+  }
+  // A CPU table is never transferred to a GPU
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                        "--calibration", dir + "/cpu.efficiency.json"}),
+               2, {"another architecture"});
+}
+
+TEST_CASE("cli: estimate --calibration says where its efficiencies came from") {
+  const std::string table = k_data + "/good/calibration/h100-measured.efficiency.json";
+  const Run h100 = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--calibration", table, "--json"});
+  REQUIRE(h100.exit_code == 0);
+  CHECK(nlohmann::json::parse(h100.out).at("efficiency").at("origin") == "measured");
+  const Run h200 = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h200-sxm",
+                            "--calibration", table, "--json"});
+  REQUIRE(h200.exit_code == 0);
+  CHECK(nlohmann::json::parse(h200.out).at("efficiency").at("origin") == "transferred");
+  // the derated defaults are not a calibration
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                        "--calibration", k_data + "/../../data/hardware/efficiency.json"}),
+               2, {"not a calibrated table"});
+}
+
+TEST_CASE("cli: calibrate --backend cuda without a GPU fails cleanly") {
+  if (std::filesystem::exists("/dev/nvidia0")) return; // a GPU machine: the gpu-labelled test runs it
+  const Run r = rooftop({"calibrate", "--backend", "cuda", "--gpu", "h100-sxm", "--quick"});
+  expect_error(r, 3, {"CUDA"});
+  expect_error(rooftop({"calibrate", "--backend", "cuda"}), 2, {"--gpu"});
+  expect_error(rooftop({"calibrate", "--backend", "tpu"}), 2, {"--backend"});
+}

@@ -1,0 +1,256 @@
+// Calibration host code: statistics, the stopping rule, fitting on synthetic measurements with a
+// known answer, the hold-out, the file round trip, the CPU backend, and the CUDA stub.
+#include "calibration/backend.hpp"
+#include "calibration/calibration_file.hpp"
+#include "calibration/fit.hpp"
+#include "calibration/runner.hpp"
+#include "calibration/stats.hpp"
+#include "core/errors.hpp"
+#include "hwmodels/efficiency.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+
+using namespace rooftop;
+using namespace rooftop::cal;
+
+namespace {
+const std::string good = ROOFTOP_TEST_DATA_DIR "/good/";
+
+Measurement measured(Case c, double seconds) {
+  declare_work(c);
+  Measurement m;
+  m.c = c;
+  m.samples_s = {seconds, seconds, seconds};
+  m.median_s = m.mean_s = seconds;
+  return m;
+}
+} // namespace
+
+TEST_CASE("sample statistics") {
+  CHECK(median({3, 1, 2}) == 2);
+  CHECK(median({4, 1, 2, 3}) == 2.5);
+  CHECK(mean({1, 2, 3}) == 2);
+  CHECK(stdev({2, 4, 4, 4, 5, 5, 7, 9}) == doctest::Approx(2.138089935)); // sample stdev
+  std::vector<double> s{1.0, 1.01, 0.99, 1.0, 5.0};
+  CHECK(drop_slow_outliers(s) == 1); // the 5.0 (a throttled sample)
+  CHECK(s.size() == 4);
+}
+
+TEST_CASE("the stopping rule") {
+  StopRule r;
+  r.min_samples = 3;
+  r.max_samples = 10;
+  r.target_rel_stderr = 0.01;
+  r.max_seconds = 1.0;
+  CHECK(!should_stop({1.0, 1.0}, 0.0, r));                 // fewer than min
+  CHECK(should_stop({1.0, 1.0, 1.0}, 0.0, r));             // no spread
+  CHECK(!should_stop({1.0, 2.0, 1.0}, 0.0, r));            // spread too large
+  CHECK(should_stop({1.0, 2.0, 1.0}, 1.5, r));             // out of time
+  CHECK(should_stop(std::vector<double>(10, 1.0), 0, r));  // max samples
+  // the runner honours it: a constant run stops at min_samples after warm-up
+  int calls = 0;
+  const auto m = sample_case(Case{}, r, [&] {
+    ++calls;
+    return 1e-3;
+  });
+  CHECK(m.samples_s.size() == 3);
+  CHECK(calls == 3 + r.warmup);
+}
+
+TEST_CASE("fit recovers known efficiencies from synthetic measurements") {
+  // A GPU of round numbers: BF16 1e15 FLOP/s, 1e12 B/s.
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
+  const hw::Efficiency defaults = hw::Efficiency::ideal();
+  const double overhead = 3e-6, e_max = 0.8, m_half = 64, bw = 0.9e12, t0 = 5e-6;
+  std::vector<Measurement> ms;
+  Case launch;
+  launch.kind = CaseKind::launch;
+  ms.push_back(measured(launch, overhead));
+  // Streams beyond 4 x L2 (50 MiB): t = t0 + B / (0.9e12)
+  for (double mb : {1e9, 2e9, 4e9, 8e9, 16e9}) {
+    Case c;
+    c.kind = CaseKind::stream;
+    c.stream = StreamKind::copy;
+    c.bytes = mb;
+    declare_work(c);
+    ms.push_back(measured(c, t0 + c.bytes_moved / bw));
+  }
+  // Compute-bound GEMMs: t = overhead + F / (P e_max M / (M + m_half))
+  for (long long m : {256, 512, 1024, 2048, 4096, 8192}) {
+    Case c;
+    c.kind = CaseKind::gemm;
+    c.m = m;
+    c.n = c.k = 8192;
+    declare_work(c);
+    const double e = e_max * static_cast<double>(m) / (static_cast<double>(m) + m_half);
+    ms.push_back(measured(c, overhead + c.flops / (1e15 * e)));
+  }
+  // Decode attention: bandwidth efficiency 0.7 ctx / (ctx + 500)
+  for (long long ctx : {256, 512, 1024, 2048, 4096, 8192, 16384}) {
+    Case c;
+    c.kind = CaseKind::attention_decode;
+    c.batch = 8;
+    c.q_heads = 32;
+    c.kv_heads = 8;
+    c.head_dim = 128;
+    c.context = ctx;
+    declare_work(c);
+    const double e = 0.7 * static_cast<double>(ctx) / (static_cast<double>(ctx) + 500);
+    ms.push_back(measured(c, overhead + c.bytes_moved / (1e12 * e)));
+  }
+  // Prefill attention at half the BF16 peak
+  for (long long s : {1024, 2048, 4096, 8192, 16384}) {
+    Case c;
+    c.kind = CaseKind::attention_prefill;
+    c.batch = 1;
+    c.q_heads = 32;
+    c.kv_heads = 8;
+    c.head_dim = 128;
+    c.context = s;
+    declare_work(c);
+    ms.push_back(measured(c, overhead + c.flops / (1e15 * 0.5)));
+  }
+  const auto f = fit(ms, spec, defaults);
+  CHECK(f.kernel_overhead_s == doctest::Approx(overhead));
+  CHECK(f.hbm_bandwidth_Bps == doctest::Approx(bw).epsilon(1e-9));
+  CHECK(f.stream_fixed_s == doctest::Approx(t0).epsilon(1e-6));
+  REQUIRE(f.gemm.count("bf16") == 1);
+  CHECK(f.gemm.at("bf16").e_max == doctest::Approx(e_max).epsilon(1e-9));
+  CHECK(f.gemm.at("bf16").m_half == doctest::Approx(m_half).epsilon(1e-6));
+  CHECK(f.attention_bandwidth == doctest::Approx(0.7).epsilon(1e-9));
+  CHECK(f.attention_context_half == doctest::Approx(500).epsilon(1e-6));
+  CHECK(f.attention_flops == doctest::Approx(0.5).epsilon(1e-9));
+  // The table: efficiencies relative to the spec sheet, origin measured
+  CHECK(f.efficiency.origin == hw::EfficiencyOrigin::measured);
+  CHECK(f.efficiency.hbm_bandwidth == doctest::Approx(0.9));
+  CHECK(f.efficiency.gemm_efficiency("bf16", 64) == doctest::Approx(0.4)); // half at m_half
+  CHECK(f.held > 0); // some cases were held out, and the fit was still exact
+}
+
+TEST_CASE("the hold-out takes every 4th case of a kind and every layer case") {
+  std::vector<Measurement> ms;
+  for (int i = 0; i < 8; ++i) {
+    Case c;
+    c.kind = i % 2 ? CaseKind::gemm : CaseKind::stream;
+    ms.push_back(measured(c, 1e-3));
+  }
+  Case layer;
+  layer.kind = CaseKind::layer;
+  Measurement lm;
+  lm.c = layer;
+  ms.push_back(lm);
+  // streams at 0, 2, 4, 6 -> the 4th (index 6) held; gemms at 1, 3, 5, 7 -> index 7 held
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    CAPTURE(i);
+    CHECK(held_out(ms, i) == (i == 6 || i == 7 || i == 8));
+  }
+}
+
+TEST_CASE("fit_line is exact on a line") {
+  const auto [a, b] = fit_line({1, 2, 3, 4}, {3, 5, 7, 9}); // y = 1 + 2x
+  CHECK(a == doctest::Approx(1));
+  CHECK(b == doctest::Approx(2));
+}
+
+TEST_CASE("calibration files round-trip") {
+  CalibrationRun run;
+  run.gpu = "h100-sxm";
+  run.architecture = "hopper";
+  run.meta = {{"date", "2026-11-24"}};
+  run.device.backend = "cpu";
+  run.device.name = "test";
+  Case c;
+  c.kind = CaseKind::gemm;
+  c.id = "g";
+  c.m = 2;
+  c.n = 3;
+  c.k = 4;
+  run.measurements.push_back(measured(c, 1.5e-6));
+  Case skipped;
+  skipped.kind = CaseKind::gemm;
+  skipped.id = "s";
+  skipped.dtype = DType::fp8;
+  Measurement sm;
+  sm.c = skipped;
+  sm.skipped = true;
+  sm.skip_reason = "no FP8";
+  run.measurements.push_back(sm);
+  const auto path = std::filesystem::temp_directory_path() / "rooftop_test_calibration.json";
+  write_json_file(path, to_json(run));
+  const auto back = load_calibration(path);
+  CHECK(back.gpu == "h100-sxm");
+  REQUIRE(back.measurements.size() == 2);
+  CHECK(back.measurements[0].median_s == 1.5e-6);
+  CHECK(back.measurements[0].c.flops == 2.0 * 2 * 3 * 4);
+  CHECK(back.measurements[1].skipped);
+  CHECK(back.measurements[1].skip_reason == "no FP8");
+}
+
+TEST_CASE("the CPU backend runs a plan") {
+  auto cpu = make_cpu_backend();
+  CHECK(cpu->device().backend == "cpu");
+  StopRule r;
+  r.warmup = 1;
+  r.min_samples = 2;
+  r.max_samples = 3;
+  r.max_seconds = 0.01;
+  Plan p = default_plan(true, false, 1 << 20, 1 << 20);
+  // a dense layer of a tiny model, and an FP8 GEMM the CPU cannot run
+  Case layer;
+  layer.kind = CaseKind::layer;
+  layer.id = "layer_tiny";
+  layer.model = good + "tiny-llama.config.json";
+  layer.batch = 2;
+  layer.context = 16;
+  declare_work(layer);
+  p.cases.push_back(layer);
+  Case fp8;
+  fp8.kind = CaseKind::gemm;
+  fp8.dtype = DType::fp8;
+  fp8.m = fp8.n = fp8.k = 16;
+  declare_work(fp8);
+  p.cases.push_back(fp8);
+  const auto ms = run_plan(*cpu, p, r);
+  REQUIRE(ms.size() == p.cases.size());
+  for (std::size_t i = 0; i + 1 < ms.size(); ++i) {
+    CAPTURE(ms[i].c.id);
+    CHECK(!ms[i].skipped);
+    CHECK(ms[i].median_s > 0);
+    CHECK(std::isfinite(ms[i].median_s));
+  }
+  CHECK(ms.back().skipped);
+  const auto spec = host_reference_spec(ms, cpu->device());
+  CHECK(spec.architecture == hw::Architecture::cpu);
+  const auto f = fit(ms, spec, hw::Efficiency::ideal());
+  CHECK(f.efficiency.gemm_flops > 0);
+  CHECK(f.efficiency.gemm_flops <= 1);
+}
+
+TEST_CASE("the CUDA backend is absent cleanly or there is a GPU") {
+  try {
+    auto b = make_cuda_backend(0);
+    CHECK(b->device().backend == "cuda"); // a GPU machine
+  } catch (const NotCompiled &e) {
+    CHECK(!cuda_compiled());
+    CHECK(std::string(e.what()).find("without CUDA") != std::string::npos);
+  } catch (const NotSupported &e) {
+    CHECK(cuda_compiled()); // built with CUDA, but no usable device here
+    CHECK(std::string(e.what()).find("CUDA device") != std::string::npos);
+  }
+}
+
+TEST_CASE("a measured table is measured on its GPU, transferred within its architecture") {
+  const std::string table = good + "calibration/h100-measured.efficiency.json";
+  const auto &cat = hw::GpuCatalogue::builtin();
+  const auto h100 = hw::load_default_efficiency(table, cat.get("h100-sxm"));
+  CHECK(h100.origin == hw::EfficiencyOrigin::measured);
+  CHECK(h100.gemm_efficiency("fp8", 1e9) == doctest::Approx(0.6));
+  CHECK(h100.attention_bandwidth_efficiency(256) == doctest::Approx(0.35)); // half at 256
+  CHECK(hw::load_default_efficiency(table, cat.get("h200-sxm")).origin ==
+        hw::EfficiencyOrigin::transferred);
+  CHECK_THROWS_WITH_AS(hw::load_default_efficiency(table, cat.get("a100-sxm-80gb")),
+                       doctest::Contains("another architecture"), InputError);
+}
