@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ ninja-build pkg-config libcli11-dev nlohmann-json3-dev doctest-dev libfmt-dev
-  gnuplot-nox libkainjow-mustache-dev chromium)
+  gnuplot-nox libkainjow-mustache-dev chromium libeigen3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
