@@ -83,17 +83,9 @@ public:
 private:
   static void noop() { asm volatile("" ::: "memory"); }
 
-  static Measurement skip(const Case &c, const std::string &why) {
-    Measurement m;
-    m.c = c;
-    m.skipped = true;
-    m.skip_reason = why;
-    return m;
-  }
-
   static Measurement gemm(const Case &c, const StopRule &rule) {
     if (c.dtype == DType::fp8 || c.dtype == DType::fp4 || c.dtype == DType::int8)
-      return skip(c, "the CPU backend has no " + to_string(c.dtype) + " GEMM");
+      return skipped(c, "the CPU backend has no " + to_string(c.dtype) + " GEMM");
     // The CPU computes BF16/FP16 cases in FP32 (Eigen); the case still declares its dtype.
     Mat a = Mat::Random(c.m, c.k), b = Mat::Random(c.k, c.n), out(c.m, c.n);
     return sample_case(c, rule, [&] { return timed([&] { out.noalias() = a * b; }); });
@@ -165,7 +157,7 @@ private:
     const long long h = c.hidden, hq = c.q_heads, hkv = c.kv_heads, d = c.head_dim,
                     inter = c.intermediate, b = c.batch;
     if (h <= 0 || hq <= 0 || hkv <= 0 || d <= 0 || inter <= 0)
-      return skip(c, "layer dimensions missing (declare_work fills them)");
+      return skipped(c, "layer dimensions missing (declare_work fills them)");
     Mat x = Mat::Random(b, h), wqkv = Mat::Random(h, (hq + 2 * hkv) * d), wo = Mat::Random(hq * d, h),
         wup = Mat::Random(h, 2 * inter), wdown = Mat::Random(inter, h);
     std::vector<Mat> kc, vc;

@@ -21,6 +21,14 @@ Measurement sample_case(const Case &c, const StopRule &rule, const std::function
   return m;
 }
 
+Measurement skipped(const Case &c, std::string why) {
+  Measurement m;
+  m.c = c;
+  m.skipped = true;
+  m.skip_reason = std::move(why);
+  return m;
+}
+
 std::vector<Measurement> run_plan(
     Backend &b, const Plan &plan, const StopRule &rule,
     const std::function<void(std::size_t, std::size_t, const Measurement &)> &progress) {

@@ -5,6 +5,7 @@
 #include "calibration/plan.hpp"
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace rooftop::cal {
@@ -12,6 +13,9 @@ namespace rooftop::cal {
 /// Warm-up, then samples of `run_once` (which returns the seconds of one run) until
 /// `should_stop`; then the outlier filter and the summary.
 Measurement sample_case(const Case &c, const StopRule &rule, const std::function<double()> &run_once);
+
+/// A case the device cannot run, with the reason.
+Measurement skipped(const Case &c, std::string why);
 
 /// Runs every case of `plan`; `progress(i, n, m)` is called after each (may be empty).
 std::vector<Measurement> run_plan(

@@ -141,6 +141,30 @@ bool JsonReader::boolean_or(const std::string &key, bool fallback) {
   return v->get<bool>();
 }
 
+std::map<std::string, std::string> JsonReader::string_map(const std::string &key) {
+  std::map<std::string, std::string> out;
+  const auto *v = find(key);
+  if (!v) return out;
+  if (!v->is_object()) fail(key, "must be an object of strings");
+  for (auto it = v->begin(); it != v->end(); ++it) {
+    if (!it->is_string()) fail(key, "each value must be a string");
+    out[it.key()] = it->get<std::string>();
+  }
+  return out;
+}
+
+std::vector<std::string> JsonReader::string_list(const std::string &key) {
+  std::vector<std::string> out;
+  const auto *v = find(key);
+  if (!v) return out;
+  if (!v->is_array()) fail(key, "must be an array of strings");
+  for (const auto &e : *v) {
+    if (!e.is_string()) fail(key, "must be an array of strings");
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
 JsonReader JsonReader::object(const std::string &key) {
   const auto *v = find(key);
   if (!v) throw InputError(where(key) + ": missing required field (object)");

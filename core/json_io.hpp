@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +49,10 @@ public:
   const nlohmann::json &array(const std::string &key);
   /// Raw access to a value (marks the key as read); nullptr when absent.
   const nlohmann::json *raw(const std::string &key);
+  /// An optional object of string values (e.g. "sources": JSON pointer -> citation).
+  std::map<std::string, std::string> string_map(const std::string &key);
+  /// An optional array of strings (e.g. "notes").
+  std::vector<std::string> string_list(const std::string &key);
   /// Marks keys as known without reading them.
   void ignore(const std::vector<std::string> &keys);
   /// Throws InputError for the first key that was not read (strict schemas).

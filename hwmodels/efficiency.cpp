@@ -126,13 +126,7 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   } else {
     r.ignore({"per_architecture"});
   }
-  if (const auto *s = r.raw("sources")) {
-    if (!s->is_object()) r.fail("sources", "must be an object of JSON pointer -> source");
-    for (auto it = s->begin(); it != s->end(); ++it) {
-      if (!it->is_string()) r.fail("sources", "each source must be a string");
-      e.sources[it.key()] = it->get<std::string>();
-    }
-  }
+  e.sources = r.string_map("sources");
   r.ignore({"description", "notes"});
   r.finish();
   e.origin = EfficiencyOrigin::spec;

@@ -42,23 +42,6 @@ void read_flops(JsonReader r, GpuSpec &g) {
     throw InputError(r.where("bf16") + ": missing required field (FLOP/s)");
 }
 
-void read_strings(JsonReader &r, GpuSpec &g) {
-  if (const auto *s = r.raw("sources")) {
-    if (!s->is_object()) r.fail("sources", "must be an object of JSON pointer -> source");
-    for (auto it = s->begin(); it != s->end(); ++it) {
-      if (!it->is_string()) r.fail("sources", "each source must be a string");
-      g.sources[it.key()] = it->get<std::string>();
-    }
-  }
-  if (const auto *n = r.raw("notes")) {
-    if (!n->is_array()) r.fail("notes", "must be an array of strings");
-    for (const auto &e : *n) {
-      if (!e.is_string()) r.fail("notes", "must be an array of strings");
-      g.notes.push_back(e.get<std::string>());
-    }
-  }
-}
-
 } // namespace
 
 std::string to_string(Architecture a) {
@@ -141,7 +124,8 @@ GpuSpec load_gpu(const std::filesystem::path &file) {
   }
   if (!g.nvlink && !g.pcie)
     throw InputError(r.where("pcie") + ": a GPU needs an nvlink or a pcie entry");
-  read_strings(r, g);
+  g.sources = r.string_map("sources");
+  g.notes = r.string_list("notes");
   r.finish();
   return g;
 }

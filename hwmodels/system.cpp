@@ -59,20 +59,8 @@ SystemSpec load_system(const std::filesystem::path &file, const std::vector<Link
   s.nics_per_gpu = o.number("nics_per_gpu", Check::positive, "NIC ports per GPU");
   o.finish();
   s.cpu_link = find_link(links, r.string("cpu_link"), r.where("cpu_link"));
-  if (const auto *src = r.raw("sources")) {
-    if (!src->is_object()) r.fail("sources", "must be an object of JSON pointer -> source");
-    for (auto it = src->begin(); it != src->end(); ++it) {
-      if (!it->is_string()) r.fail("sources", "each source must be a string");
-      s.sources[it.key()] = it->get<std::string>();
-    }
-  }
-  if (const auto *n = r.raw("notes")) {
-    if (!n->is_array()) r.fail("notes", "must be an array of strings");
-    for (const auto &e : *n) {
-      if (!e.is_string()) r.fail("notes", "must be an array of strings");
-      s.notes.push_back(e.get<std::string>());
-    }
-  }
+  s.sources = r.string_map("sources");
+  s.notes = r.string_list("notes");
   r.finish();
   return s;
 }

@@ -163,19 +163,11 @@ private:
     return ms * 1e-3 / reps;
   }
 
-  static Measurement skip(const Case &c, const std::string &why) {
-    Measurement m;
-    m.c = c;
-    m.skipped = true;
-    m.skip_reason = why;
-    return m;
-  }
-
   Measurement gemm(const Case &c, const StopRule &rule) {
     if (c.dtype == DType::fp8 && info_.sm_version < 89)
-      return skip(c, "FP8 tensor cores need compute capability >= 8.9");
+      return skipped(c, "FP8 tensor cores need compute capability >= 8.9");
     if (c.dtype != DType::fp8 && c.dtype != DType::bf16)
-      return skip(c, "the CUDA backend times BF16 and FP8 GEMMs only");
+      return skipped(c, "the CUDA backend times BF16 and FP8 GEMMs only");
     const double eb = c.dtype == DType::fp8 ? 1 : 2;
     const auto m = static_cast<std::size_t>(c.m), n = static_cast<std::size_t>(c.n),
                k = static_cast<std::size_t>(c.k);
@@ -184,7 +176,7 @@ private:
     ROOFTOP_CUDA(cudaMemsetAsync(w.as<void>(), 0x11, w.bytes(), stream_)); // small finite values
     ROOFTOP_CUDA(cudaMemsetAsync(x.as<void>(), 0x11, x.bytes(), stream_));
     LtGemm g(lt_, c.dtype, c.m, c.n, c.k, workspace_, k_workspace);
-    if (!g.ok()) return skip(c, "cuBLASLt found no algorithm for this shape and type");
+    if (!g.ok()) return skipped(c, "cuBLASLt found no algorithm for this shape and type");
     return sample_case(c, rule, [&] {
       return time([&] { g.run(w.as<void>(), x.as<void>(), out.as<void>(), stream_); }, c.cold);
     });
@@ -240,7 +232,7 @@ private:
     const long long h = c.hidden, hq = c.q_heads, hkv = c.kv_heads, d = c.head_dim,
                     inter = c.intermediate, b = c.batch, ctx = c.context + 1;
     if (h <= 0 || hq <= 0 || hkv <= 0 || d <= 0 || inter <= 0)
-      return skip(c, "layer dimensions missing (declare_work fills them)");
+      return skipped(c, "layer dimensions missing (declare_work fills them)");
     const auto sz = [](long long x) { return static_cast<std::size_t>(x) * 2; }; // bf16 bytes
     Buffer x(sz(b * h)), xn(sz(b * h)), wqkv(sz(h * (hq + 2 * hkv) * d)), qkv(sz(b * (hq + 2 * hkv) * d)),
         kc(sz(b * hkv * ctx * d)), vc(sz(b * hkv * ctx * d)), att(sz(b * hq * d)),
@@ -253,7 +245,7 @@ private:
     LtGemm g_up(lt_, DType::bf16, b, 2 * inter, h, workspace_, k_workspace);
     LtGemm g_down(lt_, DType::bf16, b, h, inter, workspace_, k_workspace);
     if (!g_qkv.ok() || !g_o.ok() || !g_up.ok() || !g_down.ok())
-      return skip(c, "cuBLASLt found no algorithm for a layer GEMM");
+      return skipped(c, "cuBLASLt found no algorithm for a layer GEMM");
     const int splits = cuda::attention_splits(static_cast<int>(ctx));
     Buffer partial(static_cast<std::size_t>(b * hq * splits * (d + 2)) * sizeof(float));
     // The query is the q slice of qkv; for timing, read it from the first columns (layout
