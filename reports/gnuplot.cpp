@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -16,14 +18,18 @@
 namespace rooftop::rep {
 namespace {
 
-/// The first lines of gnuplot's log that mention an error (or its last lines).
+/// gnuplot's own account of its failure, on one line: the lines of its log that name a script
+/// line ("x.gp" line 12: ...) or an error, else its last line; "" when it printed nothing.
 std::string log_excerpt(const std::filesystem::path &log) {
   std::ifstream in(log);
   std::string line, errors, last;
+  static const std::regex located(R"(line [0-9]+:)");
   while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     if (line.empty()) continue;
     last = line;
-    if (errors.size() < 400 && line.find("rror") != std::string::npos) errors += line + "; ";
+    const bool error = std::regex_search(line, located) || line.find("rror") != std::string::npos;
+    if (error && errors.size() < 400) errors += (errors.empty() ? "" : "; ") + line;
   }
   return errors.empty() ? last : errors;
 }
@@ -61,22 +67,36 @@ void run_gnuplot(const std::filesystem::path &dir, const std::vector<std::string
   for (auto &s : env_storage) envp.push_back(s.data());
   envp.push_back(nullptr);
   const auto log = dir / "gnuplot.log";
+  // Opened here, not in the child, so that an unwritable directory is reported as such.
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw InputError(dir.string() + ": cannot write there (" + log.filename().string() +
+                     "): " + std::strerror(errno));
   const pid_t pid = fork();
-  if (pid < 0) throw InternalError("cannot start gnuplot: fork failed");
+  if (pid < 0) {
+    close(fd);
+    throw GnuplotError("cannot start gnuplot: fork failed");
+  }
   if (pid == 0) { // child: only async-signal-safe calls until exec
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int null_fd = open("/dev/null", O_RDONLY);
-    if (fd < 0 || null_fd < 0 || chdir(dir.c_str()) != 0) _exit(126);
+    if (null_fd < 0 || chdir(dir.c_str()) != 0) _exit(126);
     dup2(null_fd, STDIN_FILENO);
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
+  close(fd);
   int status = 0;
-  if (waitpid(pid, &status, 0) != pid) throw InternalError("gnuplot: waitpid failed");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw InternalError("gnuplot failed (" + log.string() + "): " + log_excerpt(log));
+  if (waitpid(pid, &status, 0) != pid) throw GnuplotError("gnuplot: waitpid failed");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  const std::string how =
+      WIFEXITED(status)     ? "exited with status " + std::to_string(WEXITSTATUS(status))
+      : WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                            : "failed";
+  const std::string said = log_excerpt(log);
+  throw GnuplotError("gnuplot failed: " + (said.empty() ? "it printed nothing" : said) + " (" +
+                     exe->string() + " " + how + "; log: " + log.string() + ")");
 }
 
 std::string inline_svg(const std::string &svg, const std::string &prefix) {

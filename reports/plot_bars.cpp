@@ -89,11 +89,16 @@ PlotScript breakdown_plot(const std::vector<PhaseBreakdown> &phases) {
   b.xmax = 100 / 1.04;
   for (const auto &ph : phases) {
     BarRow r;
-    r.label = ph.phase == wl::Phase::prefill ? "prefill pass\n" + time(ph.total)
-                                             : "decode step (mean)\n" + time(ph.total);
+    r.label = ph.phase == wl::Phase::prefill ? "prefill pass (TTFT)\n" + time(ph.total)
+                                             : "decode step (TPOT)\n" + time(ph.total);
     for (const auto &k : ph.kinds)
       r.segments.push_back({wl::to_string(k.kind), 100 * k.fraction, kind_color(k.kind),
                             fmt::format("{:.0f}%", 100 * k.fraction)});
+    if (ph.pipeline_wait.value() > 0)
+      r.segments.push_back({k_pipeline_wait, 100 * ph.pipeline_wait_fraction, "#d9d9d9",
+                            fmt::format("{:.0f}%", 100 * ph.pipeline_wait_fraction)});
+    if (ph.overlapped.value() > 0) // shares of the operators' sum, which exceeds the phase
+      r.label += "\n(" + time(ph.overlapped) + " hidden by overlap)";
     b.rows.push_back(std::move(r));
   }
   return stacked_bars_plot("breakdown", "Time by operator kind", k_breakdown_size[0],

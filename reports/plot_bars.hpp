@@ -35,7 +35,11 @@ struct StackedBars {
 PlotScript stacked_bars_plot(const std::string &name, const std::string &title, int width,
                              int height, const StackedBars &b);
 
-/// Share of each phase's time per operator kind (prefill pass, mean decode step).
+/// Legend name of the pipeline-wait segment (PhaseBreakdown::pipeline_wait).
+inline constexpr const char *k_pipeline_wait = "pipeline wait";
+
+/// Share of each phase's time per operator kind (prefill pass, mean decode step), and the
+/// pipeline wait when pipelining makes the phase longer than its operators' sum.
 PlotScript breakdown_plot(const std::vector<PhaseBreakdown> &b);
 /// Memory per GPU (GB) at the run's batch and the largest that fits, against capacity.
 PlotScript memory_plot(const std::vector<MemoryRow> &rows, const std::string &gpu_name);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace rooftop::rep {
 namespace {
@@ -14,9 +15,9 @@ const char *const k_roof_types[] = {"fp4", "fp8", "int8", "bf16", "fp16", "fp32"
 
 sim::Estimate estimate_at(const hw::GpuSpec &gpu, const wl::ModelSpec &m, wl::Deployment d,
                           const hw::Efficiency &eff, const sim::EstimateOptions &o,
-                          long long batch) {
+                          const hw::Cluster *cluster, long long batch) {
   d.batch = batch;
-  return sim::estimate(gpu, m, d, eff, o);
+  return sim::estimate(gpu, m, d, eff, o, cluster);
 }
 
 SweepPoint sweep_point(long long batch, const sim::Estimate &e) {
@@ -46,6 +47,7 @@ RooflineData roofline_data(const hw::GpuSpec &gpu, const hw::Efficiency &eff,
   }
   for (const auto &[peak, label] : by_peak) r.roofs.push_back({label, FlopsPerSecond(peak)});
   r.memory_bandwidth = gpu.memory_bandwidth;
+  r.memory_type = gpu.memory_type.empty() ? "memory" : gpu.memory_type;
   r.effective_bandwidth = gpu.memory_bandwidth * eff.hbm_bandwidth;
   r.gemm_dtype = to_string(d.act_dtype);
   const auto gemm_peak = gpu.matmul_peak(d.act_dtype);
@@ -57,6 +59,15 @@ RooflineData roofline_data(const hw::GpuSpec &gpu, const hw::Efficiency &eff,
     }
     r.points.push_back({&o, o.arithmetic_intensity(), o.flops / o.time});
   }
+  r.microbatches = e.microbatches;
+  std::set<std::tuple<wl::Phase, std::string, int>> seen; // name repeated in another group
+  for (const auto &p : r.points) {
+    r.per_stage = r.per_stage || p.op->stage > 0;
+    seen.insert({p.op->phase, p.op->name, p.op->group});
+  }
+  std::set<std::pair<wl::Phase, std::string>> names;
+  for (const auto &[phase, name, group] : seen)
+    if (!names.insert({phase, name}).second) r.per_group = true;
   return r;
 }
 
@@ -65,14 +76,22 @@ std::vector<PhaseBreakdown> time_breakdown(const sim::Estimate &e) {
   for (auto phase : {wl::Phase::prefill, wl::Phase::decode}) {
     PhaseBreakdown b;
     b.phase = phase;
+    b.total = phase == wl::Phase::prefill ? e.prefill.time : e.decode.time;
     std::map<wl::OpKind, Seconds> by_kind;
     for (const auto &o : e.ops)
       if (o.phase == phase) {
         by_kind[o.kind] += o.time;
-        b.total += o.time;
+        b.operators += o.time;
       }
-    for (const auto &[k, t] : by_kind)
-      b.kinds.push_back({k, t, b.total.value() > 0 ? t / b.total : 0.0});
+    // Pipelining adds time beyond the operators' sum; overlapped collectives take time away.
+    // A relative 1e-9 keeps rounding from showing as either.
+    const double slack = 1e-9 * b.bar().value();
+    if (b.total.value() > b.operators.value() + slack) b.pipeline_wait = b.total - b.operators;
+    if (b.operators.value() > b.total.value() + slack) b.overlapped = b.operators - b.total;
+    const Seconds bar = b.bar();
+    const auto share = [&](Seconds t) { return bar.value() > 0 ? t / bar : 0.0; };
+    b.pipeline_wait_fraction = share(b.pipeline_wait);
+    for (const auto &[k, t] : by_kind) b.kinds.push_back({k, t, share(t)});
     std::stable_sort(b.kinds.begin(), b.kinds.end(),
                      [](const KindTime &x, const KindTime &y) { return x.time > y.time; });
     out.push_back(std::move(b));
@@ -80,9 +99,16 @@ std::vector<PhaseBreakdown> time_breakdown(const sim::Estimate &e) {
   return out;
 }
 
+std::vector<const sim::OpResult *> collectives(const sim::Estimate &e) {
+  std::vector<const sim::OpResult *> out;
+  for (const auto &o : e.ops)
+    if (!o.collective.empty()) out.push_back(&o);
+  return out;
+}
+
 BatchSweep batch_sweep(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
                        const hw::Efficiency &eff, const sim::EstimateOptions &o,
-                       long long max_batch) {
+                       long long max_batch, const hw::Cluster *cluster) {
   BatchSweep s;
   s.chosen_batch = d.batch;
   s.max_batch = max_batch;
@@ -92,7 +118,7 @@ BatchSweep batch_sweep(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl:
   if (max_batch >= 1) batches.insert(max_batch);
   for (long long b = 1; b <= std::min(top, 1LL << 20); b *= 2) batches.insert(b);
   std::map<long long, SweepPoint> pts;
-  for (long long b : batches) pts[b] = sweep_point(b, estimate_at(gpu, m, d, eff, o, b));
+  for (long long b : batches) pts[b] = sweep_point(b, estimate_at(gpu, m, d, eff, o, cluster, b));
   // Smallest compute-bound batch: bisect between the last memory-bound point and the first
   // compute-bound one (the decode bound turns compute once as the batch grows).
   long long lo = 0, hi = 0;
@@ -106,11 +132,11 @@ BatchSweep batch_sweep(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl:
   if (hi > 0) {
     while (hi - lo > 1) {
       const long long mid = lo + (hi - lo) / 2;
-      const auto e = estimate_at(gpu, m, d, eff, o, mid);
+      const auto e = estimate_at(gpu, m, d, eff, o, cluster, mid);
       (e.decode.bound == sim::Bound::compute ? hi : lo) = mid;
     }
     s.first_compute_bound = hi;
-    if (!pts.count(hi)) pts[hi] = sweep_point(hi, estimate_at(gpu, m, d, eff, o, hi));
+    if (!pts.count(hi)) pts[hi] = sweep_point(hi, estimate_at(gpu, m, d, eff, o, cluster, hi));
   }
   for (const auto &[b, p] : pts) s.points.push_back(p);
   return s;
@@ -132,12 +158,13 @@ std::vector<MemoryRow> memory_rows(const hw::GpuSpec &gpu, const wl::ModelSpec &
 
 PlotData plot_data(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
                    const hw::Efficiency &eff, const sim::EstimateOptions &o,
-                   const sim::Estimate &e) {
+                   const sim::Estimate &e, const hw::Cluster *cluster) {
   PlotData p;
   p.roofline = roofline_data(gpu, eff, d, e);
   p.breakdown = time_breakdown(e);
-  p.sweep = batch_sweep(gpu, m, d, eff, o, e.memory.max_batch);
+  p.sweep = batch_sweep(gpu, m, d, eff, o, e.memory.max_batch, cluster);
   p.memory = memory_rows(gpu, m, d, o, e.memory);
+  p.collectives = collectives(e);
   return p;
 }
 

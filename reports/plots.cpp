@@ -49,12 +49,18 @@ PlotScript roofline_plot(const RooflineData &r, const std::string &gpu_name) {
   const Range g = roofline_range(r);
   const double bw = r.memory_bandwidth.value() / k_tera;
   std::string s = "reset\n";
-  s += fmt::format("set title {}\n", gp_quote("Roofline of one " + gpu_name +
-                                              ": each operator at its intensity and achieved "
-                                              "FLOP/s"));
-  s += "set logscale xy\nset format x '%g'\nset format y '%g'\nset samples 1000\n"
-       "set xlabel 'arithmetic intensity (FLOP per byte of HBM traffic)'\n"
-       "set ylabel 'achieved compute (TFLOP/s, 1e12 FLOP/s)'\n"
+  const std::string mem = r.memory_type;
+  std::string title =
+      "Roofline of one " + gpu_name + ": each operator at its intensity and achieved FLOP/s";
+  if (r.per_stage || r.per_group) // a second line: repeated points are not duplicates
+    title += std::string("\none point per ") + (r.per_group ? "layer group" : "") +
+             (r.per_group && r.per_stage ? " and " : "") +
+             (r.per_stage ? "pipeline stage" : "") + " (equal costs coincide)";
+  s += fmt::format("set title {}\n", gp_quote(title));
+  s += "set logscale xy\nset format x '%g'\nset format y '%g'\nset samples 1000\n";
+  s += fmt::format("set xlabel {}\n",
+                   gp_quote("arithmetic intensity (FLOP per byte of " + mem + " traffic)"));
+  s += "set ylabel 'achieved compute (TFLOP/s, 1e12 FLOP/s)'\n"
        "set grid xtics ytics lc rgb '#dddddd'\n"
        "set key outside right top vertical Left reverse samplen 2 spacing 1.1 width -2\n";
   s += fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\nbw = {}\n", g.xmin, g.xmax, g.ymin,
@@ -73,23 +79,26 @@ PlotScript roofline_plot(const RooflineData &r, const std::string &gpu_name) {
                        std::numbers::pi;
   const double xl = g.xmin * std::pow(10.0, dx * 0.08);
   s += fmt::format("set label {} {} at {},{} rotate by {:.1f} offset 0,0.8 front\n", tag++,
-                   gp_quote("HBM " + bandwidth(r.memory_bandwidth)), xl, bw * xl, angle);
+                   gp_quote(mem + " " + bandwidth(r.memory_bandwidth)), xl, bw * xl, angle);
   std::string plot = "plot ";
   for (std::size_t i = 0; i < r.roofs.size(); ++i)
     plot += fmt::format("roof(x, {}) lw 2 lc rgb '#333333' {}, \\\n     ",
                         r.roofs[i].peak.value() / k_tera,
-                        i ? "notitle" : "title 'spec roofs (dense peaks, HBM)'");
+                        i ? "notitle"
+                          : "title " + gp_quote("spec roofs (dense peaks, " + mem + ")"));
   if (r.effective_gemm_peak.value() > 0)
     plot += fmt::format("(x * {0} < {1} ? x * {0} : {1}) lw 2 dt 2 lc rgb '#888888' title {2}, "
                         "\\\n     ",
                         r.effective_bandwidth.value() / k_tera,
                         r.effective_gemm_peak.value() / k_tera,
-                        gp_quote("derated roof (" + r.gemm_dtype + " GEMM, HBM)"));
+                        gp_quote("derated roof (" + r.gemm_dtype + " GEMM, " + mem + ")"));
   // Legend: one entry per kind (colour) and per phase (shape); the points themselves untitled.
   std::map<wl::OpKind, bool> kinds;
   for (const auto &pt : r.points) kinds[pt.op->kind] = true;
-  plot += "NaN with points pt 7 ps 1.4 lc rgb 'black' title 'prefill operator', \\\n     "
-          "NaN with points pt 9 ps 1.6 lc rgb 'black' title 'decode operator', \\\n     ";
+  const std::string per = r.per_stage ? " (per stage)" : r.per_group ? " (per group)" : "";
+  plot += fmt::format("NaN with points pt 7 ps 1.4 lc rgb 'black' title {}, \\\n     "
+                      "NaN with points pt 9 ps 1.6 lc rgb 'black' title {}, \\\n     ",
+                      gp_quote("prefill operator" + per), gp_quote("decode operator" + per));
   for (const auto &[k, unused] : kinds)
     plot += fmt::format("NaN with points pt 5 ps 1.4 lc rgb '{}' title {}, \\\n     ",
                         kind_color(k), gp_quote(wl::to_string(k)));
@@ -100,8 +109,9 @@ PlotScript roofline_plot(const RooflineData &r, const std::string &gpu_name) {
   for (const auto &pt : r.points) {
     const auto color = std::stoul(kind_color(pt.op->kind).substr(1), nullptr, 16);
     data[pt.op->phase == wl::Phase::prefill ? 0 : 1] +=
-        fmt::format("{} {} {} # {}\n", pt.intensity, pt.achieved.value() / k_tera, color,
-                    pt.op->name);
+        fmt::format("{} {} {} # {} stage {} group {}\n", pt.intensity,
+                    pt.achieved.value() / k_tera, color, pt.op->name, pt.op->stage,
+                    pt.op->group);
   }
   for (auto &d : data)
     if (d.empty()) d = "NaN NaN 0\n"; // keep the block so that `index` finds it
@@ -111,12 +121,58 @@ PlotScript roofline_plot(const RooflineData &r, const std::string &gpu_name) {
   return p;
 }
 
-std::string marker(double x, const std::string &label, const char *color, const char *dash,
-                   double at, bool right) {
-  return fmt::format("set arrow from {0},graph 0 to {0},graph 1 nohead lw 2 dt {1} lc rgb '{2}' "
-                     "front\nset label {3} at {0},graph {4} {5} offset {6},0 front tc rgb '{2}'\n",
-                     x, dash, color, gp_quote(label), at, right ? "right" : "left",
-                     right ? -0.6 : 0.6);
+/// A vertical line at batch `x`; its label goes in the key (a NaN plot of the same style), so
+/// that no text sits on the curves.
+struct Marker {
+  std::string arrow; ///< `set arrow` command
+  std::string key;   ///< plot clause of the key entry
+};
+Marker marker(double x, const std::string &label, const char *color, const char *dash) {
+  return {fmt::format("set arrow from {0},graph 0 to {0},graph 1 nohead lw 2 dt {1} "
+                      "lc rgb '{2}' front\n",
+                      x, dash, color),
+          fmt::format("NaN with lines lw 2 dt {} lc rgb '{}' title {}", dash, color,
+                      gp_quote(label))};
+}
+
+/// The batch sweep's shading and vertical lines (gnuplot commands) and their key entries (plot
+/// clauses): out of memory (from max_batch, or everywhere when nothing fits), the first
+/// compute-bound batch and the run's batch.
+std::pair<std::string, std::vector<std::string>> sweep_marks(const BatchSweep &w, double bmax) {
+  std::string s;
+  std::vector<std::string> keys;
+  const char *oom_fill = "fs solid 0.6 noborder fc rgb '#f4cccc'";
+  if (w.max_batch < 1) { // the whole plot is out of memory
+    s += fmt::format("set object 1 rect from graph 0,graph 0 to graph 1,graph 1 behind {}\n",
+                     oom_fill);
+    keys.push_back(fmt::format("NaN with boxes {} title 'out of memory at every batch'",
+                               oom_fill));
+  } else if (static_cast<double>(w.max_batch) < bmax) {
+    const double x = static_cast<double>(w.max_batch) + 0.5;
+    s += fmt::format("set object 1 rect from {},graph 0 to graph 1,graph 1 behind {}\n", x,
+                     oom_fill);
+    s += marker(x, "", "#c00000", "1").arrow;
+    keys.push_back(fmt::format("NaN with boxes {} title {}", oom_fill,
+                               gp_quote(fmt::format("out of memory beyond batch {}",
+                                                    w.max_batch))));
+  }
+  if (w.first_compute_bound > 0) {
+    const auto m = marker(static_cast<double>(w.first_compute_bound),
+                          fmt::format("decode compute-bound from batch {}",
+                                      w.first_compute_bound),
+                          "#6a3d9a", "2");
+    s += m.arrow;
+    keys.push_back(m.key);
+  } else { // a key entry without a line
+    keys.push_back(fmt::format("NaN with dots lc rgb 'white' title {}",
+                               gp_quote(fmt::format("decode not compute-bound up to batch {:g}",
+                                                    bmax))));
+  }
+  const auto run = marker(static_cast<double>(w.chosen_batch),
+                          fmt::format("this run: batch {}", w.chosen_batch), "#333333", "3");
+  s += run.arrow;
+  keys.push_back(run.key);
+  return {s, keys};
 }
 
 PlotScript sweep_plot(const BatchSweep &w) {
@@ -128,40 +184,29 @@ PlotScript sweep_plot(const BatchSweep &w) {
                         pt.decode_tokens_per_s, pt.fits ? 1 : 0,
                         pt.decode_bound == sim::Bound::compute ? 1 : 0);
   const double bmax = static_cast<double>(w.points.empty() ? 1 : w.points.back().batch);
-  const auto right_side = [&](double x) { return std::log2(x) > 0.72 * std::log2(bmax * 1.3); };
-  std::string s = "reset\nset title 'Decode step time and throughput versus batch size "
-                  "(per replica)'\n"
-                  "set logscale x 2\nset logscale y\nset logscale y2\nset format x '%g'\n"
-                  "set format y '%g'\nset format y2 '%g'\nset ytics nomirror\nset y2tics\n"
-                  "set xlabel 'batch (sequences decoded together per replica)'\n"
-                  "set ylabel 'decode step time, TPOT (ms)' tc rgb '#1f77b4'\n"
-                  "set y2label 'decode throughput (tokens/s, all replicas)' tc rgb '#d95f02'\n"
-                  "set grid xtics ytics lc rgb '#dddddd'\n"
-                  "set key outside below horizontal center samplen 2\nset bmargin 5.5\n";
-  s += fmt::format("set xrange [0.8:{}]\nset offsets 0,0,graph 0.15,graph 0.05\n", bmax * 1.3);
-  if (w.max_batch >= 1 && static_cast<double>(w.max_batch) < bmax) {
-    const double x = static_cast<double>(w.max_batch) + 0.5;
-    s += fmt::format("set object 1 rect from {},graph 0 to graph 1,graph 1 behind fc rgb "
-                     "'#f4cccc' fs solid 0.6 noborder\n",
-                     x);
-    s += marker(x, fmt::format("out of memory beyond batch {}", w.max_batch), "#c00000", "1",
-                0.95, right_side(x));
-  }
-  if (w.first_compute_bound > 0)
-    s += marker(static_cast<double>(w.first_compute_bound),
-                fmt::format("decode compute-bound from batch {}", w.first_compute_bound),
-                "#6a3d9a", "2", 0.88, right_side(static_cast<double>(w.first_compute_bound)));
-  else
-    s += fmt::format("set label {} at graph 0.02,graph 0.88 left front tc rgb '#6a3d9a'\n",
-                     gp_quote(fmt::format("decode stays memory-bound up to batch {:g}", bmax)));
-  s += marker(static_cast<double>(w.chosen_batch),
-              fmt::format("this run: batch {}", w.chosen_batch), "#333333", "3", 0.81,
-              right_side(static_cast<double>(w.chosen_batch)));
+  std::string s = "reset\n";
+  // Notes go in the title and the key, never on the curves (no labels, no axis offsets).
+  s += w.max_batch < 1
+           ? "set title 'DOES NOT FIT: out of memory even at batch 1 (the curves are "
+             "hypothetical)' tc rgb '#c00000' font ',15'\n"
+           : "set title 'Decode step time and throughput versus batch size (per replica)'\n";
+  s += "set logscale x 2\nset logscale y\nset logscale y2\nset format x '%g'\n"
+       "set format y '%g'\nset format y2 '%g'\nset ytics nomirror\nset y2tics\n"
+       "set xlabel 'batch (sequences decoded together per replica)'\n"
+       "set ylabel 'decode step time, TPOT (ms)' tc rgb '#1f77b4'\n"
+       "set y2label 'decode throughput (tokens/s, all replicas)' tc rgb '#d95f02'\n"
+       "set grid xtics ytics lc rgb '#dddddd'\n"
+       "set key outside below center horizontal maxcols 2 samplen 3 spacing 1.2 width 2\n"
+       "set bmargin 9\n";
+  s += fmt::format("set xrange [0.8:{}]\n", bmax * 1.3);
+  const auto [marks, keys] = sweep_marks(w, bmax);
+  s += marks;
   s += "plot 'batch_sweep.dat' using 1:2 axes x1y1 with linespoints pt 7 ps 1.2 lw 2 "
        "lc rgb '#1f77b4' title 'decode step time (ms, left axis)', \\\n"
        "     '' using 1:3 axes x1y2 with linespoints pt 5 ps 1.2 lw 2 lc rgb '#d95f02' "
-       "title 'decode throughput (tokens/s, right axis)'\n";
-  p.body = s;
+       "title 'decode throughput (tokens/s, right axis)'";
+  for (const auto &k : keys) s += ", \\\n     " + k;
+  p.body = s + "\n";
   p.data.emplace_back("batch_sweep.dat", data);
   return p;
 }
@@ -218,15 +263,25 @@ std::vector<std::string> draw_plots(const std::vector<PlotScript> &plots,
   if (!find_gnuplot()) run_gnuplot(work_dir, {}); // throws the NotCompiled message
   std::filesystem::create_directories(work_dir);
   std::vector<std::string> scripts;
+  const auto write = [&](const std::string &file, const std::string &text) {
+    std::ofstream out(work_dir / file);
+    out << text;
+    if (!out) throw InputError(work_dir.string() + ": cannot write there (" + file + ")");
+  };
   for (const auto &pl : plots) {
-    for (const auto &[file, text] : pl.data) std::ofstream(work_dir / file) << text;
-    std::ofstream(work_dir / (pl.name + ".gp")) << full_script(pl);
+    for (const auto &[file, text] : pl.data) write(file, text);
+    write(pl.name + ".gp", full_script(pl));
     scripts.push_back(pl.name + ".gp");
   }
   run_gnuplot(work_dir, scripts);
   std::vector<std::string> svgs;
-  for (const auto &pl : plots)
-    svgs.push_back(inline_svg(slurp(work_dir / (pl.name + ".svg")), pl.name + "-"));
+  for (const auto &pl : plots) {
+    const auto svg = work_dir / (pl.name + ".svg");
+    const std::string text = slurp(svg);
+    if (text.find("<svg") == std::string::npos)
+      throw GnuplotError("gnuplot exited normally but wrote no SVG plot to " + svg.string());
+    svgs.push_back(inline_svg(text, pl.name + "-"));
+  }
   return svgs;
 }
 

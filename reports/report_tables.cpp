@@ -2,8 +2,11 @@
 #include "reports/report_tables.hpp"
 
 #include "reports/format.hpp"
+#include "reports/plot_bars.hpp"
 
 #include <fmt/format.h>
+
+#include <set>
 
 namespace rooftop::rep {
 namespace {
@@ -14,11 +17,16 @@ json cell(const std::string &text, bool num = false) {
   return {{"text", text}, {"cls", num ? "num" : ""}};
 }
 
-json table(const std::string &heading, const std::vector<std::string> &header,
-           const json &rows, const std::string &note = "") {
-  return {{"heading", heading}, {"header", header}, {"rows", rows},
+/// One table; `id` becomes the HTML id "table-<id>".
+json table(const std::string &id, const std::string &heading,
+           const std::vector<std::string> &header, const json &rows,
+           const std::string &note = "") {
+  return {{"id", id}, {"heading", heading}, {"header", header}, {"rows", rows},
           {"note", note.empty() ? json(false) : json(note)}};
 }
+
+/// A layer group (OpResult::group; -1: not in a layer, e.g. the embedding).
+std::string group_text(int group) { return group < 0 ? "-" : std::to_string(group); }
 
 json source_row(const std::string &key, const std::string &value, const std::string &source) {
   return {{"key", key}, {"value", value}, {"source", source.empty() ? "-" : source}};
@@ -35,40 +43,93 @@ json roofline_tables(const RooflineData &r) {
     roofs.push_back({{"cells", {cell(roof.label), cell(flops_rate(roof.peak), true),
                                 cell(fmt::format("{:.0f}", roof.peak / r.memory_bandwidth),
                                      true)}}});
-  roofs.push_back({{"cells", {cell("HBM"), cell(bandwidth(r.memory_bandwidth), true), cell("")}}});
+  roofs.push_back({{"cells", {cell(r.memory_type), cell(bandwidth(r.memory_bandwidth), true),
+                              cell("")}}});
   json ops = json::array();
   for (const auto &pt : r.points) {
     const auto &o = *pt.op;
     ops.push_back({{"cells",
-                    {cell(wl::to_string(o.phase)), cell(o.name), cell(wl::to_string(o.kind)),
+                    {cell(wl::to_string(o.phase)), cell(std::to_string(o.stage), true),
+                     cell(group_text(o.group), true), cell(o.name), cell(wl::to_string(o.kind)),
                      cell(std::to_string(o.count), true), cell(flops(o.flops), true),
                      cell(bytes(o.bytes), true), cell(fmt::format("{:.2f}", pt.intensity), true),
                      cell(flops_rate(pt.achieved), true), cell(time(o.time), true),
                      cell(sim::to_string(o.bound))}}});
   }
-  std::string omitted;
-  for (const auto &s : r.omitted) omitted += (omitted.empty() ? "" : ", ") + s;
+  std::string note = "Stage: the pipeline stage (0 without PP); layer group: the model's layers "
+                     "of one type (- for operators outside the layers).";
+  if (r.per_stage)
+    note += fmt::format(" With PP each stage has its own row (and point), and times are for one "
+                        "of the {} micro-batches.",
+                        r.microbatches);
+  std::string omitted; // unique "phase name", in order (stages repeat them)
+  std::set<std::string> seen;
+  for (const auto &o : r.omitted)
+    if (seen.insert(o).second) omitted += (omitted.empty() ? "" : ", ") + o;
+  if (!omitted.empty())
+    note += " Not on the plot (no FLOPs or no memory traffic; the collectives are in the "
+            "Collectives table): " + omitted + ".";
   return json::array(
-      {table("Roofs (dense spec-sheet peaks)", {"roof", "peak", "ridge point (FLOP/B)"}, roofs,
-             fmt::format("Derated roof: {} GEMM peak x efficiency = {}; HBM x efficiency = {}.",
-                         r.gemm_dtype, flops_rate(r.effective_gemm_peak),
+      {table("roofs", "Roofs (dense spec-sheet peaks)", {"roof", "peak", "ridge point (FLOP/B)"},
+             roofs,
+             fmt::format("Derated roof: {} GEMM peak x efficiency = {}; {} x efficiency = {}.",
+                         r.gemm_dtype, flops_rate(r.effective_gemm_peak), r.memory_type,
                          bandwidth(r.effective_bandwidth))),
-       table("Operators (per GPU; all layers of a type together; decode: mean step)",
-             {"phase", "operator", "kind", "layers", "work", "HBM traffic", "FLOP/B",
-              "achieved", "time", "bound"},
-             ops,
-             omitted.empty() ? "" : "Not on the plot (no FLOPs: collectives): " + omitted + ".")});
+       table("operators",
+             "Operators (per GPU; all layers of a group together; decode: mean step)",
+             {"phase", "stage", "layer group", "operator", "kind", "layers", "work",
+              r.memory_type + " traffic", "FLOP/B", "achieved", "time", "bound"},
+             ops, note)});
 }
 
 json breakdown_table(const std::vector<PhaseBreakdown> &phases) {
   json rows = json::array();
-  for (const auto &ph : phases)
-    for (const auto &k : ph.kinds)
-      rows.push_back({{"cells", {cell(wl::to_string(ph.phase)), cell(wl::to_string(k.kind)),
-                                 cell(time(k.time), true), cell(percent(k.fraction), true)}}});
-  return json::array({table("Time by operator kind", {"phase", "kind", "time", "share"}, rows,
-                            "Prefill: one pass over the prompt (TTFT). Decode: the mean step "
-                            "(TPOT).")});
+  const auto row = [&](const PhaseBreakdown &ph, const std::string &what, Seconds t, double f) {
+    rows.push_back({{"cells", {cell(wl::to_string(ph.phase)), cell(what), cell(time(t), true),
+                               cell(percent(f), true)}}});
+  };
+  std::string note = "Prefill: one pass over the prompt (TTFT). Decode: the mean step (TPOT).";
+  for (const auto &ph : phases) {
+    for (const auto &k : ph.kinds) row(ph, wl::to_string(k.kind), k.time, k.fraction);
+    if (ph.pipeline_wait.value() > 0)
+      row(ph, k_pipeline_wait, ph.pipeline_wait, ph.pipeline_wait_fraction);
+    row(ph, ph.phase == wl::Phase::prefill ? "phase time (TTFT)" : "phase time (TPOT)",
+        ph.total, ph.total / ph.bar());
+    if (ph.overlapped.value() > 0)
+      note += fmt::format(" {}: the operators sum to {}, of which {} of collectives overlap "
+                          "compute (--overlap-comm); shares are of the sum.",
+                          wl::to_string(ph.phase), time(ph.operators), time(ph.overlapped));
+  }
+  if (!phases.empty() && (phases[0].pipeline_wait.value() > 0 ||
+                          (phases.size() > 1 && phases[1].pipeline_wait.value() > 0)))
+    note += " Pipeline wait: the phase time beyond the sum of the operators of one micro-batch "
+            "over all stages (prefill: the other micro-batches follow one slowest stage apart; "
+            "decode: the slowest stage serves every micro-batch before the next token).";
+  return json::array({table("breakdown", "Time by operator kind",
+                            {"phase", "kind", "time", "share"}, rows, note)});
+}
+
+json collectives_table(const std::vector<const sim::OpResult *> &ops) {
+  json rows = json::array();
+  for (const auto *o : ops) {
+    const double calls = static_cast<double>(o->count);
+    rows.push_back({{"cells",
+                     {cell(wl::to_string(o->phase)), cell(std::to_string(o->stage), true),
+                      cell(o->name), cell(o->collective), cell(o->comm_group),
+                      cell(std::to_string(o->ranks), true),
+                      cell(std::to_string(o->ranks_per_domain), true), cell(o->algorithm),
+                      cell(std::to_string(o->count), true),
+                      cell(bytes(Bytes(calls > 0 ? o->comm_bytes.value() / calls : 0.0)), true),
+                      cell(time(o->time), true)}}});
+  }
+  return json::array({table(
+      "collectives", "Collectives (per GPU)",
+      {"phase", "stage", "name", "collective", "group", "ranks", "ranks per domain",
+       "algorithm", "calls", "bytes per call", "time (all calls)"},
+      rows,
+      rows.empty() ? "No collectives: one GPU per replica."
+                   : "Ranks per domain: the group's GPUs in one scale-up (NVLink) domain; bytes "
+                     "per call: the nccl-tests message size.")});
 }
 
 json sweep_table(const BatchSweep &w) {
@@ -80,13 +141,13 @@ json sweep_table(const BatchSweep &w) {
       mark += std::string(mark.empty() ? "" : ", ") + "first compute-bound";
     rows.push_back({{"cells",
                      {cell(std::to_string(p.batch), true), cell(time(p.tpot), true),
-                      cell(fmt::format("{:.0f}", p.decode_tokens_per_s), true),
-                      cell(fmt::format("{:.0f}", p.output_tokens_per_s), true),
+                      cell(significant(p.decode_tokens_per_s), true),
+                      cell(significant(p.output_tokens_per_s), true),
                       cell(time(p.ttft), true), cell(gb(p.memory_total), true),
                       cell(p.fits ? "yes" : "no"), cell(sim::to_string(p.decode_bound)),
                       cell(mark)}}});
   }
-  return json::array({table("Batch sweep",
+  return json::array({table("sweep", "Batch sweep",
                             {"batch", "TPOT", "decode tokens/s", "output tokens/s", "TTFT",
                              "memory per GPU", "fits", "decode bound", ""},
                             rows, "Throughputs are for all replicas.")});
@@ -101,10 +162,15 @@ json memory_table(const std::vector<MemoryRow> &rows) {
                               cell(gb(m.total()), true), cell(gb(m.capacity), true),
                               cell(m.fits() ? "yes" : "no")}}});
   }
-  return json::array({table("Memory per GPU",
+  return json::array({table("memory", "Memory per GPU",
                             {"", "weights", "KV cache", "activations", "reserve", "total",
                              "capacity", "fits"},
                             out)});
+}
+
+json concat(json a, const json &b) {
+  for (const auto &x : b) a.push_back(x);
+  return a;
 }
 
 json figure(const std::string &name, const std::string &title, const std::string &caption,
@@ -125,7 +191,8 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
       {source_row("GEMM FLOP/s", percent(e.gemm_flops), src("gemm_flops_efficiency")),
        source_row("attention FLOP/s", percent(e.attention_flops),
                   src("attention_flops_efficiency")),
-       source_row("HBM bandwidth", percent(e.hbm_bandwidth), src("hbm_bandwidth_efficiency")),
+       source_row("memory bandwidth (" + gpu.memory_type + ")", percent(e.hbm_bandwidth),
+                  src("hbm_bandwidth_efficiency")),
        source_row("link bandwidth (collectives)", percent(e.link_bandwidth),
                   src("nvlink_bandwidth_efficiency")),
        source_row("per-kernel overhead", time(e.kernel_overhead), src("kernel_overhead_s")),
@@ -152,13 +219,19 @@ json gpu_figure_table(const hw::GpuSpec &gpu) {
 json figure_entries(const PlotData &p, const std::vector<std::string> &svgs) {
   return json::array(
       {figure("roofline", "Roofline",
-              "Each prefill (circle) and decode (triangle) operator at its arithmetic intensity "
-              "and achieved FLOP/s (its FLOPs over its time, kernel overheads included). Solid: "
-              "the spec-sheet roofs; dashed: the roof after the efficiencies below.",
+              std::string("Each prefill (circle) and decode (triangle) operator at its "
+                          "arithmetic intensity and achieved FLOP/s (its FLOPs over its time, "
+                          "kernel overheads included)") +
+                  (p.roofline.per_stage || p.roofline.per_group
+                       ? ", one point per layer group and pipeline stage (points of stages or "
+                         "groups that cost the same coincide; the table lists each)"
+                       : "") +
+                  ". Solid: the spec-sheet roofs; dashed: the roof after the efficiencies below.",
               svgs, 0, roofline_tables(p.roofline)),
        figure("breakdown", "Time by operator kind",
-              "Share of the prefill pass and of the mean decode step per operator kind.", svgs,
-              1, breakdown_table(p.breakdown)),
+              "Share of the prefill pass and of the mean decode step per operator kind; with "
+              "pipeline parallelism, the pipeline wait (grey) completes the phase time.",
+              svgs, 1, concat(breakdown_table(p.breakdown), collectives_table(p.collectives))),
        figure("batch_sweep", "Decode versus batch size",
               "The same deployment at other batch sizes: where decode turns compute-bound and "
               "where memory runs out.",

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Browser test: `rooftop report` for a preset, opened in headless Chromium. Passes when the page
-# loads with no console message other than the report's own, and all four plots are laid out
-# (the page sets data-plots-rendered on <body>). Exits 77 (CTest: skipped) when chromium or
-# gnuplot is absent.
+# loads with no console message other than the report's own, all four plots are laid out (the
+# page sets data-plots-rendered on <body>), and each plot in the rendered DOM holds real data:
+# drawn paths (not gnuplot's marker definitions) with many points, and numeric axis tick labels,
+# so that a blank SVG of the right size fails. Exits 77 (CTest: skipped) when chromium, gnuplot
+# or perl is absent.
 #   report_browser_test.sh ROOFTOP_BINARY
 set -euo pipefail
 rooftop=$1
@@ -13,6 +15,10 @@ if [ -z "$chromium_bin" ]; then
 fi
 if ! command -v gnuplot >/dev/null; then
   echo "SKIP: gnuplot not found on PATH (Debian package gnuplot-nox)"
+  exit 77
+fi
+if ! command -v perl >/dev/null; then
+  echo "SKIP: perl not found on PATH (Debian package perl-base)"
   exit 77
 fi
 work=$(mktemp -d)
@@ -36,5 +42,31 @@ if ! grep -q 'data-plots-rendered="4"' "$work/dom.html"; then
 fi
 svgs=$(grep -o '<svg' "$work/dom.html" | wc -l)
 if [ "$svgs" -lt 4 ]; then echo "FAIL: $svgs inline <svg> elements, expected 4"; status=1; fi
+# Each plot's content: >= 10 drawn paths with >= 60 points in all, and >= 4 numeric tick labels.
+content=$(perl -0ne '
+  my $n = 0;
+  while (/<figure class="plot" id="plot-([^"]+)">(.*?)<\/figure>/sg) {
+    my ($name, $fig) = ($1, $2);
+    my ($paths, $points, $ticks) = (0, 0, 0);
+    while ($fig =~ /<path\b([^>]*)>/g) {
+      my $attrs = $1;
+      next if $attrs =~ /\bid="/;              # gnuplot point-marker definitions
+      next unless $attrs =~ /\sd="([^"]*)"/;
+      my $k = () = $1 =~ /-?[0-9.]+,-?[0-9.]+/g;
+      $paths++ if $k >= 2;
+      $points += $k;
+    }
+    $ticks++ while $fig =~ />\s*-?[0-9][0-9.e+-]*%?\s*</g;
+    my $ok = $paths >= 10 && $points >= 60 && $ticks >= 4;
+    $n++;
+    print(($ok ? "ok" : "BLANK"), " $name: $paths paths, $points points, $ticks tick labels\n");
+  }
+  print "BLANK: no plots found\n" if $n == 0;
+' "$work/dom.html")
+printf '%s\n' "$content"
+plots_ok=$(printf '%s\n' "$content" | grep -c '^ok' || true)
+if printf '%s\n' "$content" | grep -q BLANK || [ "$plots_ok" -ne 4 ]; then
+  echo "FAIL: a plot holds no data (blank or nearly blank SVG)"; status=1
+fi
 [ $status -eq 0 ] && echo "ok: report renders in $("$chromium_bin" --version 2>/dev/null | head -1) with 4 plots and no console errors"
 exit $status

@@ -1,17 +1,23 @@
 // reports/: the tables behind the report's plots, SVG inlining and the HTML template (no gnuplot).
 #include "hwmodels/efficiency.hpp"
 #include "hwmodels/gpu_spec.hpp"
+#include "core/paths.hpp"
 #include "reports/gnuplot.hpp"
 #include "reports/format.hpp"
 #include "reports/html_report.hpp"
+#include "reports/plot_bars.hpp"
 #include "reports/plot_data.hpp"
 #include "reports/plots.hpp"
+#include "reports/report_tables.hpp"
 #include "sim/estimate.hpp"
 #include "workloads/model_catalogue.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <cstdlib>
 #include <set>
+#include <string>
 
 using namespace rooftop;
 
@@ -36,6 +42,59 @@ struct Fixture {
 bool contains(const std::string &hay, const std::string &needle) {
   return hay.find(needle) != std::string::npos;
 }
+
+std::size_t count(const std::string &hay, const std::string &needle) {
+  std::size_t n = 0;
+  for (auto i = hay.find(needle); i != std::string::npos; i = hay.find(needle, i + 1)) ++n;
+  return n;
+}
+
+/// The value shown on the key-figure card `key` of report.html ("" when there is none).
+std::string card_value(const std::string &html, const std::string &key) {
+  const std::string k = "<div class=\"k\">" + key + "</div><div class=\"v\">";
+  const auto i = html.find(k);
+  if (i == std::string::npos) return "";
+  const auto start = i + k.size();
+  return html.substr(start, html.find("</div>", start) - start);
+}
+
+/// The whole card `key` (its class, value, tag and note).
+std::string card(const std::string &html, const std::string &key) {
+  const auto i = html.find("<div class=\"k\">" + key + "</div>");
+  if (i == std::string::npos) return "";
+  const auto start = html.rfind("<div class=\"card", i);
+  return html.substr(start, html.find("</div></div>", i) - start);
+}
+
+/// An estimate of `model` on `gpu` with a mapping, and everything the report needs.
+struct Case {
+  const hw::GpuSpec &gpu;
+  wl::ModelSpec model;
+  hw::Efficiency eff;
+  sim::EstimateOptions opts;
+  wl::Deployment d;
+  sim::Estimate e;
+  Case(const std::string &gpu_id, const std::string &model_id, long long tp, long long pp,
+       long long ep, long long batch)
+      : gpu(hw::GpuCatalogue::builtin().get(gpu_id)), model(wl::resolve_model(model_id)),
+        eff(hw::builtin_efficiency(gpu)) {
+    d.tp = tp;
+    d.pp = pp;
+    d.ep = ep;
+    d.batch = batch;
+    d.input_len = 1024;
+    d.output_len = 256;
+    sim::resolve_dtypes(model, gpu, d, false, false);
+    e = sim::estimate(gpu, model, d, eff, opts);
+  }
+  [[nodiscard]] rep::PlotData data() const {
+    return rep::plot_data(gpu, model, d, eff, opts, e);
+  }
+  [[nodiscard]] std::string html(const std::string &command = "rooftop report") const {
+    const rep::EstimateInputs in{model, gpu, d, eff};
+    return rep::report_html(in, e, opts, data(), {}, command);
+  }
+};
 
 } // namespace
 
@@ -74,7 +133,52 @@ TEST_CASE("time breakdown: per phase, kinds sum to the phase time, largest first
       if (i) CHECK(ph.kinds[i - 1].time >= ph.kinds[i].time);
     }
     CHECK(sum == doctest::Approx(1.0));
+    CHECK(ph.pipeline_wait.value() == 0); // no PP: the operators are the phase
+    CHECK(ph.overlapped.value() == 0);
   }
+}
+
+TEST_CASE("time breakdown with PP: a pipeline wait makes the shares add up to TTFT and TPOT") {
+  // Llama-3.1-70B, TP=4 x PP=2, batch 32 -> 2 micro-batches of 16. The operators are one
+  // micro-batch through both stages; prefill adds (2 - 1) x the slowest stage.
+  const auto &gpu = hw::GpuCatalogue::builtin().get("h100-sxm");
+  const auto model = wl::resolve_model("llama-3.1-70b");
+  wl::Deployment d;
+  d.tp = 4;
+  d.pp = 2;
+  d.batch = 32;
+  d.input_len = 1024;
+  d.output_len = 128;
+  sim::resolve_dtypes(model, gpu, d, false, false);
+  const auto eff = hw::builtin_efficiency(gpu);
+  const auto e = sim::estimate(gpu, model, d, eff);
+  REQUIRE(e.microbatches == 2);
+  const auto b = rep::time_breakdown(e);
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].total.value() == doctest::Approx(e.ttft.value()));
+  CHECK(b[1].total.value() == doctest::Approx(e.tpot.value()));
+  CHECK(b[0].pipeline_wait.value() > 0.2 * e.ttft.value()); // about a third: 1 of 3 slots
+  for (const auto &ph : b) {
+    double sum = ph.pipeline_wait_fraction;
+    for (const auto &k : ph.kinds) sum += k.fraction;
+    CHECK(sum == doctest::Approx(1.0));
+    CHECK((ph.operators + ph.pipeline_wait).value() == doctest::Approx(ph.total.value()));
+  }
+  // The bar and its table show the wait.
+  const auto bars = rep::breakdown_plot(b);
+  CHECK(contains(bars.body, "title \"pipeline wait\""));
+  const rep::PlotData data{rep::roofline_data(gpu, eff, d, e), b, {}, {}, rep::collectives(e)};
+  const auto figs = rep::figure_entries(data, {});
+  CHECK(contains(figs.dump(), "pipeline wait"));
+  // Operators of both stages are listed with their stage; the roofline says it is per stage.
+  CHECK(data.roofline.per_stage);
+  CHECK(contains(rep::plot_scripts(data, gpu.name)[0].body, "one point per pipeline stage"));
+  const auto &ops = figs[0]["tables"][1];
+  CHECK(ops["header"][1] == "stage");
+  CHECK(ops["header"][2] == "layer group");
+  std::set<std::string> stages;
+  for (const auto &row : ops["rows"]) stages.insert(row["cells"][1]["text"].get<std::string>());
+  CHECK(stages == std::set<std::string>{"0", "1"});
 }
 
 TEST_CASE("batch sweep: powers of two past max_batch, the run's batch, the compute-bound edge") {
@@ -168,7 +272,7 @@ TEST_CASE("report.html: inputs, key figures, plots inline, tables, sources, vers
   for (const char *needle : {"TTFT", "TPOT", "throughput", "memory per GPU", "-bound",
                              "llama-3.1-8b", "NVIDIA H100 SXM5 80GB", "Where the efficiencies",
                              "id=\"plot-roofline\"", "id=\"plot-memory\"", "Batch sweep",
-                             "decode bound", "HBM bandwidth", "Content-Security-Policy"})
+                             "decode bound", "memory bandwidth (HBM3)", "Content-Security-Policy"})
     CHECK_MESSAGE(contains(html, needle), needle);
   CHECK(contains(html, rep::version()));
   CHECK(contains(html, rep::git_sha()));
@@ -181,4 +285,190 @@ TEST_CASE("report.html: inputs, key figures, plots inline, tables, sources, vers
 
 TEST_CASE("render_template refuses an unknown template") {
   CHECK_THROWS(rep::render_template("nope.html", nlohmann::json::object()));
+}
+
+TEST_CASE("key figures: the cards show the estimate's TTFT, TPOT and throughput as formatted") {
+  // Llama-3.1-405B on one H100 does not fit, and its throughput is a few tokens/s: a figure
+  // that rounding to an integer would turn from 3.66 into 4.
+  const Case c("h100-sxm", "llama-3.1-405b", 1, 1, 1, 1);
+  REQUIRE(c.e.output_tokens_per_s < 10);
+  const auto html = c.html();
+  CHECK(card_value(html, "TTFT") == rep::time(c.e.ttft));
+  CHECK(card_value(html, "TPOT") == rep::time(c.e.tpot));
+  CHECK(card_value(html, "end-to-end latency") == rep::time(c.e.e2e_latency));
+  const std::string tput = card_value(html, "throughput");
+  CHECK(tput == rep::significant(c.e.output_tokens_per_s) + " tokens/s");
+  // 3 significant figures: within 0.5% of the estimate.
+  CHECK(std::strtod(tput.c_str(), nullptr) ==
+        doctest::Approx(c.e.output_tokens_per_s).epsilon(0.005));
+  // One GPU: singular.
+  CHECK(contains(card(html, "throughput"), "the 1 GPU;"));
+  CHECK(!contains(html, "1 GPUs"));
+  // It does not fit: every timing card is greyed and tagged, the memory card is red.
+  for (const char *key : {"TTFT", "TPOT", "end-to-end latency", "throughput", "prefill", "decode"})
+    CHECK_MESSAGE(card(html, key).rfind("<div class=\"card nofit\">", 0) == 0, key);
+  CHECK(count(html, "does not fit: hypothetical") == 6);
+  CHECK(card(html, "memory per GPU").rfind("<div class=\"card bad\">", 0) == 0);
+  // One that fits: plain cards, no tag.
+  const Fixture f;
+  const rep::EstimateInputs in{f.model, f.gpu, f.d, f.eff};
+  const auto ok = rep::report_html(in, f.e, f.opts, rep::plot_data(f.gpu, f.model, f.d, f.eff,
+                                                                     f.opts, f.e),
+                                   {}, "rooftop report");
+  CHECK(card_value(ok, "TTFT") == rep::time(f.e.ttft));
+  CHECK(card(ok, "TTFT").rfind("<div class=\"card \">", 0) == 0);
+  CHECK(!contains(ok, "does not fit: hypothetical"));
+}
+
+TEST_CASE("significant figures and counted nouns") {
+  CHECK(rep::significant(3.66) == "3.66");
+  CHECK(rep::significant(36.64) == "36.6");
+  CHECK(rep::significant(366.4) == "366");
+  CHECK(rep::significant(1234.4) == "1234");
+  CHECK(rep::significant(0.012345) == "0.0123");
+  CHECK(rep::significant(0) == "0");
+  CHECK(rep::counted(1, "GPU") == "1 GPU");
+  CHECK(rep::counted(8, "GPU") == "8 GPUs");
+}
+
+TEST_CASE("report inputs: the parallel mapping, system, overlap and pipeline") {
+  const Case c("h100-sxm", "llama-3.1-70b", 4, 2, 1, 32);
+  REQUIRE(c.e.microbatches == 2);
+  const auto html = c.html();
+  for (const char *needle :
+       {"TP=4, PP=2, CP=1, EP=1, DP=1", "collectives not overlapped",
+        "2 stages, 2 micro-batches of 16 sequences; prefill bubble 33.3%", "<th>pipeline</th>",
+        "<th>system</th>"})
+    CHECK_MESSAGE(contains(html, needle), needle);
+  // The subtitle holds the mapping and the system with its node count.
+  const auto sub = html.substr(html.find("id=\"subtitle\""), 400);
+  CHECK(contains(sub, "TP=4, PP=2"));
+  CHECK(contains(sub, rep::counted(c.e.nodes, "node") + " x " + c.e.system));
+  CHECK(contains(sub, "prefill bubble 33.3%"));
+  // Overlap is named when on.
+  Case o("h100-sxm", "llama-3.1-8b", 2, 1, 1, 4);
+  o.d.overlap_comm = true;
+  o.e = sim::estimate(o.gpu, o.model, o.d, o.eff, o.opts);
+  CHECK(contains(o.html(), "collectives overlapped with compute"));
+}
+
+TEST_CASE("collectives table: MoE expert parallelism lists its all-to-alls with their groups") {
+  // DeepSeek-V3 on 8 H200, TP=8, EP=8: dispatch and combine are all-to-alls over the EP group.
+  const Case c("h200-sxm", "deepseek-v3", 8, 1, 8, 1);
+  const auto figs = rep::figure_entries(c.data(), {});
+  const nlohmann::json *table = nullptr;
+  for (const auto &fig : figs)
+    for (const auto &t : fig["tables"])
+      if (t["id"] == "collectives") table = &t;
+  REQUIRE(table != nullptr);
+  const auto &h = (*table)["header"];
+  CHECK(h[2] == "name");
+  CHECK(h[4] == "group");
+  CHECK(h[5] == "ranks");
+  CHECK(h[6] == "ranks per domain");
+  CHECK(h[7] == "algorithm");
+  CHECK(h[9] == "bytes per call");
+  int all_to_all = 0;
+  for (const auto &row : (*table)["rows"]) {
+    const auto &cells = row["cells"];
+    if (cells[3]["text"] != "all-to-all") continue;
+    ++all_to_all;
+    CHECK(cells[4]["text"] == "ep");
+    CHECK(cells[5]["text"] == "8");
+  }
+  CHECK(all_to_all >= 4); // dispatch and combine, in prefill and decode
+  CHECK(contains(c.html(), "id=\"table-collectives\""));
+}
+
+TEST_CASE("batch sweep plot: a deployment that fits nowhere is out of memory all over") {
+  const Case c("h100-sxm", "llama-3.1-405b", 1, 1, 1, 1);
+  REQUIRE(c.e.memory.max_batch == 0);
+  const auto plots = rep::plot_scripts(c.data(), c.gpu.name);
+  const auto &sweep = plots[2].body;
+  CHECK(contains(sweep, "rect from graph 0,graph 0 to graph 1,graph 1"));
+  CHECK(contains(sweep, "DOES NOT FIT"));
+  CHECK(contains(sweep, "out of memory at every batch"));
+  // One that fits: shading from max_batch only, and no log-axis offsets in either.
+  const Fixture f;
+  const auto ok = rep::plot_scripts(rep::plot_data(f.gpu, f.model, f.d, f.eff, f.opts, f.e),
+                                    f.gpu.name)[2].body;
+  CHECK(!contains(ok, "DOES NOT FIT"));
+  CHECK(contains(ok, fmt::format("out of memory beyond batch {}", f.e.memory.max_batch)));
+  for (const auto *body : {&sweep, &ok}) {
+    CHECK(!contains(*body, "set offsets"));
+    CHECK(!contains(*body, "set label")); // notes are in the key, never over the curves
+  }
+}
+
+TEST_CASE("roofline: memory named by its type (GDDR6 on an L40S, HBM3 on an H100)") {
+  const Case l40s("l40s", "llama-3.1-8b", 1, 1, 1, 1);
+  REQUIRE(l40s.gpu.memory_type == "GDDR6");
+  const auto data = l40s.data();
+  CHECK(data.roofline.memory_type == "GDDR6");
+  const auto roof = rep::plot_scripts(data, l40s.gpu.name)[0].body;
+  CHECK(contains(roof, "GDDR6 864.0 GB/s"));
+  CHECK(!contains(roof, "HBM"));
+  const auto html = l40s.html();
+  CHECK(contains(html, "GDDR6 traffic"));
+  CHECK(!contains(html, "HBM"));
+  const Fixture f;
+  CHECK(contains(rep::plot_scripts(rep::plot_data(f.gpu, f.model, f.d, f.eff, f.opts, f.e),
+                                   f.gpu.name)[0]
+                     .body,
+                 "HBM3 3.35 TB/s"));
+}
+
+TEST_CASE("batch sweep on the run's cluster: the run's batch has the run's TPOT") {
+  // TP=16 over two HGX H100 8-GPU boards whose spine is oversubscribed 4:1: the TP all-reduce
+  // crosses that spine. The GPUs' usual cluster (sim::estimate without one) costs it otherwise.
+  const auto &gpu = hw::GpuCatalogue::builtin().get("h100-sxm");
+  const auto model = wl::resolve_model("llama-3.1-70b");
+  const auto eff = hw::builtin_efficiency(gpu);
+  wl::Deployment d;
+  d.tp = 16;
+  d.batch = 8;
+  d.input_len = 512;
+  d.output_len = 32;
+  sim::resolve_dtypes(model, gpu, d, false, false);
+  const auto cluster = hw::make_cluster(hw::SystemCatalogue::builtin().get("hgx-h100-8"), 2, 4.0);
+  const auto e = sim::estimate(gpu, model, d, eff, {}, &cluster);
+  const auto tpot_at_run = [&](const hw::Cluster *c) {
+    for (const auto &p : rep::batch_sweep(gpu, model, d, eff, {}, e.memory.max_batch, c).points)
+      if (p.batch == d.batch) return p.tpot.value();
+    return -1.0;
+  };
+  CHECK(tpot_at_run(&cluster) == doctest::Approx(e.tpot.value()).epsilon(1e-12));
+  // What the sweep showed before it was given the cluster:
+  CHECK(tpot_at_run(nullptr) != doctest::Approx(e.tpot.value()).epsilon(1e-6));
+}
+
+TEST_CASE("shell_command quotes what needs it and drops empty options") {
+  CHECK(rep::shell_quote("--tp") == "--tp");
+  CHECK(rep::shell_quote("data/models/x.json") == "data/models/x.json");
+  CHECK(rep::shell_quote("my report") == "'my report'");
+  CHECK(rep::shell_quote("it's") == "'it'\\''s'");
+  CHECK(rep::shell_quote("") == "''");
+  CHECK(rep::shell_quote("a;rm") == "'a;rm'");
+  CHECK(rep::shell_command({"/opt/x/bin/rooftop", "report", "--model", "m", "--gpu", "",
+                            "--system", "hgx-h100-8", "--pp", "2", "--overlap-comm", "--out",
+                            "my dir", "--efficiency="}) ==
+        "rooftop report --model m --system hgx-h100-8 --pp 2 --overlap-comm --out 'my dir'");
+}
+
+TEST_CASE("report: data files shown relative to the data directory, no local paths") {
+  const Fixture f;
+  const std::string dir = rooftop::data_dir().string();
+  REQUIRE(contains(f.model.file, dir)); // the preset's file is inside the data directory
+  const auto html = [&] {
+    const rep::EstimateInputs in{f.model, f.gpu, f.d, f.eff};
+    return rep::report_html(in, f.e, f.opts,
+                            rep::plot_data(f.gpu, f.model, f.d, f.eff, f.opts, f.e), {},
+                            "rooftop report");
+  }();
+  CHECK(!contains(html, dir));
+  CHECK(contains(html, "data/models/llama-3.1-8b"));
+  CHECK(contains(html, "data/hardware/efficiency.json"));
+  CHECK(rep::data_relative(dir + "/models/x.json and " + dir + "/y") ==
+        "data/models/x.json and data/y");
+  CHECK(rep::data_relative("/elsewhere/x.json") == "/elsewhere/x.json");
 }
