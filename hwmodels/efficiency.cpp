@@ -68,9 +68,11 @@ std::string to_string(EfficiencyOrigin o) {
   throw InternalError("to_string: unknown EfficiencyOrigin");
 }
 
-double Efficiency::gemm_efficiency(const std::string &dtype, double rows) const {
-  auto it = gemm_flops_by_dtype.find(dtype);
-  const double e_max = it != gemm_flops_by_dtype.end() ? it->second : gemm_flops;
+double Efficiency::gemm_efficiency(DType dtype, double rows) const {
+  double e_max = gemm_flops;
+  if (!gemm_flops_by_dtype.empty()) // calibrated tables only: skip the string look-up otherwise
+    if (auto it = gemm_flops_by_dtype.find(to_string(dtype)); it != gemm_flops_by_dtype.end())
+      e_max = it->second;
   return gemm_m_half > 0 && rows > 0 ? e_max * rows / (rows + gemm_m_half) : e_max;
 }
 

@@ -2,6 +2,7 @@
 // come from (ideal, spec-derated defaults, or measured calibration).
 #pragma once
 
+#include "core/dtype.hpp"
 #include "core/units.hpp"
 #include "hwmodels/gpu_spec.hpp"
 
@@ -38,7 +39,7 @@ struct Efficiency {
   /// Spec-sheet peaks, efficiency 1, no fixed costs (`--ideal`).
   static Efficiency ideal();
   /// GEMM compute efficiency for `rows` rows of input type `dtype`.
-  [[nodiscard]] double gemm_efficiency(const std::string &dtype, double rows) const;
+  [[nodiscard]] double gemm_efficiency(DType dtype, double rows) const;
   /// Decode attention's bandwidth efficiency at `context` keys.
   [[nodiscard]] double attention_bandwidth_efficiency(double context) const;
 };

@@ -59,7 +59,20 @@ Architecture architecture_from_string(const std::string &s) {
   throw InputError("unknown architecture '" + s + "': expected one of " + valid);
 }
 
+void GpuSpec::index_peaks() {
+  peak_index_.reset();
+  std::array<double, 10> index{};
+  for (DType t : {DType::fp64, DType::fp32, DType::tf32, DType::bf16, DType::fp16, DType::fp8,
+                  DType::int8, DType::fp4, DType::mxfp4, DType::int4})
+    if (auto p = matmul_peak(t)) index[static_cast<std::size_t>(t)] = p->value();
+  peak_index_ = index;
+}
+
 std::optional<FlopsPerSecond> GpuSpec::matmul_peak(DType t) const {
+  if (peak_index_) {
+    const double v = (*peak_index_)[static_cast<std::size_t>(t)];
+    return v > 0 ? std::optional<FlopsPerSecond>(FlopsPerSecond(v)) : std::nullopt;
+  }
   auto get = [&](const char *k) -> std::optional<FlopsPerSecond> {
     auto it = dense_flops.find(k);
     if (it == dense_flops.end()) return std::nullopt;
@@ -81,6 +94,10 @@ std::optional<FlopsPerSecond> GpuSpec::matmul_peak(DType t) const {
 }
 
 FlopsPerSecond GpuSpec::vector_peak() const {
+  if (peak_index_) {
+    const double fp32 = (*peak_index_)[static_cast<std::size_t>(DType::fp32)];
+    return FlopsPerSecond(fp32 > 0 ? fp32 : (*peak_index_)[static_cast<std::size_t>(DType::bf16)]);
+  }
   auto it = dense_flops.find("fp32");
   return it != dense_flops.end() ? it->second : dense_flops.at("bf16");
 }
@@ -127,6 +144,7 @@ GpuSpec load_gpu(const std::filesystem::path &file) {
   g.sources = r.string_map("sources");
   g.notes = r.string_list("notes");
   r.finish();
+  g.index_peaks();
   return g;
 }
 

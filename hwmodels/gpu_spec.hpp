@@ -5,6 +5,7 @@
 #include "core/units.hpp"
 
 #include <filesystem>
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,9 +57,17 @@ struct GpuSpec {
   std::vector<std::string> notes;
   std::string file;        ///< file it was loaded from
 
+private:
+  std::optional<std::array<double, 10>> peak_index_; ///< by DType, 0 = no such rate
+
+public:
+
   /// Dense tensor-core peak for a matrix multiply whose inputs are `t`, FLOP/s; nullopt when the
   /// GPU has no such path (e.g. FP8 on Ampere). int4/mxfp4/fp4 map to the fp4 rate where present.
   [[nodiscard]] std::optional<FlopsPerSecond> matmul_peak(DType t) const;
+  /// Indexes dense_flops by DType for matmul_peak (load_gpu does it; call after filling
+  /// dense_flops by hand). Without it matmul_peak looks the map up each time.
+  void index_peaks();
   /// Peak of the CUDA cores for element-wise FP32 work, FLOP/s.
   [[nodiscard]] FlopsPerSecond vector_peak() const;
 };

@@ -50,14 +50,17 @@ void accumulate(std::vector<OpResult> &acc, const std::vector<Op> &ops, const Ma
   }
   if (acc.size() != ops.size()) throw InternalError("decode lowering changed shape across steps");
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    const OpResult r = to_result(ops[i], cost_op(ops[i], m), phase, weight, m, stage);
+    // Only the numbers change between samples: add them without rebuilding the result.
+    const Op &op = ops[i];
+    const OpCost c = cost_op(op, m);
+    const double k = static_cast<double>(op.count) * weight;
     OpResult &a = acc[i];
-    a.flops += r.flops;
-    a.bytes += r.bytes;
-    a.comm_bytes += r.comm_bytes;
-    a.compute_time += r.compute_time;
-    a.memory_time += r.memory_time;
-    a.time += r.time;
+    a.flops += op.flops * k;
+    a.bytes += op.bytes() * k;
+    a.comm_bytes += op.comm_bytes * k;
+    a.compute_time += c.compute * k;
+    a.memory_time += c.memory * k;
+    a.time += c.time * k;
   }
 }
 

@@ -68,7 +68,7 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     return c;
   }
   const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops
-                     : op.unit == wl::Unit::gemm    ? m.eff.gemm_efficiency(to_string(op.compute_dtype), op.rows)
+                     : op.unit == wl::Unit::gemm    ? m.eff.gemm_efficiency(op.compute_dtype, op.rows)
                                                     : 1.0;
   const double e_m = op.unit == wl::Unit::attention
                          ? m.eff.attention_bandwidth_efficiency(op.context)

@@ -126,7 +126,7 @@ TEST_CASE("fit recovers known efficiencies from synthetic measurements") {
   // The table: efficiencies relative to the spec sheet, origin measured
   CHECK(f.efficiency.origin == hw::EfficiencyOrigin::measured);
   CHECK(f.efficiency.hbm_bandwidth == doctest::Approx(0.9));
-  CHECK(f.efficiency.gemm_efficiency("bf16", 64) == doctest::Approx(0.4)); // half at m_half
+  CHECK(f.efficiency.gemm_efficiency(DType::bf16, 64) == doctest::Approx(0.4)); // half at m_half
   CHECK(f.held > 0); // some cases were held out, and the fit was still exact
 }
 
@@ -247,7 +247,7 @@ TEST_CASE("a measured table is measured on its GPU, transferred within its archi
   const auto &cat = hw::GpuCatalogue::builtin();
   const auto h100 = hw::load_default_efficiency(table, cat.get("h100-sxm"));
   CHECK(h100.origin == hw::EfficiencyOrigin::measured);
-  CHECK(h100.gemm_efficiency("fp8", 1e9) == doctest::Approx(0.6));
+  CHECK(h100.gemm_efficiency(DType::fp8, 1e9) == doctest::Approx(0.6));
   CHECK(h100.attention_bandwidth_efficiency(256) == doctest::Approx(0.35)); // half at 256
   CHECK(hw::load_default_efficiency(table, cat.get("h200-sxm")).origin ==
         hw::EfficiencyOrigin::transferred);
