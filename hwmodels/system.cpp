@@ -98,16 +98,22 @@ const SystemSpec &SystemCatalogue::get(const std::string &id) const {
 }
 
 const SystemSpec &SystemCatalogue::default_for_gpu(const std::string &gpu_id) const {
+  // The usual system for a GPU is its largest scale-up domain (HGX 8-GPU rather than the 4-GPU
+  // board, an NVL72 rack for gb200/b300/rubin); ties go to id order.
+  const SystemSpec *best = nullptr;
   for (const auto &[id, s] : systems_)
-    if (s.gpu == gpu_id) return s;
-  throw InputError("no system in data/hardware/systems uses GPU '" + gpu_id + "'");
+    if (s.gpu == gpu_id && (!best || s.domain_gpus > best->domain_gpus)) best = &s;
+  if (!best) throw InputError("no system in data/hardware/systems uses GPU '" + gpu_id + "'");
+  return *best;
 }
 
 Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus) {
   const auto &cat = SystemCatalogue::builtin();
   for (const auto &[id, s] : cat.all())
-    if (s.gpu == gpu.id)
-      return make_cluster(s, (gpus + s.gpus_per_node - 1) / s.gpus_per_node);
+    if (s.gpu == gpu.id) {
+      const auto &usual = cat.default_for_gpu(gpu.id);
+      return make_cluster(usual, (gpus + usual.gpus_per_node - 1) / usual.gpus_per_node);
+    }
   const ScaleUpPath path = scale_up_path(gpu, gpus);
   SystemSpec s;
   s.id = gpu.id + "-standalone";

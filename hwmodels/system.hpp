@@ -60,8 +60,8 @@ public:
   /// Throws InputError naming the id and listing the known ones.
   [[nodiscard]] const SystemSpec &get(const std::string &id) const;
   [[nodiscard]] const std::map<std::string, SystemSpec> &all() const { return systems_; }
-  /// The usual system for a GPU (HGX board for SXM parts, NVL72 for gb200, ...): the first
-  /// system, by id order, whose GPU it is. Throws InputError when none.
+  /// The usual system for a GPU: among the systems holding it, the one with the largest
+  /// scale-up domain (HGX 8-GPU for SXM parts, NVL72 for gb200). Throws InputError when none.
   [[nodiscard]] const SystemSpec &default_for_gpu(const std::string &gpu_id) const;
 
 private:

@@ -52,6 +52,14 @@ TEST_CASE("PP=2 halves the weights per GPU and does not shorten a token's latenc
   CHECK(piped.bubble_fraction == doctest::Approx(1.0 / 3)); // (pp - 1) / (m + pp - 1)
 }
 
+TEST_CASE("the usual system of a GPU is its largest scale-up domain") {
+  const auto &cat = hw::SystemCatalogue::builtin();
+  CHECK(cat.default_for_gpu("h100-sxm").id == "hgx-h100-8"); // not the 4-GPU board
+  CHECK(cat.default_for_gpu("gb200").id == "gb200-nvl72");
+  CHECK(cat.default_for_gpu("rubin").id == "vr-nvl72");
+  CHECK(hw::cluster_for_gpu(gpu("h100-sxm"), 8).system.id == "hgx-h100-8");
+}
+
 TEST_CASE("TP=8 inside one NVLink domain beats TP=8 split over two") {
   const auto m = wl::resolve_model("llama-3.1-70b");
   const auto &h100 = gpu("h100-sxm");
@@ -75,42 +83,66 @@ TEST_CASE("TP=8 inside one NVLink domain beats TP=8 split over two") {
 TEST_CASE("EP dispatch and combine all-to-all volume for a stated batch") {
   const auto m = wl::load_hf_config(good + "tiny-moe.config.json"); // E 8, top-2, hidden 64
   auto d = dep(16, 8, 8);
+  // EP = TP: the TP group already holds every token; no all-to-all, one TP all-reduce combines
   d.tp = 2;
-  d.ep = 2;           // experts over the TP group
-  d.ep_imbalance = 1; // the mean volume first
-  const auto ops = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
-  // 16 tokens in the EP group (ep/tp = 1 replica); each rank sends its 16/2 tokens' 2 copies of
-  // the 64-wide hidden state in bf16: 8 x 2 x 64 x 2 B = 2048 B
-  CHECK(find(ops, "ep_dispatch_all_to_all").comm_bytes.value() == 2048);
-  CHECK(find(ops, "ep_combine_all_to_all").comm_bytes.value() == 2048);
+  d.ep = 2;
+  const auto tp_ops = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
+  for (const auto &o : tp_ops) CHECK(std::string(o.name) != "ep_dispatch_all_to_all");
+  CHECK(find(tp_ops, "ffn_all_reduce").comm_bytes.value() == 16 * 64 * 2);
   // each GPU stores 8/2 = 4 whole experts: 4 x 3 x 64 x 32 x 2 B
-  CHECK(find(ops, "moe_experts").stored_weight_bytes.value() == 4 * 6144 * 2);
-  // Attention DP: TP 1 x DP 2 replicas, EP 2: 32 tokens in the group, 16 per rank
-  // -> 16 x 2 x 64 x 2 B = 4096 B per rank
+  CHECK(find(tp_ops, "moe_experts").stored_weight_bytes.value() == 4 * 6144 * 2);
+  // Attention DP: TP 1 x DP 2 replicas, EP 2: 32 tokens in the EP group, 16 per rank, each
+  // sending its 16 tokens' 2 copies of the 64-wide hidden state in bf16:
+  // 16 x 2 x 64 x 2 B = 4096 B per rank (mean load: imbalance 1)
   d.tp = 1;
   d.dp = 2;
+  d.ep_imbalance = 1;
   const auto dp_ops = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
   CHECK(find(dp_ops, "ep_dispatch_all_to_all").comm_bytes.value() == 4096);
+  CHECK(find(dp_ops, "ep_combine_all_to_all").comm_bytes.value() == 4096);
   // The busiest rank sets the all-to-all: x imbalance, derived for 32 x 2 = 64 picks over 2
   // ranks: 1 + sqrt(2 ln 2 x 1 / 64) = 1.147
   d.ep_imbalance = 0;
   const auto skew = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
   CHECK(find(skew, "ep_dispatch_all_to_all").comm_bytes.value() ==
         doctest::Approx(4096 * (1 + std::sqrt(2 * std::log(2.0) / 64))));
-  // After the combine each TP rank holds its own tokens only: an all-gather over TP follows
+  // FP8 GEMM inputs dispatch in FP8 (half the bytes); the combine stays at the model dtype
+  d.ep_imbalance = 1;
+  d.weight_dtype = d.expert_dtype = d.act_dtype = DType::fp8;
+  const auto fp8 = wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8});
+  CHECK(find(fp8, "ep_dispatch_all_to_all").comm_bytes.value() == 2048);
+  CHECK(find(fp8, "ep_combine_all_to_all").comm_bytes.value() == 4096);
+  // With TP 2 x DP 2 and EP 4, each rank holds half its TP group's tokens after the combine:
+  // an all-gather over TP follows
+  d = dep(16, 8, 8);
   d.tp = 2;
-  d.dp = 1;
+  d.dp = 2;
+  d.ep = 4;
   CHECK(find(wl::lower_pass(m, d, wl::Phase::decode, {16, 1, 8}), "ep_tp_all_gather").comm_bytes.value() ==
         16 * 64 * 2);
 }
 
-TEST_CASE("EP load imbalance of uniform routing") {
-  CHECK(wl::expected_ep_imbalance(1, 100) == 1.0);
+TEST_CASE("EP load imbalance of uniform routing, and its ceiling") {
+  wl::FfnSpec f;
+  f.kind = wl::FfnKind::moe;
+  f.num_experts = 8;
+  f.experts_per_token = 2;
+  // ep 8: one expert per rank, a token's 2 picks on 2 ranks: the busiest rank can get at most
+  // every token once: 8 x min(2, 1) / 2 = 4 x the mean
+  CHECK(wl::max_ep_imbalance(8, f) == 4.0);
+  CHECK(wl::expected_ep_imbalance(1, 100, 4) == 1.0);
   // 1 + sqrt(2 ln 8 x 7 / 1e6) = 1 + sqrt(29.11e-6) = 1.005396
-  CHECK(wl::expected_ep_imbalance(8, 1e6) == doctest::Approx(1.0053955).epsilon(1e-6));
-  // few tokens: bounded by the rank count
-  CHECK(wl::expected_ep_imbalance(8, 1) <= 8.0);
-  CHECK(wl::expected_ep_imbalance(64, 512) > wl::expected_ep_imbalance(64, 65536));
+  CHECK(wl::expected_ep_imbalance(8, 1e6, 4) == doctest::Approx(1.0053955).epsilon(1e-6));
+  CHECK(wl::expected_ep_imbalance(8, 1, 4) == 4.0); // few tokens: at the ceiling
+  CHECK(wl::expected_ep_imbalance(64, 512, 64) > wl::expected_ep_imbalance(64, 65536, 64));
+  // a user figure above the ceiling is refused
+  const auto m = wl::resolve_model("mixtral-8x7b");
+  auto d = dep(8, 16, 16);
+  d.tp = 1;
+  d.dp = 8;
+  d.ep = 8;
+  d.ep_imbalance = 5;
+  CHECK_THROWS_WITH_AS(wl::validate_mapping(m, d), doctest::Contains("exceeds"), InputError);
 }
 
 TEST_CASE("CP splits the prompt and exchanges K/V") {

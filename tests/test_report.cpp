@@ -75,12 +75,13 @@ struct Case {
   wl::Deployment d;
   sim::Estimate e;
   Case(const std::string &gpu_id, const std::string &model_id, long long tp, long long pp,
-       long long ep, long long batch)
+       long long ep, long long batch, long long dp = 1)
       : gpu(hw::GpuCatalogue::builtin().get(gpu_id)), model(wl::resolve_model(model_id)),
         eff(hw::builtin_efficiency(gpu)) {
     d.tp = tp;
     d.pp = pp;
     d.ep = ep;
+    d.dp = dp;
     d.batch = batch;
     d.input_len = 1024;
     d.output_len = 256;
@@ -353,8 +354,9 @@ TEST_CASE("report inputs: the parallel mapping, system, overlap and pipeline") {
 }
 
 TEST_CASE("collectives table: MoE expert parallelism lists its all-to-alls with their groups") {
-  // DeepSeek-V3 on 8 H200, TP=8, EP=8: dispatch and combine are all-to-alls over the EP group.
-  const Case c("h200-sxm", "deepseek-v3", 8, 1, 8, 1);
+  // DeepSeek-V3 on 8 H200 with attention DP (TP=1, DP=8) and EP=8: dispatch and combine are
+  // all-to-alls over the EP group.
+  const Case c("h200-sxm", "deepseek-v3", 1, 1, 8, 1, 8);
   const auto figs = rep::figure_entries(c.data(), {});
   const nlohmann::json *table = nullptr;
   for (const auto &fig : figs)

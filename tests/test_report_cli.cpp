@@ -307,8 +307,8 @@ TEST_CASE("report: MoE expert parallelism lists its all-to-all collectives") {
   }
   TempDir tmp;
   const auto dir = tmp.path / "ep";
-  const Run r = rooftop({"report", "--model", "deepseek-v3", "--gpu", "h200-sxm", "--tp", "8",
-                         "--ep", "8", "--out", dir.string()},
+  const Run r = rooftop({"report", "--model", "deepseek-v3", "--gpu", "h200-sxm", "--tp", "1",
+                         "--gpus", "8", "--ep", "8", "--out", dir.string()},
                         tmp.path);
   INFO("stderr: " << r.err);
   REQUIRE(r.exit_code == 0);

@@ -2,6 +2,7 @@
 #include "workloads/deployment.hpp"
 
 #include "core/errors.hpp"
+#include "workloads/op_graph.hpp"
 
 namespace rooftop::wl {
 
@@ -62,9 +63,16 @@ void validate_mapping(const ModelSpec &m, const Deployment &d) {
                          " does not divide the " + std::to_string(g.layer.ffn.num_experts) +
                          " routed experts of " + m.file);
   }
-  if (d.ep_imbalance != 0 && !(d.ep_imbalance >= 1.0 && d.ep_imbalance <= static_cast<double>(d.ep)))
-    throw InputError("--ep-imbalance must be in [1, --ep] (busiest rank / mean: at most all the "
-                     "tokens on one rank), or 0 to derive it");
+  if (d.ep_imbalance != 0 && !(d.ep_imbalance >= 1.0))
+    throw InputError("--ep-imbalance must be >= 1 (busiest rank / mean), or 0 to derive it");
+  for (const auto &g : m.groups)
+    if (d.ep > 1 && d.ep_imbalance > 0 && g.layer.ffn.kind == FfnKind::moe) {
+      const double cap = max_ep_imbalance(d.ep, g.layer.ffn);
+      if (d.ep_imbalance > cap + 1e-9)
+        throw InputError("--ep-imbalance " + std::to_string(d.ep_imbalance) + " exceeds the most " +
+                         "possible with --ep " + std::to_string(d.ep) + ": " + std::to_string(cap) +
+                         " (a token's top-k picks are distinct experts, at most E/ep per rank)");
+    }
   if (d.batch < 1) throw InputError("--batch = " + std::to_string(d.batch) + ": must be >= 1");
   if (d.input_len < 1)
     throw InputError("--input-len = " + std::to_string(d.input_len) + ": must be >= 1 token");

@@ -188,27 +188,34 @@ void lower_dense_mlp(const Ctx &c, const FfnSpec &f, int g, long long n, double 
   c.out->push_back(linear(c, down_name, kind, g, n, c.T, i, c.h, c.wb));
 }
 
-/// Expert parallelism: E/ep whole experts per GPU; the EP group's tokens (ep/tp replicas' worth)
-/// are dispatched to them and combined back by two all-to-alls.
+/// Expert parallelism: E/ep whole experts per GPU. With ep = tp the TP group already holds every
+/// token (after the attention all-reduce): each rank runs its experts on the tokens routed to
+/// them and the TP all-reduce that follows combines the outputs, as in TP MoE. With ep = tp x dp
+/// (attention DP) the EP group's tokens (ep/tp replicas' worth) are dispatched to their experts
+/// and combined back by two all-to-alls; dispatch moves activations at the GEMM input dtype
+/// (FP8 where the GEMMs run in FP8, as DeepEP does), combine at the model dtype.
 void lower_moe_ep(const Ctx &c, const FfnSpec &f, int g, long long n) {
   const double E = static_cast<double>(f.num_experts);
   const double k = static_cast<double>(f.experts_per_token);
   const double ep = static_cast<double>(c.d.ep);
   const double ie = static_cast<double>(f.expert_intermediate);
+  const bool dispatch = c.d.ep > c.d.tp;
   const double group_tokens = c.T * ep / c.tp; // tokens of every replica in the EP group
   const double imbalance = c.d.ep_imbalance > 0
                                ? c.d.ep_imbalance
-                               : expected_ep_imbalance(c.d.ep, group_tokens * k);
-  // The busiest rank receives `imbalance` x the mean share, in dispatch and in combine.
+                               : expected_ep_imbalance(c.d.ep, group_tokens * k,
+                                                       max_ep_imbalance(c.d.ep, f));
   const double local_picks = group_tokens * k / ep * imbalance; // busiest rank
   const double ups = f.gated ? 3.0 : 2.0;
   const double per_expert = ups * c.h * ie;
   const double local_experts = E / ep;
   const double touched = local_experts * (1.0 - std::pow(1.0 - k / E, group_tokens));
-  // Dispatch: each rank sends its tokens' k copies of the hidden state (one rank's send buffer);
-  // the all-to-all lasts as long as the busiest rank's share, imbalance x the mean.
-  const double send = group_tokens / ep * k * c.h * c.ab * imbalance;
-  collective(c, "ep_dispatch_all_to_all", g, n, Collective::all_to_all, CommGroup::ep, send);
+  // Each rank sends its tokens' k copies of the hidden state (one rank's send buffer); the
+  // all-to-all lasts as long as the busiest rank's share, imbalance x the mean.
+  const double copies = group_tokens / ep * k * c.h * imbalance;
+  if (dispatch)
+    collective(c, "ep_dispatch_all_to_all", g, n, Collective::all_to_all, CommGroup::ep,
+               copies * dtype_storage_bytes(c.d.act_dtype));
   Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
   ex.flops = Flops(2 * local_picks * per_expert);
   ex.rows = local_picks / std::max(std::min(touched, local_experts), 1.0);
@@ -217,7 +224,8 @@ void lower_moe_ep(const Ctx &c, const FfnSpec &f, int g, long long n) {
   ex.act_bytes = Bytes(local_picks * (2 * c.h + (ups + 1) * ie) * c.ab);
   ex.kernels = 3;
   c.out->push_back(ex);
-  collective(c, "ep_combine_all_to_all", g, n, Collective::all_to_all, CommGroup::ep, send);
+  if (dispatch)
+    collective(c, "ep_combine_all_to_all", g, n, Collective::all_to_all, CommGroup::ep, copies * c.ab);
 }
 
 void lower_moe(const Ctx &c, const FfnSpec &f, int g, long long n) {
@@ -262,12 +270,13 @@ void lower_layer(const Ctx &c, const LayerSpec &l, int g, long long n) {
   if (l.ffn.kind == FfnKind::moe) lower_moe(c, l.ffn, g, n);
   else lower_dense_mlp(c, l.ffn, g, n, static_cast<double>(l.ffn.intermediate), "mlp_up",
                        "mlp_down", OpKind::mlp);
-  // Under EP the combine all-to-all returns each token's expert output to the rank that sent it,
-  // which holds 1/tp of its TP group's tokens: an all-gather over TP restores them all. A TP
-  // all-reduce remains for what is TP-sharded (dense MLPs and shared experts).
-  const bool ep_layer = l.ffn.kind == FfnKind::moe && c.d.ep > 1;
-  if (!ep_layer || l.ffn.num_shared_experts > 0) all_reduce(c, "ffn_all_reduce", g, n);
-  if (ep_layer && c.d.tp > 1)
+  // With attention DP (ep > tp) the combine all-to-all returns each token's expert output to the
+  // rank that sent it, which holds 1/tp of its TP group's tokens: an all-gather over TP restores
+  // them all, and a TP all-reduce remains only for the TP-sharded shared experts. Otherwise
+  // (dense, TP MoE, or EP = TP) one TP all-reduce combines the layer's outputs.
+  const bool dp_ep = l.ffn.kind == FfnKind::moe && c.d.ep > c.d.tp;
+  if (!dp_ep || l.ffn.num_shared_experts > 0) all_reduce(c, "ffn_all_reduce", g, n);
+  if (dp_ep && c.d.tp > 1)
     collective(c, "ep_tp_all_gather", g, n, Collective::all_gather, CommGroup::tp, c.T * c.h * c.ab);
 }
 
@@ -356,10 +365,18 @@ std::vector<StageSlice> split_stages(const ModelSpec &m, long long pp) {
   return stages;
 }
 
-double expected_ep_imbalance(long long ranks, double assignments) {
+double max_ep_imbalance(long long ranks, const FfnSpec &f) {
+  // A token's k picks are distinct experts, at most E/ep of them on one rank: the busiest rank
+  // gets at most min(k, E/ep) of each token's k picks, i.e. ep min(k, E/ep) / k x the mean.
+  const auto r = static_cast<double>(ranks), k = static_cast<double>(f.experts_per_token);
+  const double per_rank = static_cast<double>(f.num_experts) / r;
+  return std::max(1.0, r * std::min(k, per_rank) / k);
+}
+
+double expected_ep_imbalance(long long ranks, double assignments, double cap) {
   if (ranks <= 1 || assignments <= 0) return 1.0;
   const auto r = static_cast<double>(ranks);
-  return std::min(r, 1.0 + std::sqrt(2.0 * std::log(r) * (r - 1.0) / assignments));
+  return std::min(cap, 1.0 + std::sqrt(2.0 * std::log(r) * (r - 1.0) / assignments));
 }
 
 std::vector<Op> lower_pass(const ModelSpec &m, const Deployment &d, Phase phase,

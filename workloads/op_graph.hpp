@@ -84,8 +84,11 @@ std::vector<StageSlice> split_stages(const ModelSpec &m, long long pp);
 
 /// Expected busiest-rank load over the mean when `assignments` token-to-expert picks spread
 /// uniformly over `ranks` ranks: 1 + sqrt(2 ln(ranks) (ranks - 1) / assignments) (the Gaussian
-/// approximation of the maximum of `ranks` binomial loads), at most `ranks`.
-double expected_ep_imbalance(long long ranks, double assignments);
+/// approximation of the maximum of `ranks` binomial loads), at most `cap`.
+double expected_ep_imbalance(long long ranks, double assignments, double cap);
+/// The largest possible busiest-rank load over the mean: ep x min(k, E/ep) / k (a token's k picks
+/// are distinct experts, at most E/ep of them on one rank).
+double max_ep_imbalance(long long ranks, const FfnSpec &f);
 
 /// Lowers one pass on one GPU of the mapping, for the layers of `stage` (default: all). Each
 /// distinct layer type is lowered once (its operators carry count = number of such layers).
