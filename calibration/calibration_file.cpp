@@ -26,11 +26,16 @@ nlohmann::ordered_json case_json(const Case &c) {
 Case read_case(JsonReader &r) {
   Case c;
   c.id = r.string("id");
+  const std::string kind = r.string("kind"), dtype = r.string("dtype");
   try {
-    c.kind = case_kind_from_string(r.string("kind"));
-    c.dtype = dtype_from_string(r.string("dtype"));
+    c.kind = case_kind_from_string(kind);
   } catch (const InputError &e) {
     r.fail("kind", e.what());
+  }
+  try {
+    c.dtype = dtype_from_string(dtype);
+  } catch (const InputError &e) {
+    r.fail("dtype", e.what());
   }
   c.m = r.integer_or("m", 0);
   c.n = r.integer_or("n", 0);

@@ -13,8 +13,9 @@
 
 namespace rooftop::cal {
 
-/// Every 4th measurement of a kind (its 4th, 8th, ... by plan order) and every layer case are
-/// held out of the fit and used only to validate it.
+/// About one case in four (chosen by a hash of its id, so deterministic and spread over shapes)
+/// and every layer case are held out of the fit and used only to validate it; the launch case
+/// never is.
 bool held_out(const std::vector<Measurement> &all, std::size_t index);
 
 /// Fitted curves in absolute units and as efficiencies of `spec`.

@@ -161,9 +161,14 @@ Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_b
                   {4096, 4096}, {6144, 4096}, {28672, 4096}, {4096, 14336}, {8192, 8192}};
   std::vector<DType> types{DType::bf16};
   if (has_fp8) types.push_back(DType::fp8);
+  // Cold: L2 flushed before each sample, as a layer's weights arrive from HBM in real inference.
   for (DType t : types)
     for (const auto &[n, k] : nks)
-      for (long long m : ms) add(gemm(t, m, n, k));
+      for (long long m : ms) {
+        Case c = gemm(t, m, n, k);
+        c.cold = true;
+        add(c);
+      }
   // Streams: below L2 to many GiB, x4 steps.
   const double start = quick ? 256e3 : std::max(1e6, l2_bytes / 8);
   for (double s = start; s <= max_stream_bytes * 1.0001; s *= 4)
@@ -200,6 +205,7 @@ Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_b
         c.head_dim = l.dim;
         c.latent_dim = l.latent;
         c.context = ctx;
+        c.cold = true; // the KV cache comes from HBM
         c.id = std::string("attn_decode_") + l.name + "_b" + std::to_string(b) + "_ctx" +
                std::to_string(ctx);
         add(c);

@@ -1,5 +1,6 @@
 // `rooftop validate`: predicted versus published or measured figures, with the error.
 #include "cli/commands.hpp"
+#include "core/errors.hpp"
 #include "core/paths.hpp"
 #include "calibration/calibration_file.hpp"
 #include "calibration/fit.hpp"
@@ -150,6 +151,8 @@ void add_validate(CLI::App &app) {
       run_calibration(*cal_file, *eff_file, *json, *png);
       return;
     }
+    if (!png->empty() || !eff_file->empty())
+      throw InputError("--png and --efficiency go with --calibration FILE");
     std::string f = *file;
     if (f.empty()) f = (data_dir() / "validation" / "nccl_tests_published.json").string();
     run_nccl(f, *json);

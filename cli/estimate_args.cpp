@@ -2,6 +2,7 @@
 #include "cli/estimate_args.hpp"
 
 #include "core/errors.hpp"
+#include "core/json_io.hpp"
 #include "hwmodels/system.hpp"
 #include "workloads/model_catalogue.hpp"
 
@@ -30,7 +31,8 @@ wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) 
   d.overlap_comm = a.overlap_comm;
   const long long replica = a.tp * a.pp * a.cp;
   const bool gpus_given = a.gpus_option != nullptr && a.gpus_option->count() > 0;
-  if (a.dp < 0) throw InputError("--dp = " + std::to_string(a.dp) + ": must be >= 1");
+  if (a.dp_option && a.dp_option->count() > 0 && a.dp < 1)
+    throw InputError("--dp = " + std::to_string(a.dp) + ": must be >= 1");
   const long long gpus = gpus_given ? a.gpus : replica * std::max(1LL, a.dp);
   if (gpus < 1) throw InputError("--gpus = " + std::to_string(gpus) + ": must be >= 1");
   if (gpus % replica != 0)
@@ -75,7 +77,8 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--pp", a.pp, "pipeline stages")->capture_default_str();
   c.add_option("--cp", a.cp, "context-parallel degree (prompts split by sequence)")
       ->capture_default_str();
-  c.add_option("--dp", a.dp, "data-parallel replicas (default: --gpus / (TP x PP x CP), or 1)");
+  a.dp_option =
+      c.add_option("--dp", a.dp, "data-parallel replicas (default: --gpus / (TP x PP x CP), or 1)");
   c.add_option("--ep", a.ep,
                "expert-parallel degree for MoE layers: --tp, or --tp x DP replicas (attention DP)")
       ->capture_default_str();
@@ -136,6 +139,11 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   if (a.ideal) {
     s.efficiency = hw::Efficiency::ideal();
   } else if (!a.calibration_file.empty()) {
+    const auto j = read_json_file(a.calibration_file);
+    if (j.is_object() && j.value("schema", "") == "rooftop.calibration/1")
+      throw InputError(a.calibration_file + ": /schema: this is a calibration run (its "
+                       "measurements); give --calibration its fitted table, which `rooftop "
+                       "calibrate` writes beside it as <name>.efficiency.json");
     s.efficiency = hw::load_default_efficiency(a.calibration_file, *s.gpu);
     if (s.efficiency.origin == hw::EfficiencyOrigin::spec)
       throw InputError(a.calibration_file + ": /origin: not a calibrated table (\"measured\"): "

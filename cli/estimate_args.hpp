@@ -29,6 +29,7 @@ struct EstimateArgs {
   bool ideal = false;
   const CLI::Option *gpus_option = nullptr; ///< set by add_estimate_options; tells if --gpus given
   const CLI::Option *nodes_option = nullptr; ///< likewise for --nodes
+  const CLI::Option *dp_option = nullptr;    ///< likewise for --dp
 };
 
 /// Everything sim::estimate needs, resolved from EstimateArgs.

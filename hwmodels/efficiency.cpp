@@ -37,7 +37,9 @@ void apply(JsonReader r, Efficiency &e) {
       } catch (const InputError &err) {
         by.fail(it.key(), err.what());
       }
-      e.gemm_flops_by_dtype[it.key()] = by.number(it.key(), Check::fraction, "fraction");
+      const double v = by.number(it.key(), Check::fraction, "fraction");
+      if (!(v > 0)) by.fail(it.key(), "must be > 0 (fraction)");
+      e.gemm_flops_by_dtype[it.key()] = v;
     }
     by.finish();
   } else {
@@ -134,6 +136,11 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   e.origin = EfficiencyOrigin::spec;
   e.provenance = provenance;
   if (origin == "measured") {
+    const bool known = measured_on && (*measured_on == "host-cpu" ||
+                                       GpuCatalogue::builtin().all().count(*measured_on) ||
+                                       std::filesystem::is_regular_file(*measured_on));
+    if (measured_on && !known)
+      r.fail("gpu", "not a catalogue GPU id, a GPU file or host-cpu");
     if (!measured_on || !measured_arch)
       throw InputError(file.string() + ": a measured table needs \"gpu\" and \"architecture\"");
     if (*measured_arch != arch)

@@ -194,9 +194,10 @@ MemoryBreakdown stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
 }
 
 /// Groups of `size` ranks whose members are `stride` ranks apart, tiling ranks [0, ranks) in
-/// blocks of size x stride. The group split worst over scale-up domains sets the placement
-/// (all groups step together, so the slowest decides); the pattern repeats every
-/// lcm(domain, size x stride) ranks.
+/// blocks of size x stride. The group split worst over scale-up domains sets the placement (the
+/// groups of one replica step together, so the slowest decides); callers pass one replica's
+/// ranks (rooftop costs the first replica; a later one may straddle differently). The pattern
+/// repeats every lcm(domain, size x stride) ranks.
 Placement strided(const hw::Cluster &c, long long size, long long stride, long long ranks) {
   if (size <= 1) return {1, 1};
   const long long domain = std::max(1LL, std::min(c.system.domain_gpus, c.gpus()));
@@ -263,10 +264,16 @@ Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw
                      std::to_string(c.gpus()));
   const auto [intra, inter] = cluster_levels(c, eff);
   Machine m{gpu, eff, intra, inter};
-  m.tp = strided(c, d.tp, 1, d.gpus());
-  m.cp = strided(c, d.cp, d.tp, d.gpus());
-  m.ep = strided(c, d.ep, 1, d.gpus());
-  m.pp = d.pp > 1 ? pipeline_hop(c, d, 0) : Placement{1, 1};
+  const long long replica = d.tp * d.cp * d.pp;
+  m.tp = strided(c, d.tp, 1, replica);
+  m.cp = strided(c, d.cp, d.tp, replica);
+  m.ep = strided(c, d.ep, 1, std::max(replica, d.ep));
+  // Reported: the worst hand-off between stages (each stage's own is used for its cost).
+  m.pp = Placement{1, 1};
+  for (long long s = 0; s + 1 < d.pp; ++s) {
+    const Placement hop = pipeline_hop(c, d, s);
+    if (m.pp.size == 1 || hop.per_domain < m.pp.per_domain) m.pp = hop;
+  }
   return m;
 }
 

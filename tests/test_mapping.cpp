@@ -208,15 +208,29 @@ TEST_CASE("groups that straddle a domain boundary are costed across it") {
   const auto eff = hw::builtin_efficiency(gb200);
   const auto m = wl::resolve_model("llama-3.1-70b");
   auto d = dep(1, 64, 8);
+  // A replica of TP 8 x PP 3 = 24 ranks on 8-GPU HGX nodes: TP groups are aligned; with TP 12
+  // (x PP 2) the second TP group holds ranks 12..23 = 4 in node 1 + 8 in node 2
+  const auto &h100 = gpu("h100-sxm");
+  const auto hgx = hw::make_cluster(hw::SystemCatalogue::builtin().get("hgx-h100-8"), 3);
+  d.tp = 8;
+  d.pp = 3;
+  CHECK(sim::make_machine(h100, hw::builtin_efficiency(h100), hgx, d).tp.domains() == 1);
+  auto d12 = dep(1, 64, 8);
+  d12.tp = 12;
+  d12.pp = 2;
+  const auto m12 = sim::make_machine(h100, hw::builtin_efficiency(h100), hgx, d12);
+  // Each TP group of 12 splits 8 + 4 over two nodes; placements are even splits, so the group is
+  // costed as 2 domains of 6 (the largest divisor of 12 not above its largest share, 8)
+  CHECK(m12.tp.domains() == 2);
+  CHECK(m12.tp.per_domain == 6);
+  // Independent DP replicas do not pay for one that straddles racks: gb200, TP 16 x DP 9 =
+  // 144 GPUs, replica 0 sits inside rack 0
   d.tp = 16;
-  d.dp = 9; // 144 GPUs = 2 racks of 72: replica 4 holds ranks 64..79 across both racks
+  d.pp = 1;
+  d.dp = 9;
   const auto racks = hw::cluster_for_gpu(gb200, d.gpus());
   CHECK(racks.nodes == 2);
-  const auto mach = sim::make_machine(gb200, eff, racks, d);
-  CHECK(mach.tp.per_domain == 8); // the worst group: 8 + 8 over the boundary
-  CHECK(mach.tp.domains() == 2);
-  d.dp = 4; // 64 GPUs: every replica inside the first rack
-  CHECK(sim::make_machine(gb200, eff, hw::cluster_for_gpu(gb200, d.gpus()), d).tp.domains() == 1);
+  CHECK(sim::make_machine(gb200, eff, racks, d).tp.domains() == 1);
 }
 
 TEST_CASE("a pipeline hand-off between nodes goes over the network") {

@@ -210,13 +210,17 @@ private:
     const int queries = prefill ? static_cast<int>(c.context) : 1;
     const auto bt = static_cast<std::size_t>(c.batch), hq = static_cast<std::size_t>(c.q_heads),
                ctx = static_cast<std::size_t>(c.context);
-    Buffer q(bt * hq * queries * dk * 2), k(bt * kvh * ctx * dk * 2), v(bt * kvh * ctx * dk * 2),
-        o(bt * hq * queries * dk * 2);
+    // MLA-like: one latent serves as both K and V (read once from HBM; the second read of a row
+    // hits L1/L2), as the absorbed MLA decode reads its cache.
+    const bool latent = c.latent_dim > 0;
+    Buffer q(bt * hq * queries * dk * 2), k(bt * kvh * ctx * dk * 2),
+        v(latent ? 16 : bt * kvh * ctx * dk * 2), o(bt * hq * queries * dk * 2);
     const int splits = cuda::attention_splits(static_cast<int>(c.context));
     Buffer partial(bt * hq * queries * splits * (dk + 2) * sizeof(float));
     for (Buffer *buf : {&q, &k, &v})
       cuda::fill_bf16(buf->as<__nv_bfloat16>(), buf->bytes() / 2, stream_);
-    cuda::AttentionArgs a{q.as<__nv_bfloat16>(), k.as<__nv_bfloat16>(), v.as<__nv_bfloat16>(),
+    const __nv_bfloat16 *values = latent ? k.as<__nv_bfloat16>() : v.as<__nv_bfloat16>();
+    cuda::AttentionArgs a{q.as<__nv_bfloat16>(), k.as<__nv_bfloat16>(), values,
                           o.as<__nv_bfloat16>(), partial.as<float>(), static_cast<int>(c.batch),
                           static_cast<int>(c.q_heads), kvh, queries, static_cast<int>(c.context),
                           dk, dk, splits, prefill};
