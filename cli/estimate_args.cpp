@@ -172,6 +172,10 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   }
   if (d.gpus() > (1LL << 24)) throw InputError("impossible mapping: more than 2^24 GPUs");
   const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, d.gpus()).system;
+  if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 &&
+      node.id == s.gpu->id + "-standalone")
+    throw InputError("--nodes " + std::to_string(a.nodes) + ": no system in data/hardware/systems "
+                     "holds " + s.gpu->id + ", so rooftop has no network for it; one server only");
   const long long needed = (d.gpus() + node.gpus_per_node - 1) / node.gpus_per_node;
   s.cluster = hw::make_cluster(node, a.nodes_option && a.nodes_option->count() > 0 ? a.nodes : needed,
                                a.oversubscription);
