@@ -52,6 +52,14 @@ Case read_case(JsonReader &r) {
   c.hidden = r.integer_or("hidden", 0);
   c.intermediate = r.integer_or("intermediate", 0);
   c.cold = r.boolean_or("cold", false);
+  if (c.kind == CaseKind::attention_decode || c.kind == CaseKind::attention_prefill ||
+      c.kind == CaseKind::layer) {
+    for (const char *k : {"batch", "q_heads", "context"})
+      if (!r.has(k) || r.json().at(k).get<double>() < 1) r.fail(k, "must be >= 1 for this kind");
+  }
+  if (c.kind == CaseKind::gemm)
+    for (const char *k : {"m", "n", "k"})
+      if (!r.has(k) || r.json().at(k).get<double>() < 1) r.fail(k, "must be >= 1 for a GEMM");
   c.flops = r.number("flops", Check::non_negative, "FLOP");
   c.bytes_moved = r.number("bytes", Check::non_negative, "bytes");
   return c;
@@ -109,6 +117,8 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   CalibrationRun run;
   run.gpu = r.string("gpu");
   run.architecture = r.string("architecture");
+  if ((run.gpu == "host-cpu") != (run.architecture == "cpu"))
+    r.fail("architecture", "must be \"cpu\" exactly when /gpu is \"host-cpu\"");
   if (const auto *meta = r.raw("meta")) run.meta = *meta;
   JsonReader d = r.object("device");
   run.device.backend = d.string("backend");

@@ -6,6 +6,7 @@
 #include "reports/collective_report.hpp"
 #include "sim/collective.hpp"
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -44,7 +45,11 @@ void run(const CollectiveArgs &a) {
   if (!(a.factor > 1.0)) throw InputError("--step-factor must be > 1");
   const auto [intra, inter] = sim::cluster_levels(cluster, eff);
   std::vector<sim::CollectiveCost> rows;
-  for (double s = min.value(); s <= max.value() * (1 + 1e-12) && rows.size() < 200; s *= a.factor)
+  const double n_rows = std::floor(std::log(max.value() / min.value()) / std::log(a.factor)) + 1;
+  if (n_rows > 200)
+    throw InputError("--min-bytes to --bytes by --step-factor is " + std::to_string(static_cast<long long>(n_rows)) +
+                     " sizes: at most 200 (raise --step-factor)");
+  for (double s = min.value(); s <= max.value() * (1 + 1e-12); s *= a.factor)
     rows.push_back(sim::collective_cost(op, Bytes(std::floor(s)), placement, intra, inter,
                                         eff.collective_latency));
   const rep::CollectiveInputs in{cluster, placement, eff, op};

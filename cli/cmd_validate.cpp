@@ -84,11 +84,14 @@ void run_nccl(const std::string &file, bool json) {
 void run_calibration(const std::string &file, const std::string &efficiency_file, bool json,
                      const std::string &png) {
   const auto run = cal::load_calibration(file);
-  const hw::GpuSpec spec = run.gpu == "host-cpu"
-                               ? cal::host_reference_spec(run.measurements, run.device)
-                               : (std::filesystem::is_regular_file(run.gpu)
-                                      ? hw::load_gpu(run.gpu)
-                                      : hw::GpuCatalogue::builtin().get(run.gpu));
+  hw::GpuSpec spec;
+  try {
+    spec = run.gpu == "host-cpu" ? cal::host_reference_spec(run.measurements, run.device)
+           : std::filesystem::is_regular_file(run.gpu) ? hw::load_gpu(run.gpu)
+                                                      : hw::GpuCatalogue::builtin().get(run.gpu);
+  } catch (const InputError &e) {
+    throw InputError(file + ": /gpu = \"" + run.gpu + "\": " + e.what());
+  }
   hw::Efficiency eff;
   if (!efficiency_file.empty()) {
     eff = hw::load_default_efficiency(efficiency_file, spec);
@@ -96,7 +99,12 @@ void run_calibration(const std::string &file, const std::string &efficiency_file
     const auto defaults = hw::load_default_efficiency(data_dir() / "hardware" / "efficiency.json", spec);
     eff = cal::fit(run.measurements, spec, defaults).efficiency;
   }
-  const auto errors = compare_measurements(run.measurements, spec, eff);
+  std::vector<CaseError> errors;
+  try {
+    errors = compare_measurements(run.measurements, spec, eff);
+  } catch (const InputError &e) { // e.g. a layer case naming a model this machine cannot load
+    throw InputError(file + ": /measurements: " + e.what());
+  }
   if (!png.empty()) rep::write_calibration_plot(png, errors_for_plot(errors), spec.id);
   if (json) {
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();

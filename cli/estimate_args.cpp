@@ -21,6 +21,13 @@ DType parse_dtype(const std::string &option, const std::string &value) {
 
 wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) {
   wl::Deployment d;
+  for (const auto &[name, v] :
+       {std::pair{"--tp", a.tp}, {"--pp", a.pp}, {"--cp", a.cp}, {"--ep", a.ep}, {"--dp", a.dp},
+        {"--gpus", a.gpus}, {"--nodes", a.nodes}}) {
+    if (v > (1LL << 24))
+      throw InputError(std::string(name) + " = " + std::to_string(v) +
+                       ": beyond any real deployment (at most 2^24)");
+  }
   for (const auto &[name, v] : {std::pair{"--tp", a.tp}, {"--pp", a.pp}, {"--cp", a.cp}, {"--ep", a.ep}})
     if (v < 1) throw InputError(std::string(name) + " = " + std::to_string(v) + ": must be >= 1");
   d.tp = a.tp;
@@ -162,16 +169,8 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
     throw InputError("--max-prefill-tokens = " + std::to_string(a.max_prefill_tokens) +
                      ": must be >= 0 (0 = the whole batch)");
   s.options.max_prefill_tokens = a.max_prefill_tokens;
-  if (a.batch == "max") {
-    d.batch = 1;
-    wl::validate_mapping(s.model, d);
-    d.batch = sim::estimate_memory(*s.gpu, s.model, d, s.options).max_batch;
-    if (d.batch < 1) d.batch = 1; // report the shortfall at batch 1
-  } else {
-    d.batch = parse_batch(a.batch);
-  }
   if (d.gpus() > (1LL << 24)) throw InputError("impossible mapping: more than 2^24 GPUs");
-  const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, d.gpus()).system;
+  const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, d.gpus(), d.tp).system;
   if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 &&
       node.id == s.gpu->id + "-standalone")
     throw InputError("--nodes " + std::to_string(a.nodes) + ": no system in data/hardware/systems "
@@ -191,6 +190,14 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
                        std::to_string(a.nodes) + " x " + node.id + " are not a multiple of TP x PP x CP = " +
                        std::to_string(d.tp * d.pp * d.cp));
     d.dp = s.cluster.gpus() / (d.tp * d.pp * d.cp);
+  }
+  if (a.batch == "max") {
+    d.batch = 1;
+    wl::validate_mapping(s.model, d);
+    d.batch = sim::estimate_memory(*s.gpu, s.model, d, s.options).max_batch;
+    if (d.batch < 1) d.batch = 1; // report the shortfall at batch 1
+  } else {
+    d.batch = parse_batch(a.batch);
   }
   return s;
 }

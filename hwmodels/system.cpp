@@ -107,14 +107,14 @@ const SystemSpec &SystemCatalogue::default_for_gpu(const std::string &gpu_id) co
   return *best;
 }
 
-Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus) {
+Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus, long long group) {
   const auto &cat = SystemCatalogue::builtin();
   for (const auto &[id, s] : cat.all())
     if (s.gpu == gpu.id) {
       const auto &usual = cat.default_for_gpu(gpu.id);
       return make_cluster(usual, (gpus + usual.gpus_per_node - 1) / usual.gpus_per_node);
     }
-  const ScaleUpPath path = scale_up_path(gpu, gpus);
+  const ScaleUpPath path = scale_up_path(gpu, group > 0 ? group : gpus);
   SystemSpec s;
   s.id = gpu.id + "-standalone";
   s.name = std::to_string(gpus) + " x " + gpu.name + " in one server";
@@ -139,6 +139,8 @@ Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus) {
 
 Cluster make_cluster(const SystemSpec &system, long long nodes, double oversubscription) {
   if (nodes < 1) throw InputError("--nodes = " + std::to_string(nodes) + ": must be >= 1");
+  if (nodes > (1LL << 24) / std::max(1LL, system.gpus_per_node))
+    throw InputError("--nodes = " + std::to_string(nodes) + ": more than 2^24 GPUs");
   if (!(oversubscription >= 1.0) || !std::isfinite(oversubscription))
     throw InputError("--oversubscription must be a finite number >= 1 (1 = non-blocking fat tree)");
   return Cluster{system, nodes, oversubscription};

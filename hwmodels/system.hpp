@@ -85,7 +85,8 @@ Cluster make_cluster(const SystemSpec &system, long long nodes, double oversubsc
 
 /// `gpus` GPUs of one kind in their usual system (an HGX board for SXM parts, an NVL72 rack for
 /// gb200, ...), spilling over as many nodes as needed. A GPU no system lists (e.g. a PCIe card)
-/// gets a one-node system whose GPUs share its scale-up path (NVLink, else PCIe).
-Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus);
+/// gets a one-node system whose GPUs share its scale-up path (NVLink, else PCIe) for groups of
+/// `group` GPUs (a PCIe card's NVLink bridge serves pairs only).
+Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus, long long group = 0);
 
 } // namespace rooftop::hw

@@ -285,7 +285,7 @@ Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Depl
     throw InputError("--decode-samples = " + std::to_string(o.decode_samples) + ": must be >= 2");
   if (!(o.reserve_fraction >= 0 && o.reserve_fraction < 1)) // also rejects NaN
     throw InputError("--reserve-fraction must be a fraction in [0, 1)");
-  const hw::Cluster c = cluster ? *cluster : hw::cluster_for_gpu(gpu, d.gpus());
+  const hw::Cluster c = cluster ? *cluster : hw::cluster_for_gpu(gpu, d.gpus(), d.tp);
   const Machine mach = make_machine(gpu, eff, c, d);
   Estimate e;
   e.system = c.system.id;

@@ -187,6 +187,7 @@ TEST_CASE("calibration files round-trip") {
   skipped.kind = CaseKind::gemm;
   skipped.id = "s";
   skipped.dtype = DType::fp8;
+  skipped.m = skipped.n = skipped.k = 16;
   Measurement sm;
   sm.c = skipped;
   sm.skipped = true;

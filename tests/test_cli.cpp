@@ -477,6 +477,10 @@ TEST_CASE("cli: validate compares with published nccl-tests figures") {
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j.at("rows").size() >= 10);
   CHECK(j.at("summary").at("count").get<int>() >= 10);
+  // The accuracy the README reports (median and p90 |error| over the independent rows): a
+  // change to the collective model or its efficiencies that loses it fails here.
+  CHECK(j.at("summary").at("median_abs_relative_error").get<double>() < 0.12);
+  CHECK(j.at("summary").at("p90_abs_relative_error").get<double>() < 0.35);
   for (const auto &row : j.at("rows")) {
     const double pub = row.at("published_busbw_Bps"), pred = row.at("predicted_busbw_Bps");
     CHECK(row.at("relative_error").get<double>() == doctest::Approx(pred / pub - 1));
@@ -566,4 +570,23 @@ TEST_CASE("cli: calibrate --backend cuda without a GPU fails cleanly") {
   expect_error(r, 3, {"CUDA"});
   expect_error(rooftop({"calibrate", "--backend", "cuda"}), 2, {"--gpu"});
   expect_error(rooftop({"calibrate", "--backend", "tpu"}), 2, {"--backend"});
+}
+
+TEST_CASE("cli: mapping sizes that would overflow are refused") {
+  expect_error(rooftop(estimate_with({"--tp", "4294967296", "--pp", "4294967296"})), 2, {"--tp"});
+  expect_error(rooftop(estimate_with({"--nodes", "2305843009213693952"})), 2, {"--nodes"});
+  expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--nodes", "99999999999"}), 2,
+               {"--nodes"});
+  expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--min-bytes", "1", "--bytes",
+                        "1GiB", "--step-factor", "1.01"}),
+               2, {"at most 200"});
+}
+
+TEST_CASE("cli: --batch max is sized for the DP that --nodes implies") {
+  const Run r = rooftop({"estimate", "--model", "qwen3-235b-a22b", "--gpu", "h100-sxm", "--tp",
+                         "8", "--ep", "16", "--nodes", "2", "--weight-dtype", "fp8", "--batch",
+                         "max", "--json"});
+  const auto j = parse(r);
+  CHECK(j.at("mapping").at("dp") == 2);
+  CHECK(j.at("workload").at("batch").get<long long>() == j.at("memory").at("max_batch").get<long long>());
 }

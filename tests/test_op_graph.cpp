@@ -136,3 +136,14 @@ TEST_CASE("prefill attention is causal") {
   // LM head only for the last position: 2 x 64 x 100
   CHECK(find(ops, "lm_head").flops.value() == 12800);
 }
+
+TEST_CASE("attention context is keys per query, whatever the batch") {
+  const auto m = wl::load_hf_config(good + "tiny-llama.config.json");
+  // decode after 99 cached tokens: each query attends 100 keys, at batch 1 and at batch 4
+  for (long long b : {1LL, 4LL}) {
+    CAPTURE(b);
+    CHECK(find(wl::lower_pass(m, bf16(), Phase::decode, {b, 1, 99}), "attention").context == 100);
+  }
+  // causal prefill of 8 tokens: 36 (query, key) pairs / 8 queries = 4.5 keys per query
+  CHECK(find(wl::lower_pass(m, bf16(), Phase::prefill, {3, 8, 0}), "attention").context == 4.5);
+}

@@ -113,7 +113,7 @@ void lower_gqa(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   const double news = static_cast<double>(c.s.new_tokens);
   at.kv_bytes = Bytes(batch * (past + news) * kv_tok / c.cp + c.T * kv_tok);
   at.act_bytes = Bytes(c.T * H * (dh + dv) * c.ab); // read Q, write O
-  at.context = keys * c.cp / (batch * news);
+  at.context = keys * c.cp / news; // keys each query attends (keys is per sequence)
   c.out->push_back(at);
   cp_exchange(c, g, n, batch * news * kv_tok, batch * H * dv * c.ab);
   c.out->push_back(linear(c, "o_proj", OpKind::o_proj, g, n, c.T, H * dv, c.h, c.wb));
@@ -168,7 +168,7 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
     at.kv_bytes = Bytes(kv_tokens * lat_tok + c.T * lat_tok);
     at.act_bytes = Bytes(c.T * H * (kvl + rope + kvl) * c.ab);
   }
-  at.context = keys * c.cp / (batch * static_cast<double>(c.s.new_tokens));
+  at.context = keys * c.cp / static_cast<double>(c.s.new_tokens);
   c.out->push_back(kvb);
   c.out->push_back(at);
   cp_exchange(c, g, n, batch * static_cast<double>(c.s.new_tokens) * lat_tok, batch * H * dv * c.ab);
