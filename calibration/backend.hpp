@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace rooftop::cal {
 
@@ -23,6 +24,15 @@ struct DeviceInfo {
   std::string cuda_version;     ///< runtime version, e.g. "13.0"
 };
 
+/// A backend's kernel checked against a host reference on a small problem, before timing.
+struct SelfCheck {
+  std::string name;           ///< e.g. "gemm_bf16_16x64x128"
+  std::string implementation; ///< what ran
+  double max_rel_error = 0;   ///< max |result - reference| / max |reference|
+  double tolerance = 0;       ///< the check passes when max_rel_error <= tolerance
+  [[nodiscard]] bool passed() const { return max_rel_error <= tolerance; }
+};
+
 /// Times benchmark cases on one device.
 class Backend {
 public:
@@ -31,6 +41,9 @@ public:
   /// Runs one case: warm-up, then samples until the stopping rule holds. A case the device
   /// cannot run (e.g. FP8 on Ampere) comes back with `skipped` set and a reason.
   virtual Measurement run(const Case &c, const StopRule &rule) = 0;
+  /// Runs every kernel the backend times on a small problem and compares it with a reference
+  /// computed on the host (a timing of a wrong kernel is worthless).
+  virtual std::vector<SelfCheck> self_check() = 0;
 };
 
 /// The CUDA backend on device `index`. Throws NotCompiled when built without CUDA and

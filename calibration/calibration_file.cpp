@@ -4,7 +4,9 @@
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 
 namespace rooftop::cal {
 namespace {
@@ -72,6 +74,7 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
   for (const auto &m : run.measurements) {
     nlohmann::ordered_json j = case_json(m.c);
     j["skipped"] = m.skipped;
+    if (!m.implementation.empty()) j["implementation"] = m.implementation;
     if (m.skipped) {
       j["skip_reason"] = m.skip_reason;
     } else {
@@ -84,6 +87,16 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
     }
     ms.push_back(j);
   }
+  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
+  for (const auto &c : run.self_checks)
+    checks.push_back({{"name", c.name},
+                      {"implementation", c.implementation},
+                      // a kernel that found no algorithm or wrote NaN has an infinite error
+                      {"max_rel_error", std::isfinite(c.max_rel_error)
+                                            ? c.max_rel_error
+                                            : std::numeric_limits<double>::max()},
+                      {"tolerance", c.tolerance},
+                      {"passed", c.passed()}});
   const auto &d = run.device;
   return {{"schema", "rooftop.calibration/1"},
           {"gpu", run.gpu},
@@ -106,6 +119,7 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
             {"max_samples", run.rule.max_samples},
             {"target_rel_stderr", run.rule.target_rel_stderr},
             {"max_seconds", run.rule.max_seconds}}},
+          {"self_checks", checks},
           {"measurements", ms}};
 }
 
@@ -139,6 +153,20 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   run.rule.target_rel_stderr = sr.number("target_rel_stderr", Check::positive, "fraction");
   run.rule.max_seconds = sr.number("max_seconds", Check::positive, "s");
   sr.finish();
+  if (const auto *checks = r.raw("self_checks")) {
+    if (!checks->is_array()) r.fail("self_checks", "must be an array");
+    for (std::size_t i = 0; i < checks->size(); ++i) {
+      JsonReader e((*checks)[i], file.string(), "/self_checks/" + std::to_string(i));
+      SelfCheck c;
+      c.name = e.string("name");
+      c.implementation = e.optional_string("implementation").value_or("");
+      c.max_rel_error = e.number("max_rel_error", Check::non_negative, "fraction");
+      c.tolerance = e.number("tolerance", Check::non_negative, "fraction");
+      e.ignore({"passed"});
+      e.finish();
+      run.self_checks.push_back(c);
+    }
+  }
   const auto &arr = r.array("measurements");
   r.finish();
   for (std::size_t i = 0; i < arr.size(); ++i) {
@@ -146,6 +174,7 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
     Measurement m;
     m.c = read_case(e);
     m.skipped = e.boolean_or("skipped", false);
+    m.implementation = e.optional_string("implementation").value_or("");
     if (m.skipped) {
       m.skip_reason = e.string("skip_reason");
     } else {

@@ -20,6 +20,7 @@ struct CalibrationRun {
   nlohmann::ordered_json meta;    ///< rooftop version, git sha, date, command, argv
   DeviceInfo device;
   StopRule rule;
+  std::vector<SelfCheck> self_checks;   ///< the backend's kernels against host references
   std::vector<Measurement> measurements;
 };
 

@@ -7,7 +7,9 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <thread>
 #include <unistd.h>
@@ -69,6 +71,25 @@ public:
   }
 
   Measurement run(const Case &c, const StopRule &rule) override {
+    Measurement m = run_case(c, rule);
+    if (!m.skipped) m.implementation = implementation(c.kind);
+    return m;
+  }
+
+  /// The CPU backend's kernels, by case kind.
+  static const char *implementation(CaseKind k) {
+    switch (k) {
+    case CaseKind::gemm: return "Eigen GEMM (FP32)";
+    case CaseKind::stream: return "C++ loops";
+    case CaseKind::attention_decode:
+    case CaseKind::attention_prefill: return "rooftop reference attention (Eigen, one row at a time)";
+    case CaseKind::launch: return "an empty function call";
+    case CaseKind::layer: return "Eigen GEMMs and the reference attention";
+    }
+    return "";
+  }
+
+  Measurement run_case(const Case &c, const StopRule &rule) {
     switch (c.kind) {
     case CaseKind::gemm: return gemm(c, rule);
     case CaseKind::stream: return stream(c, rule);
@@ -78,6 +99,49 @@ public:
     case CaseKind::layer: return layer(c, rule);
     }
     throw InternalError("CpuBackend::run: unknown case kind");
+  }
+
+  /// The Eigen GEMM and the attention against plain double loops.
+  std::vector<SelfCheck> self_check() override {
+    std::vector<SelfCheck> out;
+    {
+      const Mat a = Mat::Random(5, 33), b = Mat::Random(33, 17);
+      const Mat got = a * b;
+      double err = 0, scale = 0;
+      for (Eigen::Index i = 0; i < a.rows(); ++i)
+        for (Eigen::Index j = 0; j < b.cols(); ++j) {
+          double want = 0;
+          for (Eigen::Index l = 0; l < a.cols(); ++l)
+            want += static_cast<double>(a(i, l)) * static_cast<double>(b(l, j));
+          err = std::max(err, std::fabs(static_cast<double>(got(i, j)) - want));
+          scale = std::max(scale, std::fabs(want));
+        }
+      out.push_back({"gemm_fp32_5x17x33", "Eigen", scale > 0 ? err / scale : err, 1e-5});
+    }
+    {
+      const long long ctx = 40, d = 16;
+      const Mat k = Mat::Random(ctx, d), v = Mat::Random(ctx, d);
+      const Eigen::RowVectorXf q = Eigen::RowVectorXf::Random(d) * 3;
+      std::vector<float> got(static_cast<std::size_t>(d));
+      attend(q.data(), k, v, ctx, got.data(), d);
+      std::vector<double> s(static_cast<std::size_t>(ctx));
+      double mx = -1e300, sum = 0, err = 0, scale = 0;
+      for (long long j = 0; j < ctx; ++j) {
+        double dot = 0;
+        for (long long e = 0; e < d; ++e) dot += static_cast<double>(q(e)) * static_cast<double>(k(j, e));
+        s[static_cast<std::size_t>(j)] = dot / std::sqrt(static_cast<double>(d));
+        mx = std::max(mx, s[static_cast<std::size_t>(j)]);
+      }
+      for (auto &x : s) sum += (x = std::exp(x - mx));
+      for (long long e = 0; e < d; ++e) {
+        double want = 0;
+        for (long long j = 0; j < ctx; ++j) want += s[static_cast<std::size_t>(j)] / sum * static_cast<double>(v(j, e));
+        err = std::max(err, std::fabs(static_cast<double>(got[static_cast<std::size_t>(e)]) - want));
+        scale = std::max(scale, std::fabs(want));
+      }
+      out.push_back({"attention_d16_ctx40", "rooftop reference (Eigen)", scale > 0 ? err / scale : err, 1e-4});
+    }
+    return out;
   }
 
 private:

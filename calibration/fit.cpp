@@ -176,7 +176,9 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     const double busy = m->median_s - 2 * overhead; // split and combine kernels
     if (busy <= 0) continue;
     if (m->c.kind == CaseKind::attention_prefill && bf16) ae.push_back(m->c.flops / (bf16->value() * busy));
-    if (m->c.kind == CaseKind::attention_decode) {
+    // MLA-like decode (many heads over one latent) is compute-heavy: reported, not part of the
+    // bandwidth curve, which is the memory-bound MHA and GQA layouts.
+    if (m->c.kind == CaseKind::attention_decode && m->c.latent_dim == 0) {
       dc.push_back(static_cast<double>(m->c.context));
       de.push_back(m->c.bytes_moved / busy / spec.memory_bandwidth.value());
     }
@@ -203,12 +205,14 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   }
   for (const auto &[dt, g] : r.gemm)
     if (g.e_max > 0) e.gemm_flops_by_dtype[dt] = g.e_max;
-  // Prefill attention is measured with rooftop's reference kernel (CUDA cores, no tensor cores):
-  // far below FlashAttention, so it is reported but does not set the table's value.
+  // Prefill attention is measured with rooftop's flash_wmma kernel (tensor cores through WMMA,
+  // no asynchronous copies or warp specialisation): below FlashAttention-2/3, so it is reported
+  // but does not set the table's value.
   if (r.attention_flops > 0)
     r.notes.push_back("prefill attention measured at " + std::to_string(r.attention_flops) +
-                      " of the BF16 peak with rooftop's reference kernel (no tensor cores): "
-                      "reported, not used; attention_flops_efficiency stays at the default");
+                      " of the BF16 peak with rooftop's flash_wmma kernel (WMMA, simpler than "
+                      "FlashAttention-2/3): reported, not used; attention_flops_efficiency stays "
+                      "at the default");
   else
     r.notes.push_back("no prefill attention: attention_flops_efficiency from the defaults");
   e.attention_bandwidth = r.attention_bandwidth;

@@ -59,6 +59,7 @@ struct Measurement {
   double rel_stdev = 0;          ///< stdev / mean of the kept samples
   bool skipped = false;
   std::string skip_reason;
+  std::string implementation; ///< what ran, e.g. "cuBLASLt 13.0", "rooftop decode_split, 4 splits"
 };
 
 /// A list of cases, built for a device.

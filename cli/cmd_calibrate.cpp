@@ -19,6 +19,9 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace rooftop::cli {
 namespace {
@@ -26,7 +29,7 @@ namespace {
 struct CalibrateArgs {
   std::string backend = "cuda", gpu, out, efficiency_out;
   int device = 0;
-  bool quick = false;
+  bool quick = false, check_only = false;
   double max_stream_bytes = 0;
   double max_seconds = 0.5;
 };
@@ -78,6 +81,24 @@ void run(const CalibrateArgs &a) {
   if (!(a.max_seconds > 0)) throw InputError("--max-seconds must be > 0");
   std::unique_ptr<cal::Backend> backend = cuda ? cal::make_cuda_backend(a.device) : cal::make_cpu_backend();
   const auto dev = backend->device();
+  const auto checks = backend->self_check();
+  std::vector<std::string> failed;
+  for (const auto &c : checks) {
+    std::cerr << fmt::format("  self-check {:<34} error {:.2e} (tolerance {:.0e}) {}  [{}]\n", c.name,
+                             c.max_rel_error, c.tolerance, c.passed() ? "ok" : "FAILED",
+                             c.implementation);
+    if (!c.passed()) failed.push_back(c.name);
+  }
+  if (!failed.empty()) {
+    std::string names;
+    for (const auto &n : failed) names += (names.empty() ? "" : ", ") + n;
+    throw std::runtime_error(fmt::format(
+        "the {} backend's kernels disagree with the host reference ({}): their timings would "
+        "mean nothing, so nothing was measured or written",
+        dev.backend, names));
+  }
+  std::cerr << fmt::format("{} self-checks passed on {}\n", checks.size(), dev.name);
+  if (a.check_only) return;
   std::optional<hw::GpuSpec> spec;
   if (!a.gpu.empty()) spec = resolve_gpu(a.gpu);
   const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
@@ -90,6 +111,7 @@ void run(const CalibrateArgs &a) {
   rule.max_seconds = a.max_seconds;
   cal::CalibrationRun run;
   run.device = dev;
+  run.self_checks = checks;
   run.rule = rule;
   std::cerr << fmt::format("calibrating {} ({} backend): {} cases\n", dev.name, dev.backend,
                            plan.cases.size());
@@ -137,6 +159,8 @@ void add_calibrate(CLI::App &app) {
   c->add_option("--gpu", a->gpu, "catalogue GPU id (or rooftop.gpu/1 file) this device is");
   c->add_option("--device", a->device, "CUDA device index")->capture_default_str();
   c->add_flag("--quick", a->quick, "a small plan (seconds), for checks");
+  c->add_flag("--check-only", a->check_only,
+              "only run the self-checks (each kernel against a host reference), time nothing");
   c->add_option("--max-stream-bytes", a->max_stream_bytes, "largest stream array, bytes");
   c->add_option("--max-seconds", a->max_seconds, "sampling time limit per case, s")
       ->capture_default_str();

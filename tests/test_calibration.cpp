@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 using namespace rooftop;
 using namespace rooftop::cal;
@@ -193,6 +194,9 @@ TEST_CASE("calibration files round-trip") {
   sm.skipped = true;
   sm.skip_reason = "no FP8";
   run.measurements.push_back(sm);
+  run.measurements[0].implementation = "cuBLASLt 13.0.0";
+  run.self_checks.push_back({"gemm_bf16", "cuBLASLt", 3e-3, 1e-2});
+  run.self_checks.push_back({"attention", "rooftop flash_wmma", std::numeric_limits<double>::infinity(), 2e-2});
   const auto path = std::filesystem::temp_directory_path() / "rooftop_test_calibration.json";
   write_json_file(path, to_json(run));
   const auto back = load_calibration(path);
@@ -202,6 +206,26 @@ TEST_CASE("calibration files round-trip") {
   CHECK(back.measurements[0].c.flops == 2.0 * 2 * 3 * 4);
   CHECK(back.measurements[1].skipped);
   CHECK(back.measurements[1].skip_reason == "no FP8");
+  CHECK(back.measurements[0].implementation == "cuBLASLt 13.0.0");
+  REQUIRE(back.self_checks.size() == 2);
+  CHECK(back.self_checks[0].passed());
+  CHECK(back.self_checks[0].max_rel_error == 3e-3);
+  CHECK(back.self_checks[1].implementation == "rooftop flash_wmma");
+  CHECK_FALSE(back.self_checks[1].passed()); // infinity is written as the largest double
+}
+
+TEST_CASE("the CPU backend's kernels pass their self-checks, and the checks can fail") {
+  auto cpu = make_cpu_backend();
+  const auto checks = cpu->self_check();
+  REQUIRE(checks.size() >= 2);
+  for (const auto &c : checks) {
+    CAPTURE(c.name);
+    CHECK(c.passed());
+    CHECK(c.max_rel_error < c.tolerance);
+    CHECK(!c.implementation.empty());
+  }
+  SelfCheck bad{"x", "y", 0.5, 1e-2};
+  CHECK_FALSE(bad.passed());
 }
 
 TEST_CASE("the CPU backend runs a plan") {
@@ -235,6 +259,7 @@ TEST_CASE("the CPU backend runs a plan") {
     CHECK(!ms[i].skipped);
     CHECK(ms[i].median_s > 0);
     CHECK(std::isfinite(ms[i].median_s));
+    CHECK(!ms[i].implementation.empty());
   }
   CHECK(ms.back().skipped);
   const auto spec = host_reference_spec(ms, cpu->device());

@@ -8,7 +8,11 @@
 
 #include <cuda_fp8.h>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -82,6 +86,61 @@ private:
   bool ok_ = false;
 };
 
+/// Host copies of small device problems, for the self-checks.
+std::vector<__nv_bfloat16> random_bf16(std::size_t n, float lo, float hi, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<__nv_bfloat16> v(n);
+  for (auto &x : v) x = __float2bfloat16(u(rng));
+  return v;
+}
+
+template <class T> void upload(Buffer &b, const std::vector<T> &v) {
+  ROOFTOP_CUDA(cudaMemcpy(b.as<void>(), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
+}
+
+template <class T> std::vector<T> download(const Buffer &b, std::size_t n) {
+  std::vector<T> v(n);
+  ROOFTOP_CUDA(cudaMemcpy(v.data(), b.as<void>(), n * sizeof(T), cudaMemcpyDeviceToHost));
+  return v;
+}
+
+double to_double(__nv_bfloat16 x) { return static_cast<double>(__bfloat162float(x)); }
+double to_double(float x) { return static_cast<double>(x); }
+
+/// max |got - want| / max |want| (a result of all zeros against a non-zero reference is 1).
+template <class T> double rel_error(const std::vector<T> &got, const std::vector<double> &want) {
+  double err = 0, scale = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double g = to_double(got[i]);
+    if (!std::isfinite(g)) return std::numeric_limits<double>::infinity();
+    err = std::max(err, std::fabs(g - want[i]));
+    scale = std::max(scale, std::fabs(want[i]));
+  }
+  return scale > 0 ? err / scale : err;
+}
+
+SelfCheck make_check(std::string name, std::string impl, double err, double tol) {
+  SelfCheck c;
+  c.name = std::move(name);
+  c.implementation = std::move(impl);
+  c.max_rel_error = err;
+  c.tolerance = tol;
+  return c;
+}
+
+std::string attention_name(const cuda::AttentionArgs &a) {
+  return std::string("rooftop ") + cuda::to_string(a.kernel) +
+         (a.kernel == cuda::AttentionKernel::flash_wmma ? " (tensor cores, WMMA)" : " (CUDA cores)") +
+         ", " + std::to_string(a.splits) + (a.splits == 1 ? " split" : " splits");
+}
+
+std::string lt_name() {
+  const std::size_t v = cublasLtGetVersion();
+  return "cuBLASLt " + std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+         std::to_string(v % 100);
+}
+
 class CudaBackend final : public Backend {
 public:
   explicit CudaBackend(int index) : index_(index) {
@@ -111,6 +170,29 @@ public:
   }
 
   [[nodiscard]] DeviceInfo device() const override { return info_; }
+
+  std::vector<SelfCheck> self_check() override {
+    std::vector<SelfCheck> out;
+    out.push_back(check_gemm(DType::bf16, 16, 64, 128));
+    out.push_back(check_gemm(DType::bf16, 1, 64, 128));
+    if (info_.sm_version >= 89) out.push_back(check_gemm(DType::fp8, 16, 64, 128));
+    for (StreamKind k : {StreamKind::write, StreamKind::copy, StreamKind::triad})
+      out.push_back(check_stream(k));
+    const int sms = info_.sm_count;
+    // name, batch, q heads, kv heads, queries, context, head size, causal, latent, SMs
+    out.push_back(check_attention("attention_decode_gqa_split", 2, 8, 2, 1, 300, 128, false, false, sms));
+    out.push_back(check_attention("attention_decode_gqa_one_split", 2, 8, 2, 1, 300, 128, false, false, 1));
+    out.push_back(check_attention("attention_decode_mha_d64", 3, 4, 4, 1, 77, 64, false, false, sms));
+    out.push_back(check_attention("attention_decode_gqa_d32", 3, 4, 2, 1, 77, 32, false, false, sms));
+    out.push_back(check_attention("attention_decode_g16_d64", 1, 32, 2, 1, 150, 64, false, false, sms));
+    out.push_back(check_attention("attention_decode_mla_576", 1, 32, 1, 1, 200, 576, false, true, sms));
+    out.push_back(check_attention("attention_prefill_gqa_d128", 1, 4, 2, 100, 100, 128, true, false, sms));
+    out.push_back(check_attention("attention_prefill_gqa_d32", 2, 4, 2, 70, 70, 32, true, false, sms));
+    out.push_back(check_attention("attention_chunk_gqa_d128", 1, 8, 2, 5, 260, 128, true, false, sms));
+    out.push_back(check_rmsnorm(3, 4096));
+    out.push_back(check_silu(3, 1000));
+    return out;
+  }
 
   Measurement run(const Case &c, const StopRule &rule) override {
     switch (c.kind) {
@@ -163,6 +245,171 @@ private:
     return ms * 1e-3 / reps;
   }
 
+  SelfCheck check_gemm(DType t, long long m, long long n, long long k) {
+    const std::string name = "gemm_" + to_string(t) + "_" + std::to_string(m) + "x" +
+                             std::to_string(n) + "x" + std::to_string(k);
+    const auto xs = random_bf16(static_cast<std::size_t>(m * k), -1, 1, 1);
+    const auto ws = random_bf16(static_cast<std::size_t>(n * k), -1, 1, 2);
+    std::vector<double> xd(xs.size()), wd(ws.size());
+    Buffer x(xs.size() * 2), w(ws.size() * 2), out(static_cast<std::size_t>(m * n) * 2);
+    if (t == DType::fp8) {
+      std::vector<__nv_fp8_e4m3> x8(xs.size()), w8(ws.size());
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        x8[i] = __nv_fp8_e4m3(__bfloat162float(xs[i]));
+        xd[i] = static_cast<double>(static_cast<float>(x8[i]));
+      }
+      for (std::size_t i = 0; i < ws.size(); ++i) {
+        w8[i] = __nv_fp8_e4m3(__bfloat162float(ws[i]));
+        wd[i] = static_cast<double>(static_cast<float>(w8[i]));
+      }
+      upload(x, x8);
+      upload(w, w8);
+    } else {
+      for (std::size_t i = 0; i < xs.size(); ++i) xd[i] = to_double(xs[i]);
+      for (std::size_t i = 0; i < ws.size(); ++i) wd[i] = to_double(ws[i]);
+      upload(x, xs);
+      upload(w, ws);
+    }
+    LtGemm g(lt_, t, m, n, k, workspace_, k_workspace);
+    if (!g.ok()) return make_check(name, lt_name(), std::numeric_limits<double>::infinity(), 1e-2);
+    g.run(w.as<void>(), x.as<void>(), out.as<void>(), stream_);
+    ROOFTOP_CUDA(cudaStreamSynchronize(stream_));
+    // out[i][j] = sum_l x[i][l] w[j][l]: a linear layer, W stored [n][k].
+    std::vector<double> want(static_cast<std::size_t>(m * n), 0.0);
+    for (long long i = 0; i < m; ++i)
+      for (long long j = 0; j < n; ++j) {
+        double acc = 0;
+        for (long long l = 0; l < k; ++l) acc += xd[i * k + l] * wd[j * k + l];
+        want[i * n + j] = acc;
+      }
+    return make_check(name, lt_name() + " (first heuristic algorithm, TN)",
+                      rel_error(download<__nv_bfloat16>(out, want.size()), want), 1e-2);
+  }
+
+  SelfCheck check_stream(StreamKind kind) {
+    const std::size_t n4 = 4096 + 7, n = 4 * n4;
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> hb(n), hc(n);
+    for (auto &x : hb) x = u(rng);
+    for (auto &x : hc) x = u(rng);
+    Buffer a(n * 4), b(n * 4), c(n * 4);
+    upload(b, hb);
+    upload(c, hc);
+    ROOFTOP_CUDA(cudaMemset(a.as<void>(), 0, a.bytes()));
+    std::vector<double> want(n);
+    switch (kind) {
+    case StreamKind::write:
+      cuda::stream_write(a.as<float4>(), n4, stream_);
+      for (std::size_t i = 0; i < n; ++i) want[i] = static_cast<double>(i % 4 + 1);
+      break;
+    case StreamKind::copy:
+      cuda::stream_copy(a.as<float4>(), b.as<float4>(), n4, stream_);
+      for (std::size_t i = 0; i < n; ++i) want[i] = hb[i];
+      break;
+    case StreamKind::triad:
+      cuda::stream_triad(a.as<float4>(), b.as<float4>(), c.as<float4>(), n4, stream_);
+      for (std::size_t i = 0; i < n; ++i) want[i] = static_cast<double>(hb[i]) + 3.0 * hc[i];
+      break;
+    case StreamKind::read: break;
+    }
+    ROOFTOP_CUDA(cudaStreamSynchronize(stream_));
+    ROOFTOP_CUDA(cudaGetLastError());
+    return make_check("stream_" + to_string(kind), "rooftop stream_" + to_string(kind),
+                      rel_error(download<float>(a, n), want), 1e-6);
+  }
+
+  /// Attention against softmax(q k^T / sqrt(d)) v in double on the host.
+  SelfCheck check_attention(const std::string &name, int batch, int hq, int hkv, int queries,
+                            int ctx, int d, bool causal, bool latent, int sm_count) {
+    cuda::AttentionArgs a;
+    a.batch = batch;
+    a.q_heads = hq;
+    a.kv_heads = hkv;
+    a.queries = queries;
+    a.ctx = ctx;
+    a.dk = a.dv = d;
+    a.causal = causal;
+    cuda::plan_attention(a, sm_count);
+    const std::size_t rows = static_cast<std::size_t>(batch) * hq * queries;
+    const std::size_t kvn = static_cast<std::size_t>(batch) * hkv * ctx * d;
+    const auto hq_ = random_bf16(rows * d, -3, 3, 4); // scores of spread about 1
+    const auto hk = random_bf16(kvn, -1, 1, 5);
+    const auto hv = latent ? hk : random_bf16(kvn, -1, 1, 6);
+    Buffer q(rows * d * 2), k(kvn * 2), v(latent ? 16 : kvn * 2), o(rows * d * 2),
+        partial(std::max<std::size_t>(cuda::attention_partial_floats(a), 1) * sizeof(float));
+    upload(q, hq_);
+    upload(k, hk);
+    if (!latent) upload(v, hv);
+    ROOFTOP_CUDA(cudaMemset(o.as<void>(), 0xff, o.bytes())); // NaN: unwritten rows fail
+    a.q = q.as<__nv_bfloat16>();
+    a.k = k.as<__nv_bfloat16>();
+    a.v = latent ? a.k : v.as<__nv_bfloat16>();
+    a.o = o.as<__nv_bfloat16>();
+    a.partial = partial.as<float>();
+    cuda::attention(a, stream_);
+    ROOFTOP_CUDA(cudaStreamSynchronize(stream_));
+    ROOFTOP_CUDA(cudaGetLastError());
+    std::vector<double> want(rows * d, 0.0), s(static_cast<std::size_t>(ctx));
+    const int group = hq / hkv;
+    for (int b = 0; b < batch; ++b)
+      for (int h = 0; h < hq; ++h)
+        for (int qi = 0; qi < queries; ++qi) {
+          const std::size_t row = (static_cast<std::size_t>(b) * hq + h) * queries + qi;
+          const std::size_t kv = (static_cast<std::size_t>(b) * hkv + h / group) * ctx;
+          const int limit = causal ? ctx - queries + qi + 1 : ctx;
+          double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+          for (int j = 0; j < limit; ++j) {
+            double dot = 0;
+            for (int e = 0; e < d; ++e)
+              dot += to_double(hq_[row * d + e]) * to_double(hk[(kv + j) * d + e]);
+            s[j] = dot / std::sqrt(static_cast<double>(d));
+            mx = std::max(mx, s[j]);
+          }
+          for (int j = 0; j < limit; ++j) sum += (s[j] = std::exp(s[j] - mx));
+          for (int j = 0; j < limit; ++j)
+            for (int e = 0; e < d; ++e) want[row * d + e] += s[j] / sum * to_double(hv[(kv + j) * d + e]);
+        }
+    return make_check(name, attention_name(a), rel_error(download<__nv_bfloat16>(o, want.size()), want),
+                      2e-2);
+  }
+
+  SelfCheck check_rmsnorm(int rows, int cols) {
+    const auto hx = random_bf16(static_cast<std::size_t>(rows) * cols, -2, 2, 7);
+    Buffer x(hx.size() * 2), y(hx.size() * 2);
+    upload(x, hx);
+    cuda::rmsnorm(x.as<__nv_bfloat16>(), y.as<__nv_bfloat16>(), rows, cols, stream_);
+    ROOFTOP_CUDA(cudaStreamSynchronize(stream_));
+    ROOFTOP_CUDA(cudaGetLastError());
+    std::vector<double> want(hx.size());
+    for (int r = 0; r < rows; ++r) {
+      double ss = 0;
+      for (int c = 0; c < cols; ++c) ss += to_double(hx[r * cols + c]) * to_double(hx[r * cols + c]);
+      const double inv = 1 / std::sqrt(ss / cols + 1e-6);
+      for (int c = 0; c < cols; ++c) want[r * cols + c] = to_double(hx[r * cols + c]) * inv;
+    }
+    return make_check("rmsnorm", "rooftop rmsnorm", rel_error(download<__nv_bfloat16>(y, want.size()), want),
+                      1e-2);
+  }
+
+  SelfCheck check_silu(int rows, int cols) {
+    const auto hin = random_bf16(static_cast<std::size_t>(rows) * 2 * cols, -4, 4, 8);
+    Buffer in(hin.size() * 2), out(static_cast<std::size_t>(rows) * cols * 2);
+    upload(in, hin);
+    cuda::silu_mul(in.as<__nv_bfloat16>(), out.as<__nv_bfloat16>(), rows, cols, stream_);
+    ROOFTOP_CUDA(cudaStreamSynchronize(stream_));
+    ROOFTOP_CUDA(cudaGetLastError());
+    std::vector<double> want(static_cast<std::size_t>(rows) * cols);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) {
+        const double g = to_double(hin[static_cast<std::size_t>(r) * 2 * cols + c]);
+        const double u = to_double(hin[static_cast<std::size_t>(r) * 2 * cols + cols + c]);
+        want[static_cast<std::size_t>(r) * cols + c] = g / (1 + std::exp(-g)) * u;
+      }
+    return make_check("silu_mul", "rooftop silu_mul",
+                      rel_error(download<__nv_bfloat16>(out, want.size()), want), 1e-2);
+  }
+
   Measurement gemm(const Case &c, const StopRule &rule) {
     if (c.dtype == DType::fp8 && info_.sm_version < 89)
       return skipped(c, "FP8 tensor cores need compute capability >= 8.9");
@@ -177,9 +424,11 @@ private:
     ROOFTOP_CUDA(cudaMemsetAsync(x.as<void>(), 0x11, x.bytes(), stream_));
     LtGemm g(lt_, c.dtype, c.m, c.n, c.k, workspace_, k_workspace);
     if (!g.ok()) return skipped(c, "cuBLASLt found no algorithm for this shape and type");
-    return sample_case(c, rule, [&] {
+    auto r = sample_case(c, rule, [&] {
       return time([&] { g.run(w.as<void>(), x.as<void>(), out.as<void>(), stream_); }, c.cold);
     });
+    r.implementation = lt_name() + " (first heuristic algorithm, TN)";
+    return r;
   }
 
   Measurement stream(const Case &c, const StopRule &rule) {
@@ -200,36 +449,47 @@ private:
     }
     // Below L2 the arrays stay cached unless flushed: small cases are timed warm on purpose
     // (they measure L2), large ones are far beyond it.
-    return sample_case(c, rule, [&] { return time(body, c.cold); });
+    auto m = sample_case(c, rule, [&] { return time(body, c.cold); });
+    m.implementation = "rooftop stream_" + to_string(c.stream) + " (float4 grid-stride loop)";
+    return m;
   }
 
   Measurement attention(const Case &c, const StopRule &rule) {
     const bool prefill = c.kind == CaseKind::attention_prefill;
-    const int dk = static_cast<int>(c.latent_dim > 0 ? c.latent_dim : c.head_dim);
-    const int kvh = static_cast<int>(c.latent_dim > 0 ? 1 : c.kv_heads);
-    const int queries = prefill ? static_cast<int>(c.context) : 1;
-    const auto bt = static_cast<std::size_t>(c.batch), hq = static_cast<std::size_t>(c.q_heads),
-               ctx = static_cast<std::size_t>(c.context);
-    // MLA-like: one latent serves as both K and V (read once from HBM; the second read of a row
-    // hits L1/L2), as the absorbed MLA decode reads its cache.
+    // MLA-like: one latent serves as both K and V (read once from HBM), as the absorbed MLA
+    // decode reads its cache.
     const bool latent = c.latent_dim > 0;
-    Buffer q(bt * hq * queries * dk * 2), k(bt * kvh * ctx * dk * 2),
-        v(latent ? 16 : bt * kvh * ctx * dk * 2), o(bt * hq * queries * dk * 2);
-    const int splits = cuda::attention_splits(static_cast<int>(c.context));
-    Buffer partial(bt * hq * queries * splits * (dk + 2) * sizeof(float));
+    cuda::AttentionArgs a;
+    a.batch = static_cast<int>(c.batch);
+    a.q_heads = static_cast<int>(c.q_heads);
+    a.kv_heads = static_cast<int>(latent ? 1 : c.kv_heads);
+    a.queries = prefill ? static_cast<int>(c.context) : 1;
+    a.ctx = static_cast<int>(c.context);
+    a.dk = a.dv = static_cast<int>(latent ? c.latent_dim : c.head_dim);
+    a.causal = prefill;
+    cuda::plan_attention(a, info_.sm_count);
+    const auto bf = [](std::size_t n) { return n * 2; };
+    const std::size_t rows = static_cast<std::size_t>(a.batch) * a.q_heads * a.queries;
+    const std::size_t kv = static_cast<std::size_t>(a.batch) * a.kv_heads * a.ctx * a.dk;
+    Buffer q(bf(rows * a.dk)), k(bf(kv)), v(latent ? 16 : bf(kv)), o(bf(rows * a.dv)),
+        partial(cuda::attention_partial_floats(a) * sizeof(float));
     for (Buffer *buf : {&q, &k, &v})
       cuda::fill_bf16(buf->as<__nv_bfloat16>(), buf->bytes() / 2, stream_);
-    const __nv_bfloat16 *values = latent ? k.as<__nv_bfloat16>() : v.as<__nv_bfloat16>();
-    cuda::AttentionArgs a{q.as<__nv_bfloat16>(), k.as<__nv_bfloat16>(), values,
-                          o.as<__nv_bfloat16>(), partial.as<float>(), static_cast<int>(c.batch),
-                          static_cast<int>(c.q_heads), kvh, queries, static_cast<int>(c.context),
-                          dk, dk, splits, prefill};
-    return sample_case(c, rule, [&] { return time([&] { cuda::attention(a, stream_); }, c.cold); });
+    a.q = q.as<__nv_bfloat16>();
+    a.k = k.as<__nv_bfloat16>();
+    a.v = latent ? a.k : v.as<__nv_bfloat16>();
+    a.o = o.as<__nv_bfloat16>();
+    a.partial = partial.as<float>();
+    auto m = sample_case(c, rule, [&] { return time([&] { cuda::attention(a, stream_); }, c.cold); });
+    m.implementation = attention_name(a);
+    return m;
   }
 
   Measurement launch(const Case &c, const StopRule &rule) {
     // Back-to-back empty kernels: the per-kernel floor a stream of small kernels pays.
-    return sample_case(c, rule, [&] { return time([&] { cuda::launch_empty(stream_); }, false, 100); });
+    auto m = sample_case(c, rule, [&] { return time([&] { cuda::launch_empty(stream_); }, false, 100); });
+    m.implementation = "rooftop empty kernel, 100 back to back";
+    return m;
   }
 
   Measurement layer(const Case &c, const StopRule &rule) {
@@ -250,14 +510,22 @@ private:
     LtGemm g_down(lt_, DType::bf16, b, h, inter, workspace_, k_workspace);
     if (!g_qkv.ok() || !g_o.ok() || !g_up.ok() || !g_down.ok())
       return skipped(c, "cuBLASLt found no algorithm for a layer GEMM");
-    const int splits = cuda::attention_splits(static_cast<int>(ctx));
-    Buffer partial(static_cast<std::size_t>(b * hq * splits * (d + 2)) * sizeof(float));
+    cuda::AttentionArgs a;
+    a.batch = static_cast<int>(b);
+    a.q_heads = static_cast<int>(hq);
+    a.kv_heads = static_cast<int>(hkv);
+    a.queries = 1;
+    a.ctx = static_cast<int>(ctx);
+    a.dk = a.dv = static_cast<int>(d);
+    cuda::plan_attention(a, info_.sm_count);
+    Buffer partial(cuda::attention_partial_floats(a) * sizeof(float));
     // The query is the q slice of qkv; for timing, read it from the first columns (layout
     // differences do not change the traffic).
-    cuda::AttentionArgs a{qkv.as<__nv_bfloat16>(), kc.as<__nv_bfloat16>(), vc.as<__nv_bfloat16>(),
-                          att.as<__nv_bfloat16>(), partial.as<float>(), static_cast<int>(b),
-                          static_cast<int>(hq), static_cast<int>(hkv), 1, static_cast<int>(ctx),
-                          static_cast<int>(d), static_cast<int>(d), splits, false};
+    a.q = qkv.as<__nv_bfloat16>();
+    a.k = kc.as<__nv_bfloat16>();
+    a.v = vc.as<__nv_bfloat16>();
+    a.o = att.as<__nv_bfloat16>();
+    a.partial = partial.as<float>();
     const int bi = static_cast<int>(b), hi = static_cast<int>(h), ii = static_cast<int>(inter);
     auto body = [&] {
       cuda::rmsnorm(x.as<__nv_bfloat16>(), xn.as<__nv_bfloat16>(), bi, hi, stream_);
@@ -269,7 +537,9 @@ private:
       cuda::silu_mul(up.as<__nv_bfloat16>(), act.as<__nv_bfloat16>(), bi, ii, stream_);
       g_down.run(wdown.as<void>(), act.as<void>(), y.as<void>(), stream_);
     };
-    return sample_case(c, rule, [&] { return time(body, c.cold); });
+    auto m = sample_case(c, rule, [&] { return time(body, c.cold); });
+    m.implementation = lt_name() + " GEMMs; rooftop rmsnorm, silu_mul and " + attention_name(a);
+    return m;
   }
 
   int index_;

@@ -1,17 +1,22 @@
-// Device kernels timed by the CUDA backend: STREAM loops, a flash-decoding style attention
-// (online softmax, context split over warps, then combined), RMSNorm, SiLU-and-multiply.
-// These are rooftop's own kernels, written for measurement, not taken from a library.
+// Device kernels timed by the CUDA backend: STREAM loops; attention as decode_split (CUDA cores,
+// flash-decoding: online softmax, keys split over warps and blocks, then combined) and flash_wmma
+// (FlashAttention-2 style tiles on tensor cores through WMMA); RMSNorm; SiLU-and-multiply.
+// These are rooftop's own kernels, written for measurement, not taken from a library; the
+// backend checks each against a host reference before timing it (cuda_backend.cu).
 #include "calibration/cuda/cuda_check.cuh"
 #include "calibration/cuda/kernels.cuh"
 
+#include <mma.h>
+
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
+#include <string>
 
 namespace rooftop::cal::cuda {
 namespace {
 
 constexpr int k_threads = 256;
-constexpr int k_max_per_lane = 20; // dv <= 640 (MLA-like latent 576)
 
 int blocks_for(std::size_t n) {
   return static_cast<int>(std::min<std::size_t>((n + k_threads - 1) / k_threads, 65535 * 8));
@@ -50,43 +55,327 @@ __device__ float warp_sum(float v) {
   return v;
 }
 
-/// One warp: one query row, one split of its keys. Writes (max, sum, acc[dv]) to `partial`.
-__global__ void attention_split_kernel(AttentionArgs a) {
-  const int row = blockIdx.x; // (b, h, qi)
-  const int split = blockIdx.y;
-  const int lane = threadIdx.x;
-  const int qi = row % a.queries;
-  const int h = (row / a.queries) % a.q_heads;
-  const int b = row / (a.queries * a.q_heads);
-  const int kvh = h / (a.q_heads / a.kv_heads);
-  const int limit = a.causal ? a.ctx - a.queries + qi + 1 : a.ctx;
-  const int chunk = (a.ctx + a.splits - 1) / a.splits;
-  const int first = split * chunk;
-  const int end = min(limit, first + chunk);
-  const __nv_bfloat16 *q = a.q + (static_cast<std::size_t>(row)) * a.dk;
+constexpr float k_log2e = 1.4426950408889634f;
+constexpr float k_ln2 = 0.6931471805599453f;
+
+/// Eight bf16 (16 bytes) as floats.
+__device__ __forceinline__ void unpack8(const uint4 &u, float *f) {
+  const auto *h = reinterpret_cast<const __nv_bfloat162 *>(&u);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float2 x = __bfloat1622float2(h[i]);
+    f[2 * i] = x.x;
+    f[2 * i + 1] = x.y;
+  }
+}
+
+/// The query rows of one (batch, KV head): r = qi * group + g, query head kv_head * group + g.
+/// Returns the row's index into q / o ([batch][q_heads][queries]) and sets `limit` (keys < limit
+/// are visible).
+__device__ __forceinline__ std::size_t query_row(const AttentionArgs &a, int b, int kvh, int r,
+                                                 int &limit) {
+  const int group = a.q_heads / a.kv_heads;
+  const int qi = r / group, g = r % group;
+  limit = a.causal ? a.ctx - a.queries + qi + 1 : a.ctx;
+  return (static_cast<std::size_t>(b) * a.q_heads + kvh * group + g) * a.queries + qi;
+}
+
+/// Writes one finished row: the normalised output when there is one split, else the split's
+/// (max in natural-log units, sum, unnormalised accumulator) for the combine kernel.
+__device__ __forceinline__ void write_row(const AttentionArgs &a, std::size_t row, int split,
+                                          int d, float m_log2, float l, float acc) {
+  if (a.splits == 1) {
+    a.o[row * a.dv + d] = __float2bfloat16(l > 0.f ? acc / l : 0.f);
+    return;
+  }
+  float *p = a.partial + (row * a.splits + split) * (a.dv + 2);
+  if (d == 0) {
+    p[0] = l > 0.f ? m_log2 * k_ln2 : -FLT_MAX;
+    p[1] = l;
+  }
+  p[2 + d] = acc;
+}
+
+constexpr int k_decode_warps = 4;
+constexpr int k_decode_unroll = 2;
+
+/// decode_split: one block per (batch, KV head, row tile of RM rows, split). Each key row of DK
+/// bf16 is read by DK / 8 lanes with 16-byte loads; a warp covers 256 / DK keys per step, each
+/// lane group keeping its own online-softmax state, merged through shared memory at the end.
+template <int DK, int RM>
+__global__ void __launch_bounds__(k_decode_warps * 32) decode_split_kernel(AttentionArgs a) {
+  constexpr int L = DK / 8;  // lanes per key row
+  constexpr int KW = 32 / L; // keys per warp per step
+  constexpr int NS = k_decode_warps * KW; // independent softmax streams per block
+  __shared__ float s_m[NS][RM], s_l[NS][RM], s_acc[NS][RM][DK];
+  const int b = blockIdx.x / a.kv_heads, kvh = blockIdx.x % a.kv_heads;
+  const int rows = (a.q_heads / a.kv_heads) * a.queries;
+  const int r0 = blockIdx.y * RM, split = blockIdx.z;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int sub = lane / L, li = lane % L;
+  const float scale = rsqrtf(static_cast<float>(DK)) * k_log2e;
+
+  float q[RM][8];
+  int limit[RM];
+  int max_limit = 0;
+#pragma unroll
+  for (int r = 0; r < RM; ++r) {
+    limit[r] = 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) q[r][i] = 0.f;
+    if (r0 + r < rows) {
+      const std::size_t row = query_row(a, b, kvh, r0 + r, limit[r]);
+      unpack8(*reinterpret_cast<const uint4 *>(a.q + row * DK + li * 8), q[r]);
+#pragma unroll
+      for (int i = 0; i < 8; ++i) q[r][i] *= scale;
+      max_limit = max(max_limit, limit[r]);
+    }
+  }
+  const int first = split * a.chunk;
+  const int end = min(min(a.ctx, first + a.chunk), max_limit);
   const std::size_t kv_base = (static_cast<std::size_t>(b) * a.kv_heads + kvh) * a.ctx;
-  const float scale = rsqrtf(static_cast<float>(a.dk));
-  float m = -FLT_MAX, l = 0.f, acc[k_max_per_lane];
-  for (int i = 0; i < k_max_per_lane; ++i) acc[i] = 0.f;
-  for (int j = first; j < end; ++j) {
-    const __nv_bfloat16 *kr = a.k + (kv_base + j) * a.dk;
-    float dot = 0.f;
-    for (int d = lane; d < a.dk; d += 32) dot += __bfloat162float(q[d]) * __bfloat162float(kr[d]);
-    const float s = warp_sum(dot) * scale;
-    const float mn = fmaxf(m, s);
-    const float c = __expf(m - mn), p = __expf(s - mn);
-    l = l * c + p;
-    const __nv_bfloat16 *vr = a.v + (kv_base + j) * a.dv;
-    for (int i = 0, d = lane; d < a.dv && i < k_max_per_lane; ++i, d += 32)
-      acc[i] = acc[i] * c + p * __bfloat162float(vr[d]);
-    m = mn;
+  const __nv_bfloat16 *kp = a.k + kv_base * DK + li * 8;
+  const __nv_bfloat16 *vp = a.v + kv_base * DK + li * 8;
+
+  float m[RM], l[RM], acc[RM][8];
+#pragma unroll
+  for (int r = 0; r < RM; ++r) {
+    m[r] = -INFINITY;
+    l[r] = 0.f;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) acc[r][i] = 0.f;
   }
-  float *out = a.partial + (static_cast<std::size_t>(row) * a.splits + split) * (a.dv + 2);
-  if (lane == 0) {
-    out[0] = m;
-    out[1] = l;
+  constexpr int stride = k_decode_warps * KW; // keys between a lane group's consecutive keys
+  // The loop bound is warp-uniform (every lane runs the shuffles); keys past `end` are masked.
+  for (int base = first + warp * KW; base < end; base += stride * k_decode_unroll) {
+    uint4 kv[k_decode_unroll], vv[k_decode_unroll];
+#pragma unroll
+    for (int u = 0; u < k_decode_unroll; ++u) {
+      const int j = base + u * stride + sub;
+      if (j < end) {
+        kv[u] = __ldg(reinterpret_cast<const uint4 *>(kp + static_cast<std::size_t>(j) * DK));
+        vv[u] = __ldg(reinterpret_cast<const uint4 *>(vp + static_cast<std::size_t>(j) * DK));
+      } else {
+        kv[u] = vv[u] = make_uint4(0u, 0u, 0u, 0u);
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < k_decode_unroll; ++u) {
+      const int j = base + u * stride + sub;
+      float kf[8], vf[8];
+      unpack8(kv[u], kf);
+      unpack8(vv[u], vf);
+#pragma unroll
+      for (int r = 0; r < RM; ++r) {
+        float s = 0.f;
+#pragma unroll
+        for (int i = 0; i < 8; ++i) s += q[r][i] * kf[i];
+#pragma unroll
+        for (int o = L / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (j < end && j < limit[r]) {
+          const float mn = fmaxf(m[r], s);
+          const float c = exp2f(m[r] - mn), p = exp2f(s - mn);
+          l[r] = l[r] * c + p;
+#pragma unroll
+          for (int i = 0; i < 8; ++i) acc[r][i] = acc[r][i] * c + p * vf[i];
+          m[r] = mn;
+        }
+      }
+    }
   }
-  for (int i = 0, d = lane; d < a.dv && i < k_max_per_lane; ++i, d += 32) out[2 + d] = acc[i];
+  // Merge the block's streams.
+  const int stream = warp * KW + sub;
+#pragma unroll
+  for (int r = 0; r < RM; ++r) {
+    if (li == 0) {
+      s_m[stream][r] = m[r];
+      s_l[stream][r] = l[r];
+    }
+#pragma unroll
+    for (int i = 0; i < 8; ++i) s_acc[stream][r][li * 8 + i] = acc[r][i];
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < RM * DK; idx += blockDim.x) {
+    const int r = idx / DK, d = idx % DK;
+    if (r0 + r >= rows) continue;
+    float mx = -INFINITY;
+    for (int st = 0; st < NS; ++st)
+      if (s_l[st][r] > 0.f) mx = fmaxf(mx, s_m[st][r]);
+    float den = 0.f, num = 0.f;
+    for (int st = 0; st < NS; ++st)
+      if (s_l[st][r] > 0.f) {
+        const float w = exp2f(s_m[st][r] - mx);
+        den += s_l[st][r] * w;
+        num += s_acc[st][r][d] * w;
+      }
+    int unused = 0;
+    write_row(a, query_row(a, b, kvh, r0 + r, unused), split, d, mx, den, num);
+  }
+}
+
+/// Shared-memory layout of flash_wmma for head size D, NW warps (16 query rows each), BN keys
+/// per tile: Q [BM][D] bf16, K [BN][D] bf16, V [BN][D] bf16 (absent when V is K), O [BM][D]
+/// fp32, S [BM][BN] fp32, P [BM][BN] bf16, then per-row scale, max and sum (fp32). Every
+/// region is a multiple of 32 bytes, as WMMA loads need.
+struct FlashLayout {
+  std::size_t q, k, v, o, s, p, c, m, l, bytes;
+  __host__ __device__ FlashLayout(int d, int nw, int bn, bool same_kv) {
+    const std::size_t bm = 16 * static_cast<std::size_t>(nw);
+    q = 0;
+    k = q + bm * d * 2;
+    v = k + static_cast<std::size_t>(bn) * d * 2;
+    o = same_kv ? v : v + static_cast<std::size_t>(bn) * d * 2;
+    s = o + bm * d * 4;
+    p = s + bm * bn * 4;
+    c = p + bm * bn * 2;
+    m = c + bm * 4;
+    l = m + bm * 4;
+    bytes = l + bm * 4;
+    if (same_kv) v = k;
+  }
+};
+
+/// Loads `rows` rows of D bf16 from `src` (row stride D) into shared `dst`, zero past `valid`.
+template <int D>
+__device__ __forceinline__ void load_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int rows,
+                                          int valid) {
+  constexpr int V = D / 8;
+  for (int idx = threadIdx.x; idx < rows * V; idx += blockDim.x) {
+    const int r = idx / V, c = idx % V;
+    uint4 x = make_uint4(0u, 0u, 0u, 0u);
+    if (r < valid) x = *reinterpret_cast<const uint4 *>(src + static_cast<std::size_t>(r) * D + c * 8);
+    *reinterpret_cast<uint4 *>(dst + r * D + c * 8) = x;
+  }
+}
+
+/// flash_wmma: one block per (batch, KV head, tile of 16 NW query rows, split of keys).
+template <int D, int NW, int BN>
+__global__ void __launch_bounds__(NW * 32) flash_wmma_kernel(AttentionArgs a) {
+  namespace w = nvcuda::wmma;
+  constexpr int BM = 16 * NW;
+  extern __shared__ __align__(128) unsigned char smem[];
+  const bool same_kv = a.k == a.v;
+  const FlashLayout lay(D, NW, BN, same_kv);
+  auto *sq = reinterpret_cast<__nv_bfloat16 *>(smem + lay.q);
+  auto *sk = reinterpret_cast<__nv_bfloat16 *>(smem + lay.k);
+  auto *sv = reinterpret_cast<__nv_bfloat16 *>(smem + lay.v);
+  auto *so = reinterpret_cast<float *>(smem + lay.o);
+  auto *ss = reinterpret_cast<float *>(smem + lay.s);
+  auto *sp = reinterpret_cast<__nv_bfloat16 *>(smem + lay.p);
+  auto *sc = reinterpret_cast<float *>(smem + lay.c);
+  auto *sm = reinterpret_cast<float *>(smem + lay.m);
+  auto *sl = reinterpret_cast<float *>(smem + lay.l);
+
+  const int b = blockIdx.x / a.kv_heads, kvh = blockIdx.x % a.kv_heads;
+  const int rows = (a.q_heads / a.kv_heads) * a.queries;
+  const int r0 = blockIdx.y * BM, split = blockIdx.z;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const float scale = rsqrtf(static_cast<float>(D)) * k_log2e;
+
+  // Q rows of the tile (rows are query-position major, so the last valid row sees the most keys).
+  constexpr int V = D / 8;
+  for (int idx = threadIdx.x; idx < BM * V; idx += blockDim.x) {
+    const int r = idx / V, c = idx % V;
+    uint4 x = make_uint4(0u, 0u, 0u, 0u);
+    if (r0 + r < rows) {
+      int unused = 0;
+      x = *reinterpret_cast<const uint4 *>(a.q + query_row(a, b, kvh, r0 + r, unused) * D + c * 8);
+    }
+    *reinterpret_cast<uint4 *>(sq + r * D + c * 8) = x;
+  }
+  for (int idx = threadIdx.x; idx < BM * D; idx += blockDim.x) so[idx] = 0.f;
+  int max_limit = 0;
+  {
+    const int last = min(r0 + BM, rows) - 1;
+    query_row(a, b, kvh, last, max_limit);
+  }
+  // This lane's softmax row (two lanes per row, each half of the tile's keys).
+  const int my_r = warp * 16 + lane / 2, half = lane & 1;
+  int my_limit = 0;
+  if (r0 + my_r < rows) query_row(a, b, kvh, r0 + my_r, my_limit);
+  float m_row = -INFINITY, l_row = 0.f;
+
+  const int first = split * a.chunk;
+  const int end = min(min(a.ctx, first + a.chunk), max_limit);
+  const std::size_t kv_base = (static_cast<std::size_t>(b) * a.kv_heads + kvh) * a.ctx;
+  __syncthreads();
+  for (int kt = first; kt < end; kt += BN) {
+    load_tile<D>(sk, a.k + (kv_base + kt) * D, BN, a.ctx - kt);
+    if (!same_kv) load_tile<D>(sv, a.v + (kv_base + kt) * D, BN, a.ctx - kt);
+    __syncthreads();
+    // S = Q K^T for this warp's 16 rows.
+    for (int nb = 0; nb < BN / 16; ++nb) {
+      w::fragment<w::accumulator, 16, 16, 16, float> acc;
+      w::fill_fragment(acc, 0.f);
+      for (int kb = 0; kb < D / 16; ++kb) {
+        w::fragment<w::matrix_a, 16, 16, 16, __nv_bfloat16, w::row_major> fa;
+        w::fragment<w::matrix_b, 16, 16, 16, __nv_bfloat16, w::col_major> fb;
+        w::load_matrix_sync(fa, sq + warp * 16 * D + kb * 16, D);
+        w::load_matrix_sync(fb, sk + nb * 16 * D + kb * 16, D);
+        w::mma_sync(acc, fa, fb, acc);
+      }
+      w::store_matrix_sync(ss + warp * 16 * BN + nb * 16, acc, BN, w::mem_row_major);
+    }
+    __syncwarp();
+    // Online softmax of the tile, row by row.
+    {
+      float *srow = ss + my_r * BN;
+      __nv_bfloat16 *prow = sp + my_r * BN;
+      const int c0 = half * (BN / 2);
+      float tmax = -INFINITY;
+      for (int c = c0; c < c0 + BN / 2; ++c) {
+        const int j = kt + c;
+        const float s = j < end && j < my_limit ? srow[c] * scale : -INFINITY;
+        srow[c] = s;
+        tmax = fmaxf(tmax, s);
+      }
+      tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 1));
+      const float mn = fmaxf(m_row, tmax);
+      float corr = 1.f, psum = 0.f;
+      if (mn == -INFINITY) {
+        for (int c = c0; c < c0 + BN / 2; ++c) prow[c] = __float2bfloat16(0.f);
+      } else {
+        corr = exp2f(m_row - mn);
+        for (int c = c0; c < c0 + BN / 2; ++c) {
+          const float p = exp2f(srow[c] - mn);
+          psum += p;
+          prow[c] = __float2bfloat16(p);
+        }
+      }
+      psum += __shfl_xor_sync(0xffffffffu, psum, 1);
+      l_row = l_row * corr + psum;
+      m_row = mn;
+      if (half == 0) sc[my_r] = corr;
+    }
+    __syncwarp();
+    // O = O diag(corr) + P V for this warp's rows.
+    for (int idx = lane; idx < 16 * D; idx += 32) so[warp * 16 * D + idx] *= sc[warp * 16 + idx / D];
+    __syncwarp();
+    for (int db = 0; db < D / 16; ++db) {
+      w::fragment<w::accumulator, 16, 16, 16, float> acc;
+      w::load_matrix_sync(acc, so + warp * 16 * D + db * 16, D, w::mem_row_major);
+      for (int kb = 0; kb < BN / 16; ++kb) {
+        w::fragment<w::matrix_a, 16, 16, 16, __nv_bfloat16, w::row_major> fp;
+        w::fragment<w::matrix_b, 16, 16, 16, __nv_bfloat16, w::row_major> fv;
+        w::load_matrix_sync(fp, sp + warp * 16 * BN + kb * 16, BN);
+        w::load_matrix_sync(fv, sv + kb * 16 * D + db * 16, D);
+        w::mma_sync(acc, fp, fv, acc);
+      }
+      w::store_matrix_sync(so + warp * 16 * D + db * 16, acc, D, w::mem_row_major);
+    }
+    __syncthreads(); // before the next tile overwrites K and V
+  }
+  if (half == 0) {
+    sm[my_r] = m_row;
+    sl[my_r] = l_row;
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < BM * D; idx += blockDim.x) {
+    const int r = idx / D, d = idx % D;
+    if (r0 + r >= rows) continue;
+    int unused = 0;
+    write_row(a, query_row(a, b, kvh, r0 + r, unused), split, d, sm[r], sl[r], so[idx]);
+  }
 }
 
 /// Combines the splits of one query row: o = sum_i acc_i e^(m_i - M) / sum_i l_i e^(m_i - M).
@@ -94,7 +383,8 @@ __global__ void attention_combine_kernel(AttentionArgs a) {
   const int row = blockIdx.x;
   const float *p = a.partial + static_cast<std::size_t>(row) * a.splits * (a.dv + 2);
   float mx = -FLT_MAX;
-  for (int i = 0; i < a.splits; ++i) mx = fmaxf(mx, p[i * (a.dv + 2)]);
+  for (int i = 0; i < a.splits; ++i)
+    if (p[i * (a.dv + 2) + 1] > 0.f) mx = fmaxf(mx, p[i * (a.dv + 2)]);
   float den = 0.f;
   for (int i = 0; i < a.splits; ++i) {
     const float l = p[i * (a.dv + 2) + 1];
@@ -160,12 +450,130 @@ void stream_triad(float4 *a, const float4 *b, const float4 *c, std::size_t n4, c
   triad_kernel<<<blocks_for(n4), k_threads, 0, s>>>(a, b, c, n4);
 }
 
-int attention_splits(int ctx) { return std::max(1, (ctx + 255) / 256); }
+namespace {
+
+int query_rows(const AttentionArgs &a) { return (a.q_heads / a.kv_heads) * a.queries; }
+
+/// Rows per decode_split block: the smallest of 1, 2, 4, 8 that holds the rows (at most 8).
+int decode_rows(int rows) {
+  int rm = 1;
+  while (rm < rows && rm < 8) rm *= 2;
+  return rm;
+}
+
+template <int DK, int RM> void launch_decode(const AttentionArgs &a, cudaStream_t s) {
+  const dim3 grid(static_cast<unsigned>(a.batch * a.kv_heads),
+                  static_cast<unsigned>((query_rows(a) + RM - 1) / RM), static_cast<unsigned>(a.splits));
+  decode_split_kernel<DK, RM><<<grid, k_decode_warps * 32, 0, s>>>(a);
+}
+
+template <int DK> void launch_decode_rm(const AttentionArgs &a, cudaStream_t s) {
+  switch (decode_rows(query_rows(a))) {
+  case 1: return launch_decode<DK, 1>(a, s);
+  case 2: return launch_decode<DK, 2>(a, s);
+  case 4: return launch_decode<DK, 4>(a, s);
+  default: return launch_decode<DK, 8>(a, s);
+  }
+}
+
+bool decode_supported(int d) { return d == 32 || d == 64 || d == 128 || d == 256; }
+
+void launch_decode_any(const AttentionArgs &a, cudaStream_t s) {
+  switch (a.dk) {
+  case 32: return launch_decode_rm<32>(a, s);
+  case 64: return launch_decode_rm<64>(a, s);
+  case 128: return launch_decode_rm<128>(a, s);
+  case 256: return launch_decode_rm<256>(a, s);
+  default: throw InternalError("decode_split: unsupported head size " + std::to_string(a.dk));
+  }
+}
+
+/// One flash_wmma configuration: head size D, NW warps (16 NW query rows), BN keys per tile.
+template <int D, int NW, int BN> struct Flash {
+  static constexpr int rows_per_block = 16 * NW, keys_per_tile = BN;
+  /// Opts in to the shared memory the kernel needs (above the 48 KiB default), once.
+  static void prepare() {
+    static bool done = false;
+    if (done) return;
+    ROOFTOP_CUDA(cudaFuncSetAttribute(flash_wmma_kernel<D, NW, BN>,
+                                      cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                      static_cast<int>(FlashLayout(D, NW, BN, false).bytes)));
+    done = true;
+  }
+  static void launch(const AttentionArgs &a, cudaStream_t s) {
+    const FlashLayout lay(D, NW, BN, a.k == a.v);
+    const dim3 grid(static_cast<unsigned>(a.batch * a.kv_heads),
+                    static_cast<unsigned>((query_rows(a) + 16 * NW - 1) / (16 * NW)),
+                    static_cast<unsigned>(a.splits));
+    flash_wmma_kernel<D, NW, BN><<<grid, NW * 32, lay.bytes, s>>>(a);
+  }
+};
+
+bool flash_supported(int d) { return d == 32 || d == 64 || d == 128 || d == 256 || d == 576; }
+
+/// Calls f(Flash<...>{}) for the configuration of head size d.
+template <class F> void with_flash(int d, F &&f) {
+  switch (d) {
+  case 32: return f(Flash<32, 4, 64>{});
+  case 64: return f(Flash<64, 4, 64>{});
+  case 128: return f(Flash<128, 4, 64>{});
+  case 256: return f(Flash<256, 4, 32>{});
+  case 576: return f(Flash<576, 2, 32>{});
+  default: throw InternalError("flash_wmma: unsupported head size " + std::to_string(d));
+  }
+}
+
+} // namespace
+
+const char *to_string(AttentionKernel k) {
+  return k == AttentionKernel::decode_split ? "decode_split" : "flash_wmma";
+}
+
+void plan_attention(AttentionArgs &a, int sm_count) {
+  if (a.batch < 1 || a.q_heads < 1 || a.kv_heads < 1 || a.queries < 1 || a.ctx < 1 ||
+      a.q_heads % a.kv_heads != 0 || a.queries > a.ctx)
+    throw InputError("attention: invalid shape (batch " + std::to_string(a.batch) + ", heads " +
+                     std::to_string(a.q_heads) + "/" + std::to_string(a.kv_heads) + ", queries " +
+                     std::to_string(a.queries) + ", context " + std::to_string(a.ctx) + ")");
+  if (a.dk != a.dv || !(decode_supported(a.dk) || flash_supported(a.dk)))
+    throw InputError("attention: no kernel for head sizes dk " + std::to_string(a.dk) + ", dv " +
+                     std::to_string(a.dv) + " (dk = dv in 32, 64, 128, 256, or 576 for flash_wmma)");
+  const int rows = query_rows(a);
+  const bool flash = flash_supported(a.dk) && (rows > 8 || !decode_supported(a.dk));
+  a.kernel = flash ? AttentionKernel::flash_wmma : AttentionKernel::decode_split;
+  int rows_per_block = decode_rows(rows), align = 16, min_chunk = 64;
+  if (flash)
+    with_flash(a.dk, [&](auto cfg) {
+      using C = decltype(cfg);
+      C::prepare();
+      rows_per_block = C::rows_per_block;
+      align = C::keys_per_tile;
+      min_chunk = std::max(64, 2 * C::keys_per_tile);
+    });
+  const long long blocks =
+      static_cast<long long>(a.batch) * a.kv_heads * ((rows + rows_per_block - 1) / rows_per_block);
+  const long long target = 2LL * std::max(sm_count, 1);
+  const long long max_splits = std::max(1, (a.ctx + min_chunk - 1) / min_chunk);
+  const long long splits = std::clamp((target + blocks - 1) / blocks, 1LL, max_splits);
+  int chunk = static_cast<int>((a.ctx + splits - 1) / splits);
+  chunk = (chunk + align - 1) / align * align;
+  a.chunk = chunk;
+  a.splits = (a.ctx + chunk - 1) / chunk;
+}
+
+std::size_t attention_partial_floats(const AttentionArgs &a) {
+  if (a.splits <= 1) return 0;
+  return static_cast<std::size_t>(a.batch) * a.q_heads * a.queries * a.splits * (a.dv + 2);
+}
 
 void attention(const AttentionArgs &a, cudaStream_t s) {
-  const dim3 grid(static_cast<unsigned>(a.batch * a.q_heads * a.queries), static_cast<unsigned>(a.splits));
-  attention_split_kernel<<<grid, 32, 0, s>>>(a);
-  attention_combine_kernel<<<static_cast<unsigned>(a.batch * a.q_heads * a.queries), 128, 0, s>>>(a);
+  if (a.chunk <= 0) throw InternalError("attention: plan_attention was not called");
+  if (a.kernel == AttentionKernel::flash_wmma)
+    with_flash(a.dk, [&](auto cfg) { decltype(cfg)::launch(a, s); });
+  else
+    launch_decode_any(a, s);
+  if (a.splits > 1)
+    attention_combine_kernel<<<static_cast<unsigned>(a.batch * a.q_heads * a.queries), 128, 0, s>>>(a);
 }
 
 void rmsnorm(const __nv_bfloat16 *x, __nv_bfloat16 *y, int rows, int cols, cudaStream_t s) {

@@ -14,21 +14,40 @@ void stream_write(float4 *a, std::size_t n4, cudaStream_t s);
 void stream_copy(float4 *a, const float4 *b, std::size_t n4, cudaStream_t s);
 void stream_triad(float4 *a, const float4 *b, const float4 *c, std::size_t n4, cudaStream_t s);
 
-/// Attention of `queries` query rows per (batch, head) over bf16 K/V caches, online softmax,
-/// the context split into chunks processed by separate warps and combined (flash-decoding).
-/// q: [batch][q_heads][queries][dk]; k: [batch][kv_heads][ctx][dk]; v: same with dv;
-/// o: [batch][q_heads][queries][dv]. Causal when `causal` (query i sees keys <= ctx - queries + i).
-/// `partial` needs batch x q_heads x queries x splits x (dv + 2) floats.
-struct AttentionArgs {
-  const __nv_bfloat16 *q, *k, *v;
-  __nv_bfloat16 *o;
-  float *partial;
-  int batch, q_heads, kv_heads, queries, ctx, dk, dv, splits;
-  bool causal;
+/// Which attention kernel runs a shape (chosen by plan_attention).
+enum class AttentionKernel {
+  /// Few query rows per KV head (MHA, GQA decode): CUDA cores, 16-byte loads, K/V read once
+  /// per KV head for all of its query heads, online softmax, keys split over warps and blocks
+  /// (flash-decoding), partial results combined.
+  decode_split,
+  /// Many query rows per KV head (prefill, MLA decode with many heads over one latent):
+  /// FlashAttention-2 style tiles on tensor cores (WMMA BF16, FP32 accumulate), output
+  /// accumulated in shared memory; keys split over blocks when the grid is small.
+  flash_wmma,
 };
+const char *to_string(AttentionKernel k);
+
+/// Attention of `queries` query rows per (batch, head) over bf16 K/V caches, online softmax.
+/// q: [batch][q_heads][queries][dk]; k: [batch][kv_heads][ctx][dk]; v: same with dv (v may be
+/// k: MLA's one latent); o: [batch][q_heads][queries][dv]. Causal when `causal` (query i sees
+/// keys < ctx - queries + i + 1). plan_attention fills kernel, splits and chunk.
+struct AttentionArgs {
+  const __nv_bfloat16 *q = nullptr, *k = nullptr, *v = nullptr;
+  __nv_bfloat16 *o = nullptr;
+  float *partial = nullptr; ///< attention_partial_floats(*this) floats when splits > 1
+  int batch = 0, q_heads = 0, kv_heads = 0, queries = 0, ctx = 0, dk = 0, dv = 0;
+  bool causal = false;
+  AttentionKernel kernel = AttentionKernel::decode_split;
+  int splits = 1; ///< key ranges processed by separate blocks, then combined
+  int chunk = 0;  ///< keys per split
+};
+/// Chooses the kernel and the key split for the shape in `a` so that the grid covers about two
+/// blocks per SM. Throws InputError for shapes no kernel supports (dk != dv, or a head size
+/// other than 32, 64, 128, 256 and, for flash_wmma, 576).
+void plan_attention(AttentionArgs &a, int sm_count);
+/// Floats the split-combine scratch needs (0 when splits == 1).
+std::size_t attention_partial_floats(const AttentionArgs &a);
 void attention(const AttentionArgs &a, cudaStream_t s);
-/// Splits used for a context (keys per split ~256).
-int attention_splits(int ctx);
 
 void rmsnorm(const __nv_bfloat16 *x, __nv_bfloat16 *y, int rows, int cols, cudaStream_t s);
 /// out[r][c] = silu(in[r][c]) * in[r][cols + c] for a [rows][2 cols] gate|up input.
