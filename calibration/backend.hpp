@@ -20,7 +20,8 @@ struct DeviceInfo {
   double memory_clock_hz = 0;   ///< memory clock, Hz (0 when unknown)
   double memory_bytes = 0;      ///< global memory, bytes
   double l2_bytes = 0;          ///< L2 (CPU: last-level cache), bytes
-  std::string driver_version;   ///< e.g. "580.65.06" (CUDA driver), empty on CPU
+  std::string driver_version;   ///< e.g. "580.159.04, CUDA driver API 13.0", empty on CPU
+  double power_limit_w = 0;     ///< board power limit, W (0 when unknown)
   std::string cuda_version;     ///< runtime version, e.g. "13.0"
 };
 

@@ -76,6 +76,7 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
     j["skipped"] = m.skipped;
     if (!m.implementation.empty()) j["implementation"] = m.implementation;
     if (m.skipped) {
+      if (m.failed) j["failed"] = true;
       j["skip_reason"] = m.skip_reason;
     } else {
       j.update({{"median_s", m.median_s},
@@ -112,6 +113,7 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
             {"memory_bytes", d.memory_bytes},
             {"l2_bytes", d.l2_bytes},
             {"driver_version", d.driver_version},
+            {"power_limit_w", d.power_limit_w},
             {"cuda_version", d.cuda_version}}},
           {"stop_rule",
            {{"warmup", run.rule.warmup},
@@ -145,6 +147,7 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   run.device.l2_bytes = d.number_or("l2_bytes", 0, Check::non_negative, "bytes");
   run.device.driver_version = d.optional_string("driver_version").value_or("");
   run.device.cuda_version = d.optional_string("cuda_version").value_or("");
+  run.device.power_limit_w = d.number_or("power_limit_w", 0, Check::non_negative, "W");
   d.finish();
   JsonReader sr = r.object("stop_rule");
   run.rule.warmup = static_cast<int>(sr.integer_or("warmup", 0));
@@ -176,6 +179,7 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
     m.skipped = e.boolean_or("skipped", false);
     m.implementation = e.optional_string("implementation").value_or("");
     if (m.skipped) {
+      m.failed = e.boolean_or("failed", false);
       m.skip_reason = e.string("skip_reason");
     } else {
       m.median_s = e.number("median_s", Check::positive, "s");

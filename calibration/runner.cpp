@@ -4,6 +4,8 @@
 #include "calibration/stats.hpp"
 
 #include <chrono>
+#include <exception>
+#include <string>
 
 namespace rooftop::cal {
 
@@ -35,7 +37,14 @@ std::vector<Measurement> run_plan(
   std::vector<Measurement> out;
   out.reserve(plan.cases.size());
   for (std::size_t i = 0; i < plan.cases.size(); ++i) {
-    out.push_back(b.run(plan.cases[i], rule));
+    // One case's failure (a cuBLASLt error, a kernel fault) is recorded and the run goes on, so
+    // what did run is kept; after a sticky CUDA error the remaining cases fail at once.
+    try {
+      out.push_back(b.run(plan.cases[i], rule));
+    } catch (const std::exception &e) {
+      out.push_back(skipped(plan.cases[i], std::string("failed: ") + e.what()));
+      out.back().failed = true;
+    }
     if (progress) progress(i, plan.cases.size(), out.back());
   }
   return out;

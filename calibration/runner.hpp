@@ -17,7 +17,8 @@ Measurement sample_case(const Case &c, const StopRule &rule, const std::function
 /// A case the device cannot run, with the reason.
 Measurement skipped(const Case &c, std::string why);
 
-/// Runs every case of `plan`; `progress(i, n, m)` is called after each (may be empty).
+/// Runs every case of `plan`; `progress(i, n, m)` is called after each (may be empty). A case
+/// whose run throws comes back skipped and `failed`, with the error as its reason.
 std::vector<Measurement> run_plan(
     Backend &b, const Plan &plan, const StopRule &rule,
     const std::function<void(std::size_t, std::size_t, const Measurement &)> &progress = {});

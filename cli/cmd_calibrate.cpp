@@ -147,6 +147,12 @@ void run(const CalibrateArgs &a) {
   std::cout << fmt::format("wrote {} ({} measurements, {:.0f} s) and {}\n", out,
                            run.measurements.size(), elapsed, eff_out);
   std::cout << calibration_summary(run, *spec, fitted);
+  std::size_t failed_cases = 0;
+  for (const auto &m : run.measurements) failed_cases += m.failed ? 1 : 0;
+  if (failed_cases > 0)
+    throw std::runtime_error(fmt::format("{} of {} cases failed on the device (\"failed\": true in "
+                                         "{}, with the error); the fit used the others",
+                                         failed_cases, run.measurements.size(), out));
 }
 
 } // namespace

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <stdexcept>
 
 using namespace rooftop;
 using namespace rooftop::cal;
@@ -293,4 +294,46 @@ TEST_CASE("a measured table is measured on its GPU, transferred within its archi
         hw::EfficiencyOrigin::transferred);
   CHECK_THROWS_WITH_AS(hw::load_default_efficiency(table, cat.get("a100-sxm-80gb")),
                        doctest::Contains("another architecture"), InputError);
+}
+
+namespace {
+/// A backend whose second case throws, as a cuBLASLt error or a kernel fault would.
+class FlakyBackend final : public Backend {
+public:
+  [[nodiscard]] DeviceInfo device() const override { return {}; }
+  Measurement run(const Case &c, const StopRule &) override {
+    if (++calls == 2) throw std::runtime_error("cublasLtMatmul: cuBLAS status 7");
+    Measurement m;
+    m.c = c;
+    m.median_s = m.mean_s = 1e-3;
+    m.samples_s = {1e-3};
+    return m;
+  }
+  std::vector<SelfCheck> self_check() override { return {}; }
+  int calls = 0;
+};
+} // namespace
+
+TEST_CASE("a case that throws is recorded as failed and the run goes on") {
+  FlakyBackend b;
+  Plan p = default_plan(true, false, 1 << 20, 1 << 20);
+  const auto ms = run_plan(b, p, StopRule{});
+  REQUIRE(ms.size() == p.cases.size());
+  CHECK(!ms[0].failed);
+  CHECK(ms[1].failed);
+  CHECK(ms[1].skipped);
+  CHECK(ms[1].skip_reason.find("cuBLAS status 7") != std::string::npos);
+  CHECK(!ms[2].failed);
+  CHECK(ms[2].median_s > 0);
+  CalibrationRun run;
+  run.gpu = "h100-sxm";
+  run.architecture = "hopper";
+  run.device.backend = "cuda";
+  run.device.name = "t";
+  run.measurements = ms;
+  const auto path = std::filesystem::temp_directory_path() / "rooftop_test_failed_case.json";
+  write_json_file(path, to_json(run));
+  const auto back = load_calibration(path);
+  CHECK(back.measurements[1].failed);
+  CHECK(!back.measurements[0].failed);
 }

@@ -7,6 +7,7 @@
 #include "calibration/runner.hpp"
 
 #include <cuda_fp8.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cmath>
@@ -85,6 +86,41 @@ private:
   std::size_t ws_bytes_;
   bool ok_ = false;
 };
+
+/// The NVIDIA driver's own version (e.g. "580.159.04") and the board's power limit, read through
+/// NVML, which ships with the driver: loaded at run time so the build needs no NVML.
+struct DriverFacts {
+  std::string version;
+  double power_limit_w = 0;
+};
+
+DriverFacts driver_facts(int cuda_index) {
+  DriverFacts f;
+  void *lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return f;
+  using Init = int (*)();
+  using Version = int (*)(char *, unsigned);
+  using ByBus = int (*)(const char *, void **);
+  using Power = int (*)(void *, unsigned *);
+  const auto init = reinterpret_cast<Init>(dlsym(lib, "nvmlInit_v2"));
+  const auto version = reinterpret_cast<Version>(dlsym(lib, "nvmlSystemGetDriverVersion"));
+  const auto by_bus = reinterpret_cast<ByBus>(dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2"));
+  const auto power = reinterpret_cast<Power>(dlsym(lib, "nvmlDeviceGetPowerManagementLimit"));
+  const auto shutdown = reinterpret_cast<Init>(dlsym(lib, "nvmlShutdown"));
+  if (init && init() == 0) { // NVML_SUCCESS
+    char buf[96] = {};
+    if (version && version(buf, sizeof buf) == 0) f.version = buf;
+    char bus[32] = {};
+    void *dev = nullptr;
+    unsigned mw = 0;
+    if (by_bus && power && cudaDeviceGetPCIBusId(bus, sizeof bus, cuda_index) == cudaSuccess &&
+        by_bus(bus, &dev) == 0 && power(dev, &mw) == 0)
+      f.power_limit_w = mw / 1000.0;
+    if (shutdown) shutdown();
+  }
+  dlclose(lib);
+  return f;
+}
 
 /// Host copies of small device problems, for the self-checks.
 std::vector<__nv_bfloat16> random_bf16(std::size_t n, float lo, float hi, unsigned seed) {
@@ -227,7 +263,11 @@ private:
     int drv = 0, rt = 0;
     ROOFTOP_CUDA(cudaDriverGetVersion(&drv));
     ROOFTOP_CUDA(cudaRuntimeGetVersion(&rt));
-    d.driver_version = "CUDA driver API " + std::to_string(drv / 1000) + "." + std::to_string(drv % 1000 / 10);
+    const DriverFacts facts = driver_facts(index_);
+    d.driver_version = (facts.version.empty() ? std::string("unknown (NVML not found)") : facts.version) +
+                       ", CUDA driver API " + std::to_string(drv / 1000) + "." +
+                       std::to_string(drv % 1000 / 10);
+    d.power_limit_w = facts.power_limit_w;
     d.cuda_version = std::to_string(rt / 1000) + "." + std::to_string(rt % 1000 / 10);
     return d;
   }

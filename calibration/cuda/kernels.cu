@@ -491,17 +491,18 @@ void launch_decode_any(const AttentionArgs &a, cudaStream_t s) {
 /// One flash_wmma configuration: head size D, NW warps (16 NW query rows), BN keys per tile.
 template <int D, int NW, int BN> struct Flash {
   static constexpr int rows_per_block = 16 * NW, keys_per_tile = BN;
-  /// Opts in to the shared memory the kernel needs (above the 48 KiB default), once.
-  static void prepare() {
-    static bool done = false;
-    if (done) return;
+  /// Opts in to `bytes` of shared memory (above the 48 KiB default) when more than before.
+  static void prepare(std::size_t bytes) {
+    static std::size_t opted = 48 * 1024;
+    if (bytes <= opted) return;
     ROOFTOP_CUDA(cudaFuncSetAttribute(flash_wmma_kernel<D, NW, BN>,
                                       cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                      static_cast<int>(FlashLayout(D, NW, BN, false).bytes)));
-    done = true;
+                                      static_cast<int>(bytes)));
+    opted = bytes;
   }
   static void launch(const AttentionArgs &a, cudaStream_t s) {
     const FlashLayout lay(D, NW, BN, a.k == a.v);
+    prepare(lay.bytes);
     const dim3 grid(static_cast<unsigned>(a.batch * a.kv_heads),
                     static_cast<unsigned>((query_rows(a) + 16 * NW - 1) / (16 * NW)),
                     static_cast<unsigned>(a.splits));
@@ -545,7 +546,6 @@ void plan_attention(AttentionArgs &a, int sm_count) {
   if (flash)
     with_flash(a.dk, [&](auto cfg) {
       using C = decltype(cfg);
-      C::prepare();
       rows_per_block = C::rows_per_block;
       align = C::keys_per_tile;
       min_chunk = std::max(64, 2 * C::keys_per_tile);
