@@ -203,7 +203,8 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   for (const auto &[k, v] : e.gemm_flops_by_dtype) by[k] = v;
   nlohmann::ordered_json gemm = nlohmann::ordered_json::object();
   for (const auto &[k, g] : fit.gemm)
-    gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"cases", g.cases}};
+    gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"tile_m", g.tile_m},
+               {"tile_n", g.tile_n}, {"cases", g.cases}};
   return {{"schema", "rooftop.efficiency/1"},
           {"origin", "measured"},
           {"gpu", run.gpu},
@@ -213,6 +214,8 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
           {"defaults",
            {{"gemm_flops_efficiency", e.gemm_flops},
             {"gemm_m_half", e.gemm_m_half},
+            {"gemm_tile_m", e.gemm_tile_m},
+            {"gemm_tile_n", e.gemm_tile_n},
             {"gemm_flops_efficiency_by_dtype", by},
             {"attention_flops_efficiency", e.attention_flops},
             {"attention_bandwidth_efficiency", e.attention_bandwidth},

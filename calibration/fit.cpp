@@ -1,6 +1,7 @@
 // Efficiency fitting. Each curve is linear in its parameters after a change of variable:
 //   streams      t = t0 + B / BW                          (x = B)
-//   GEMMs        1/e = 1/e_max + (m_half/e_max) (1/M)     (e(M) = e_max M / (M + m_half))
+//   GEMMs        1/e = 1/e_max + (m_half/e_max) (1/M)     (e(M) = e_max M / (M + m_half)),
+//                after dividing out the wave quantization of the best-fitting output tile
 //   attention    1/e = 1/e_max + (c_half/e_max) (1/ctx)
 // and is solved by least squares (Eigen, column-pivoting QR).
 #include "calibration/fit.hpp"
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace rooftop::cal {
 namespace {
@@ -43,6 +45,44 @@ std::pair<double, double> saturating(const std::vector<double> &x, const std::ve
   const auto [a, b] = fit_line(inv_x, inv_e);
   if (!(a > 0)) return {median(e), 0};
   return {1 / a, std::max(0.0, b / a)};
+}
+
+/// The GEMM curve e(M, N) = e_max M / (M + m_half) w(M, N), w the wave quantization of tile
+/// tm x tn (or 1), chosen among common CUTLASS/cuBLAS output tiles by least squared relative
+/// error; a tile must cut the error of the curve without one by a quarter, and by at least 1%
+/// rms, to be kept.
+struct GemmPoint {
+  double m, n, e;
+};
+FitResult::Gemm fit_gemm(const std::vector<GemmPoint> &pts, int sms) {
+  const std::vector<std::pair<double, double>> tiles = {
+      {0, 0}, {64, 128}, {128, 64}, {128, 128}, {128, 256}, {256, 128}};
+  FitResult::Gemm best;
+  double best_sse = std::numeric_limits<double>::infinity(), none_sse = best_sse;
+  for (const auto &[tm, tn] : tiles) {
+    if (tm > 0 && sms <= 0) continue;
+    std::vector<double> ms, es;
+    for (const auto &p : pts) {
+      ms.push_back(p.m);
+      es.push_back(p.e / hw::gemm_wave_fraction(p.m, p.n, tm, tn, sms));
+    }
+    const auto [e_max, m_half] = saturating(ms, es);
+    double sse = 0;
+    for (const auto &p : pts) {
+      const double pred = e_max * p.m / (p.m + m_half) * hw::gemm_wave_fraction(p.m, p.n, tm, tn, sms);
+      sse += (pred - p.e) * (pred - p.e) / (p.e * p.e);
+    }
+    if (tm == 0) none_sse = sse;
+    // A tile is kept only if it explains at least 1% rms of relative error that the curve
+    // alone leaves, and a quarter of it: a wave fraction constant over the points is no more
+    // than a rescaled e_max.
+    const double n = static_cast<double>(pts.size());
+    if (sse < best_sse && (tm == 0 || (sse < 0.75 * none_sse && none_sse - sse > 1e-4 * n))) {
+      best_sse = sse;
+      best = {e_max, m_half, tm, tn, pts.size()};
+    }
+  }
+  return best;
 }
 
 } // namespace
@@ -155,19 +195,21 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   const double bw = r.hbm_bandwidth_Bps > 0 ? r.hbm_bandwidth_Bps
                                             : spec.memory_bandwidth.value() * defaults.hbm_bandwidth;
   // GEMMs: the compute-bound ones (time well above their memory time) per dtype.
-  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> gemm_points;
+  std::map<std::string, std::vector<GemmPoint>> gemm_points;
   for (const auto *m : train) {
     if (m->c.kind != CaseKind::gemm) continue;
     const auto peak = spec.matmul_peak(m->c.dtype);
     const double busy = m->median_s - overhead;
     if (!peak || busy <= 0 || m->median_s < 1.5 * (m->c.bytes_moved / bw + overhead)) continue;
-    auto &[ms, es] = gemm_points[to_string(m->c.dtype)];
-    ms.push_back(static_cast<double>(m->c.m));
-    es.push_back(m->c.flops / (peak->value() * busy));
+    gemm_points[to_string(m->c.dtype)].push_back(
+        {static_cast<double>(m->c.m), static_cast<double>(m->c.n), m->c.flops / (peak->value() * busy)});
   }
-  for (auto &[dt, pts] : gemm_points) {
-    const auto [e_max, m_half] = saturating(pts.first, pts.second);
-    r.gemm[dt] = {fraction(e_max, "GEMM " + dt + " efficiency", r.notes), m_half, pts.first.size()};
+  // Wave quantization needs the SM count; a CPU has no tiles in waves.
+  const int sms = spec.architecture == hw::Architecture::cpu ? 0 : spec.sm_count.value_or(0);
+  for (const auto &[dt, pts] : gemm_points) {
+    auto g = fit_gemm(pts, sms);
+    g.e_max = fraction(g.e_max, "GEMM " + dt + " efficiency", r.notes);
+    r.gemm[dt] = g;
   }
   // Attention: prefill compute-bound, decode bandwidth-bound.
   std::vector<double> ae, dc, de;
@@ -200,6 +242,8 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   if (auto it = r.gemm.find("bf16"); it != r.gemm.end() && it->second.e_max > 0) {
     e.gemm_flops = it->second.e_max;
     e.gemm_m_half = it->second.m_half;
+    e.gemm_tile_m = it->second.tile_m;
+    e.gemm_tile_n = it->second.tile_n;
   } else {
     r.notes.push_back("no compute-bound BF16 GEMM: gemm_flops_efficiency from the defaults");
   }

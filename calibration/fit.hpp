@@ -26,6 +26,7 @@ struct FitResult {
   struct Gemm {
     double e_max = 0;                ///< compute efficiency of large GEMMs (fraction of peak)
     double m_half = 0;               ///< rows at which it is half: e(M) = e_max M / (M + m_half)
+    double tile_m = 0, tile_n = 0;   ///< output tile of the wave quantization (0: none fitted)
     std::size_t cases = 0;           ///< compute-bound cases fitted
   };
   std::map<std::string, Gemm> gemm;  ///< by input dtype name

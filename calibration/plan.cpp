@@ -158,7 +158,8 @@ Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_b
   const std::vector<std::pair<long long, long long>> nks =
       quick ? std::vector<std::pair<long long, long long>>{{128, 128}, {256, 512}}
             : std::vector<std::pair<long long, long long>>{
-                  {4096, 4096}, {6144, 4096}, {28672, 4096}, {4096, 14336}, {8192, 8192}};
+                  {4096, 4096}, {6144, 4096}, {28672, 4096}, {4096, 14336}, {8192, 8192},
+                  {1280, 8192}}; // the last: a TP-sharded projection, few tiles per wave
   std::vector<DType> types{DType::bf16};
   if (has_fp8) types.push_back(DType::fp8);
   // Cold: L2 flushed before each sample, as a layer's weights arrive from HBM in real inference.

@@ -27,6 +27,7 @@ wl::Op op_for(const cal::Case &c) {
   case cal::CaseKind::gemm:
     o.unit = wl::Unit::gemm;
     o.rows = static_cast<double>(c.m);
+    o.cols = static_cast<double>(c.n);
     break;
   case cal::CaseKind::stream:
   case cal::CaseKind::launch:

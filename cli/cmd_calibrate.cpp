@@ -55,8 +55,11 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
     s += fmt::format("  memory bandwidth not fitted (defaults kept); kernel overhead {}\n",
                      rep::time(Seconds(f.kernel_overhead_s)));
   for (const auto &[dt, g] : f.gemm)
-    s += fmt::format("  GEMM {}: {} of peak at large M, half at M = {:.0f} ({} cases)\n", dt,
-                     rep::percent(g.e_max), g.m_half, g.cases);
+    s += fmt::format("  GEMM {}: {} of peak at large M, half at M = {:.0f}, {} ({} cases)\n", dt,
+                     rep::percent(g.e_max), g.m_half,
+                     g.tile_m > 0 ? fmt::format("waves of {:.0f}x{:.0f} tiles", g.tile_m, g.tile_n)
+                                  : std::string("no wave quantization fitted"),
+                     g.cases);
   s += fmt::format("  attention: prefill {} of BF16 peak; decode {} of HBM, half at context {:.0f}\n",
                    rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
                    f.attention_context_half);

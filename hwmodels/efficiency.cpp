@@ -6,6 +6,7 @@
 #include "core/paths.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace rooftop::hw {
@@ -25,6 +26,11 @@ void apply(JsonReader r, Efficiency &e) {
   e.nvls_bandwidth =
       r.number_or("nvls_bandwidth_efficiency", e.nvls_bandwidth, Check::fraction, "fraction");
   e.gemm_m_half = r.number_or("gemm_m_half", e.gemm_m_half, Check::non_negative, "rows");
+  e.gemm_tile_m = r.number_or("gemm_tile_m", e.gemm_tile_m, Check::non_negative, "rows");
+  e.gemm_tile_n = r.number_or("gemm_tile_n", e.gemm_tile_n, Check::non_negative, "columns");
+  if ((e.gemm_tile_m > 0) != (e.gemm_tile_n > 0))
+    r.fail(e.gemm_tile_m > 0 ? "gemm_tile_n" : "gemm_tile_m",
+           "gemm_tile_m and gemm_tile_n are given together (both > 0) or not at all");
   e.attention_bandwidth =
       r.number_or("attention_bandwidth_efficiency", e.attention_bandwidth, Check::fraction, "fraction");
   e.attention_context_half =
@@ -76,6 +82,16 @@ double Efficiency::gemm_efficiency(DType dtype, double rows) const {
     if (auto it = gemm_flops_by_dtype.find(to_string(dtype)); it != gemm_flops_by_dtype.end())
       e_max = it->second;
   return gemm_m_half > 0 && rows > 0 ? e_max * rows / (rows + gemm_m_half) : e_max;
+}
+
+double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms) {
+  if (!(tile_m > 0) || !(tile_n > 0) || sms <= 0 || !(rows > 0) || !(cols > 0)) return 1.0;
+  const double tiles = std::ceil(rows / tile_m) * std::ceil(cols / tile_n);
+  return tiles / (std::ceil(tiles / sms) * sms);
+}
+
+double Efficiency::gemm_wave_efficiency(double rows, double cols, int sms) const {
+  return gemm_wave_fraction(rows, cols, gemm_tile_m, gemm_tile_n, sms);
 }
 
 double Efficiency::attention_bandwidth_efficiency(double context) const {

@@ -28,6 +28,8 @@ struct Efficiency {
   double gemm_m_half = 0;         ///< GEMM rows at which compute efficiency is half its maximum:
                                   ///< e(M) = e_max M / (M + m_half)
   std::map<std::string, double> gemm_flops_by_dtype; ///< per input dtype, overrides gemm_flops
+  double gemm_tile_m = 0;         ///< GEMM output tile (rows x columns) for wave quantization:
+  double gemm_tile_n = 0;         ///< tiles = ceil(M/tm) ceil(N/tn) over waves of one tile per SM
   double attention_bandwidth = 0; ///< decode attention's fraction of HBM bandwidth (0: as streams)
   double attention_context_half = 0; ///< context at which that fraction is half its maximum
   Seconds kernel_overhead;        ///< fixed cost per kernel, s
@@ -40,9 +42,16 @@ struct Efficiency {
   static Efficiency ideal();
   /// GEMM compute efficiency for `rows` rows of input type `dtype`.
   [[nodiscard]] double gemm_efficiency(DType dtype, double rows) const;
+  /// Wave quantization of an M x N output on `sms` SMs: tiles / (waves x sms), 1 without a
+  /// calibrated tile, an SM count or N.
+  [[nodiscard]] double gemm_wave_efficiency(double rows, double cols, int sms) const;
   /// Decode attention's bandwidth efficiency at `context` keys.
   [[nodiscard]] double attention_bandwidth_efficiency(double context) const;
 };
+
+/// Fraction of the SMs' tile slots a GEMM's M x N output fills: ceil(M/tm) ceil(N/tn) tiles run
+/// in waves of `sms`, so the last wave may be partly idle. 1 when any argument is not positive.
+double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms);
 
 /// The efficiencies of a rooftop.efficiency/1 file for `gpu`: the derated defaults with the
 /// GPU architecture's overrides, or a calibrated table (with "origin": "measured" and the "gpu"

@@ -67,9 +67,12 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     c.algorithm = intern(r.algorithm);
     return c;
   }
-  const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops
-                     : op.unit == wl::Unit::gemm    ? m.eff.gemm_efficiency(op.compute_dtype, op.rows)
-                                                    : 1.0;
+  const double e_c =
+      op.unit == wl::Unit::attention ? m.eff.attention_flops
+      : op.unit == wl::Unit::gemm
+          ? m.eff.gemm_efficiency(op.compute_dtype, op.rows) *
+                m.eff.gemm_wave_efficiency(op.rows, op.cols, m.gpu.sm_count.value_or(0))
+          : 1.0;
   const double e_m = op.unit == wl::Unit::attention
                          ? m.eff.attention_bandwidth_efficiency(op.context)
                          : m.eff.hbm_bandwidth;

@@ -136,6 +136,42 @@ TEST_CASE("fit recovers known efficiencies from synthetic measurements") {
   CHECK(f.held > 0); // some cases were held out, and the fit was still exact
 }
 
+TEST_CASE("the GEMM fit finds the wave quantization of a known tile, and none where there is none") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json"); // 100 SMs, BF16 1e15 FLOP/s
+  REQUIRE(spec.sm_count == 100);
+  const double e_max = 0.75, m_half = 32;
+  for (const bool waves : {true, false}) {
+    CAPTURE(waves);
+    std::vector<Measurement> ms;
+    for (long long n : {1280LL, 4096LL, 5120LL, 8192LL})
+      for (long long m : {384LL, 1024LL, 1664LL, 2048LL, 4096LL, 6144LL}) {
+        Case c;
+        c.kind = CaseKind::gemm;
+        c.id = "g" + std::to_string(m) + "x" + std::to_string(n);
+        c.m = m;
+        c.n = n;
+        c.k = 8192;
+        declare_work(c);
+        const double md = static_cast<double>(m), nd = static_cast<double>(n);
+        // by hand: 128 x 256 tiles, ceil(M/128) ceil(N/256) of them in waves of 100
+        const double tiles = std::ceil(md / 128) * std::ceil(nd / 256);
+        const double w = waves ? tiles / (std::ceil(tiles / 100) * 100) : 1.0;
+        ms.push_back(measured(c, c.flops / (1e15 * e_max * md / (md + m_half) * w)));
+      }
+    const auto f = fit(ms, spec, hw::Efficiency::ideal());
+    REQUIRE(f.gemm.count("bf16") == 1);
+    const auto &g = f.gemm.at("bf16");
+    CHECK(g.tile_m == (waves ? 128 : 0));
+    CHECK(g.tile_n == (waves ? 256 : 0));
+    CHECK(g.e_max == doctest::Approx(e_max).epsilon(1e-6));
+    CHECK(g.m_half == doctest::Approx(m_half).epsilon(1e-4));
+    // the model applies it: M = 1664, N = 1280 is 13 x 5 = 65 tiles, one wave of 100
+    const double e = f.efficiency.gemm_efficiency(DType::bf16, 1664) *
+                     f.efficiency.gemm_wave_efficiency(1664, 1280, 100);
+    CHECK(e == doctest::Approx(e_max * 1664 / (1664 + m_half) * (waves ? 0.65 : 1.0)).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("the hold-out is deterministic, about one in four, every layer, never the launch") {
   std::vector<Measurement> ms;
   for (int i = 0; i < 400; ++i) {

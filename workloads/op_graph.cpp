@@ -48,6 +48,7 @@ Op linear(const Ctx &c, const char *name, OpKind kind, int group, long long coun
   o.weight_bytes = o.stored_weight_bytes = Bytes(k * n * wbytes);
   o.act_bytes = Bytes((k + n) * tokens * c.ab);
   o.rows = tokens;
+  o.cols = n;
   return o;
 }
 

@@ -51,6 +51,7 @@ struct Op {
   CommGroup comm_group = CommGroup::tp;           ///< unit == network
   int kernels = 1;            ///< kernel launches per instance
   double rows = 0;            ///< GEMMs: rows of the input (M: tokens per weight matrix)
+  double cols = 0;            ///< GEMMs: columns of the output (N, after sharding)
   double context = 0;         ///< attention: mean keys each query attends
 
   /// HBM traffic per instance: weights + activations + KV cache, bytes.
