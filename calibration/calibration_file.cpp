@@ -89,7 +89,7 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
     ms.push_back(j);
   }
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
-  for (const auto &c : run.self_checks)
+  for (const auto &c : run.self_checks) {
     checks.push_back({{"name", c.name},
                       {"implementation", c.implementation},
                       // a kernel that found no algorithm or wrote NaN has an infinite error
@@ -98,6 +98,8 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
                                             : std::numeric_limits<double>::max()},
                       {"tolerance", c.tolerance},
                       {"passed", c.passed()}});
+    if (!c.skip_reason.empty()) checks.back()["skip_reason"] = c.skip_reason;
+  }
   const auto &d = run.device;
   return {{"schema", "rooftop.calibration/1"},
           {"gpu", run.gpu},
@@ -165,6 +167,7 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
       c.implementation = e.optional_string("implementation").value_or("");
       c.max_rel_error = e.number("max_rel_error", Check::non_negative, "fraction");
       c.tolerance = e.number("tolerance", Check::non_negative, "fraction");
+      c.skip_reason = e.optional_string("skip_reason").value_or("");
       e.ignore({"passed"});
       e.finish();
       run.self_checks.push_back(c);

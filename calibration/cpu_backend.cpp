@@ -116,7 +116,7 @@ public:
           err = std::max(err, std::fabs(static_cast<double>(got(i, j)) - want));
           scale = std::max(scale, std::fabs(want));
         }
-      out.push_back({"gemm_fp32_5x17x33", "Eigen", scale > 0 ? err / scale : err, 1e-5});
+      out.push_back({"gemm_fp32_5x17x33", "Eigen", scale > 0 ? err / scale : err, 1e-5, ""});
     }
     {
       const long long ctx = 40, d = 16;
@@ -139,7 +139,7 @@ public:
         err = std::max(err, std::fabs(static_cast<double>(got[static_cast<std::size_t>(e)]) - want));
         scale = std::max(scale, std::fabs(want));
       }
-      out.push_back({"attention_d16_ctx40", "rooftop reference (Eigen)", scale > 0 ? err / scale : err, 1e-4});
+      out.push_back({"attention_d16_ctx40", "rooftop reference (Eigen)", scale > 0 ? err / scale : err, 1e-4, ""});
     }
     return out;
   }

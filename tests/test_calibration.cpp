@@ -232,8 +232,9 @@ TEST_CASE("calibration files round-trip") {
   sm.skip_reason = "no FP8";
   run.measurements.push_back(sm);
   run.measurements[0].implementation = "cuBLASLt 13.0.0";
-  run.self_checks.push_back({"gemm_bf16", "cuBLASLt", 3e-3, 1e-2});
-  run.self_checks.push_back({"attention", "rooftop flash_wmma", std::numeric_limits<double>::infinity(), 2e-2});
+  run.self_checks.push_back({"gemm_bf16", "cuBLASLt", 3e-3, 1e-2, ""});
+  run.self_checks.push_back({"attention", "rooftop flash_wmma", std::numeric_limits<double>::infinity(), 2e-2, ""});
+  run.self_checks.push_back({"mla", "", 0, 0, "too little shared memory"});
   const auto path = std::filesystem::temp_directory_path() / "rooftop_test_calibration.json";
   write_json_file(path, to_json(run));
   const auto back = load_calibration(path);
@@ -244,7 +245,9 @@ TEST_CASE("calibration files round-trip") {
   CHECK(back.measurements[1].skipped);
   CHECK(back.measurements[1].skip_reason == "no FP8");
   CHECK(back.measurements[0].implementation == "cuBLASLt 13.0.0");
-  REQUIRE(back.self_checks.size() == 2);
+  REQUIRE(back.self_checks.size() == 3);
+  CHECK(back.self_checks[2].skip_reason == "too little shared memory");
+  CHECK(back.self_checks[2].passed()); // skipped, not failed
   CHECK(back.self_checks[0].passed());
   CHECK(back.self_checks[0].max_rel_error == 3e-3);
   CHECK(back.self_checks[1].implementation == "rooftop flash_wmma");
@@ -261,7 +264,7 @@ TEST_CASE("the CPU backend's kernels pass their self-checks, and the checks can 
     CHECK(c.max_rel_error < c.tolerance);
     CHECK(!c.implementation.empty());
   }
-  SelfCheck bad{"x", "y", 0.5, 1e-2};
+  SelfCheck bad{"x", "y", 0.5, 1e-2, ""};
   CHECK_FALSE(bad.passed());
 }
 

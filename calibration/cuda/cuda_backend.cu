@@ -49,6 +49,10 @@ public:
     const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
     ROOFTOP_CUBLAS(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
     ROOFTOP_CUBLAS(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+    if (t == DType::fp8) { // fast accumulation, as FP8 inference GEMMs run (torch._scaled_mm's use_fast_accum)
+      const int8_t fast = 1;
+      ROOFTOP_CUBLAS(cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast, sizeof(fast)));
+    }
     ROOFTOP_CUBLAS(cublasLtMatrixLayoutCreate(&a_, in, static_cast<uint64_t>(k), static_cast<uint64_t>(n), k));
     ROOFTOP_CUBLAS(cublasLtMatrixLayoutCreate(&b_, in, static_cast<uint64_t>(k), static_cast<uint64_t>(m), k));
     ROOFTOP_CUBLAS(cublasLtMatrixLayoutCreate(&d_, CUDA_R_16BF, static_cast<uint64_t>(n), static_cast<uint64_t>(m), n));
@@ -60,7 +64,7 @@ public:
     const cublasStatus_t st =
         cublasLtMatmulAlgoGetHeuristic(h_, desc_, a_, b_, d_, d_, pref, 1, &heuristic_, &found);
     cublasLtMatmulPreferenceDestroy(pref);
-    ok_ = st == CUBLAS_STATUS_SUCCESS && found > 0;
+    ok_ = st == CUBLAS_STATUS_SUCCESS && found > 0 && heuristic_.state == CUBLAS_STATUS_SUCCESS;
   }
   ~LtGemm() {
     cublasLtMatrixLayoutDestroy(d_);
@@ -194,10 +198,19 @@ public:
     ROOFTOP_CUBLAS(cublasLtCreate(&lt_));
     ROOFTOP_CUDA(cudaMalloc(&workspace_, k_workspace));
     info_ = describe();
-    flush_ = std::make_unique<Buffer>(static_cast<std::size_t>(2 * std::max(info_.l2_bytes, 1e6)));
+    int optin = 0;
+    ROOFTOP_CUDA(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, index_));
+    limits_.sm_count = info_.sm_count;
+    limits_.shared_per_block = static_cast<std::size_t>(optin);
+    // The flush buffer: reading twice L2 leaves L2 holding clean lines of it (a memset would
+    // leave dirty ones, whose write-back the next timed kernel would pay).
+    flush_ = std::make_unique<Buffer>(static_cast<std::size_t>(2 * std::max(info_.l2_bytes, 1e6)) / 16 * 16);
+    sink_ = std::make_unique<Buffer>(64);
+    ROOFTOP_CUDA(cudaMemset(flush_->as<void>(), 0, flush_->bytes()));
   }
   ~CudaBackend() override {
     flush_.reset();
+    sink_.reset();
     cudaFree(workspace_);
     cublasLtDestroy(lt_);
     cudaEventDestroy(stop_);
@@ -211,20 +224,26 @@ public:
     std::vector<SelfCheck> out;
     out.push_back(check_gemm(DType::bf16, 16, 64, 128));
     out.push_back(check_gemm(DType::bf16, 1, 64, 128));
-    if (info_.sm_version >= 89) out.push_back(check_gemm(DType::fp8, 16, 64, 128));
+    if (info_.sm_version >= 89) {
+      out.push_back(check_gemm(DType::fp8, 16, 64, 128));
+      out.push_back(check_gemm(DType::fp8, 1, 64, 128)); // the plan times M = 1 and 4 too
+    }
     for (StreamKind k : {StreamKind::write, StreamKind::copy, StreamKind::triad})
       out.push_back(check_stream(k));
-    const int sms = info_.sm_count;
-    // name, batch, q heads, kv heads, queries, context, head size, causal, latent, SMs
-    out.push_back(check_attention("attention_decode_gqa_split", 2, 8, 2, 1, 300, 128, false, false, sms));
+    // name, batch, q heads, kv heads, queries, context, head size, causal, latent[, splits]
+    out.push_back(check_attention("attention_decode_gqa_split", 2, 8, 2, 1, 300, 128, false, false));
+    out.push_back(check_attention("attention_decode_gqa_3_splits", 2, 8, 2, 1, 300, 128, false, false, 3));
     out.push_back(check_attention("attention_decode_gqa_one_split", 2, 8, 2, 1, 300, 128, false, false, 1));
-    out.push_back(check_attention("attention_decode_mha_d64", 3, 4, 4, 1, 77, 64, false, false, sms));
-    out.push_back(check_attention("attention_decode_gqa_d32", 3, 4, 2, 1, 77, 32, false, false, sms));
-    out.push_back(check_attention("attention_decode_g16_d64", 1, 32, 2, 1, 150, 64, false, false, sms));
-    out.push_back(check_attention("attention_decode_mla_576", 1, 32, 1, 1, 200, 576, false, true, sms));
-    out.push_back(check_attention("attention_prefill_gqa_d128", 1, 4, 2, 100, 100, 128, true, false, sms));
-    out.push_back(check_attention("attention_prefill_gqa_d32", 2, 4, 2, 70, 70, 32, true, false, sms));
-    out.push_back(check_attention("attention_chunk_gqa_d128", 1, 8, 2, 5, 260, 128, true, false, sms));
+    out.push_back(check_attention("attention_decode_mha_d64", 3, 4, 4, 1, 77, 64, false, false));
+    out.push_back(check_attention("attention_decode_gqa_d32", 3, 4, 2, 1, 77, 32, false, false));
+    out.push_back(check_attention("attention_decode_g8_d256", 2, 16, 2, 1, 130, 256, false, false));
+    out.push_back(check_attention("attention_decode_g16_d64", 1, 32, 2, 1, 150, 64, false, false));
+    out.push_back(check_attention("attention_decode_mla_576", 1, 32, 1, 1, 200, 576, false, true));
+    out.push_back(check_attention("attention_decode_mla_576_one_split", 1, 32, 1, 1, 200, 576, false, true, 1));
+    out.push_back(check_attention("attention_prefill_gqa_d128", 1, 4, 2, 100, 100, 128, true, false));
+    out.push_back(check_attention("attention_prefill_gqa_d256", 1, 4, 2, 90, 90, 256, true, false));
+    out.push_back(check_attention("attention_prefill_gqa_d32", 2, 4, 2, 70, 70, 32, true, false));
+    out.push_back(check_attention("attention_chunk_gqa_d128", 1, 8, 2, 5, 260, 128, true, false));
     out.push_back(check_rmsnorm(3, 4096));
     out.push_back(check_silu(3, 1000));
     return out;
@@ -274,7 +293,7 @@ private:
 
   /// Seconds of `body` on the stream, between two events; `reps` runs per sample.
   double time(const std::function<void()> &body, bool cold, int reps = 1) {
-    if (cold) ROOFTOP_CUDA(cudaMemsetAsync(flush_->as<void>(), 0, flush_->bytes(), stream_));
+    if (cold) cuda::stream_read(flush_->as<float4>(), sink_->as<float>(), flush_->bytes() / 16, stream_);
     ROOFTOP_CUDA(cudaEventRecord(start_, stream_));
     for (int i = 0; i < reps; ++i) body();
     ROOFTOP_CUDA(cudaEventRecord(stop_, stream_));
@@ -283,6 +302,23 @@ private:
     float ms = 0;
     ROOFTOP_CUDA(cudaEventElapsedTime(&ms, start_, stop_));
     return ms * 1e-3 / reps;
+  }
+
+  /// Runs of `body` per warm sample so that a sample is at least 200 us of GPU work: a single
+  /// short kernel on an idle GPU would also time the host's launch delay after the start event.
+  int warm_reps(const std::function<void()> &body) {
+    constexpr double k_min_sample_s = 200e-6;
+    const auto reps_for = [&](double t) {
+      return static_cast<int>(std::clamp(std::ceil(k_min_sample_s / std::max(t, 1e-8)), 1.0, 10000.0));
+    };
+    const int first = reps_for(time(body, false, 1)); // over-estimates t: the launch delay is in it
+    return reps_for(time(body, false, first));
+  }
+
+  /// Samples of `body`: cold (after the L2 flush, one run each) or warm (warm_reps runs each).
+  Measurement sample(const Case &c, const StopRule &rule, const std::function<void()> &body) {
+    const int reps = c.cold ? 1 : warm_reps(body);
+    return sample_case(c, rule, [&] { return time(body, c.cold, reps); });
   }
 
   SelfCheck check_gemm(DType t, long long m, long long n, long long k) {
@@ -361,7 +397,7 @@ private:
 
   /// Attention against softmax(q k^T / sqrt(d)) v in double on the host.
   SelfCheck check_attention(const std::string &name, int batch, int hq, int hkv, int queries,
-                            int ctx, int d, bool causal, bool latent, int sm_count) {
+                            int ctx, int d, bool causal, bool latent, int splits = 0) {
     cuda::AttentionArgs a;
     a.batch = batch;
     a.q_heads = hq;
@@ -370,7 +406,15 @@ private:
     a.ctx = ctx;
     a.dk = a.dv = d;
     a.causal = causal;
-    cuda::plan_attention(a, sm_count);
+    a.shared_kv = latent;
+    a.want_splits = splits;
+    try {
+      cuda::plan_attention(a, limits_);
+    } catch (const NotSupported &e) {
+      SelfCheck c = make_check(name, "", 0, 0);
+      c.skip_reason = e.what();
+      return c;
+    }
     const std::size_t rows = static_cast<std::size_t>(batch) * hq * queries;
     const std::size_t kvn = static_cast<std::size_t>(batch) * hkv * ctx * d;
     const auto hq_ = random_bf16(rows * d, -3, 3, 4); // scores of spread about 1
@@ -460,14 +504,18 @@ private:
                k = static_cast<std::size_t>(c.k);
     Buffer w(static_cast<std::size_t>(k * n * eb)), x(static_cast<std::size_t>(k * m * eb)),
         out(m * n * 2);
-    ROOFTOP_CUDA(cudaMemsetAsync(w.as<void>(), 0x11, w.bytes(), stream_)); // small finite values
-    ROOFTOP_CUDA(cudaMemsetAsync(x.as<void>(), 0x11, x.bytes(), stream_));
+    // Random operands: constant or zero data switches less and would run faster than real weights.
+    for (Buffer *b : {&w, &x}) {
+      if (c.dtype == DType::fp8)
+        cuda::fill_fp8(b->as<void>(), b->bytes(), stream_);
+      else
+        cuda::fill_bf16(b->as<__nv_bfloat16>(), b->bytes() / 2, stream_);
+    }
     LtGemm g(lt_, c.dtype, c.m, c.n, c.k, workspace_, k_workspace);
     if (!g.ok()) return skipped(c, "cuBLASLt found no algorithm for this shape and type");
-    auto r = sample_case(c, rule, [&] {
-      return time([&] { g.run(w.as<void>(), x.as<void>(), out.as<void>(), stream_); }, c.cold);
-    });
-    r.implementation = lt_name() + " (first heuristic algorithm, TN)";
+    auto r = sample(c, rule, [&] { g.run(w.as<void>(), x.as<void>(), out.as<void>(), stream_); });
+    r.implementation = lt_name() + " (first heuristic algorithm, TN" +
+                       (c.dtype == DType::fp8 ? ", fast accumulation)" : ")");
     return r;
   }
 
@@ -489,7 +537,7 @@ private:
     }
     // Below L2 the arrays stay cached unless flushed: small cases are timed warm on purpose
     // (they measure L2), large ones are far beyond it.
-    auto m = sample_case(c, rule, [&] { return time(body, c.cold); });
+    auto m = sample(c, rule, body);
     m.implementation = "rooftop stream_" + to_string(c.stream) + " (float4 grid-stride loop)";
     return m;
   }
@@ -507,7 +555,12 @@ private:
     a.ctx = static_cast<int>(c.context);
     a.dk = a.dv = static_cast<int>(latent ? c.latent_dim : c.head_dim);
     a.causal = prefill;
-    cuda::plan_attention(a, info_.sm_count);
+    a.shared_kv = latent;
+    try {
+      cuda::plan_attention(a, limits_);
+    } catch (const NotSupported &e) {
+      return skipped(c, e.what());
+    }
     const auto bf = [](std::size_t n) { return n * 2; };
     const std::size_t rows = static_cast<std::size_t>(a.batch) * a.q_heads * a.queries;
     const std::size_t kv = static_cast<std::size_t>(a.batch) * a.kv_heads * a.ctx * a.dk;
@@ -520,7 +573,7 @@ private:
     a.v = latent ? a.k : v.as<__nv_bfloat16>();
     a.o = o.as<__nv_bfloat16>();
     a.partial = partial.as<float>();
-    auto m = sample_case(c, rule, [&] { return time([&] { cuda::attention(a, stream_); }, c.cold); });
+    auto m = sample(c, rule, [&] { cuda::attention(a, stream_); });
     m.implementation = attention_name(a);
     return m;
   }
@@ -557,7 +610,7 @@ private:
     a.queries = 1;
     a.ctx = static_cast<int>(ctx);
     a.dk = a.dv = static_cast<int>(d);
-    cuda::plan_attention(a, info_.sm_count);
+    cuda::plan_attention(a, limits_);
     Buffer partial(cuda::attention_partial_floats(a) * sizeof(float));
     // The query is the q slice of qkv; for timing, read it from the first columns (layout
     // differences do not change the traffic).
@@ -577,7 +630,7 @@ private:
       cuda::silu_mul(up.as<__nv_bfloat16>(), act.as<__nv_bfloat16>(), bi, ii, stream_);
       g_down.run(wdown.as<void>(), act.as<void>(), y.as<void>(), stream_);
     };
-    auto m = sample_case(c, rule, [&] { return time(body, c.cold); });
+    auto m = sample(c, rule, body);
     m.implementation = lt_name() + " GEMMs; rooftop rmsnorm, silu_mul and " + attention_name(a);
     return m;
   }
@@ -588,7 +641,8 @@ private:
   cublasLtHandle_t lt_ = nullptr;
   void *workspace_ = nullptr;
   DeviceInfo info_;
-  std::unique_ptr<Buffer> flush_;
+  cuda::DeviceLimits limits_;
+  std::unique_ptr<Buffer> flush_, sink_;
 };
 
 } // namespace

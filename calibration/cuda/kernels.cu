@@ -434,6 +434,15 @@ __global__ void fill_kernel(__nv_bfloat16 *p, std::size_t n) {
   }
 }
 
+__global__ void fill_fp8_kernel(unsigned char *p, std::size_t n) {
+  for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    unsigned x = static_cast<unsigned>(i) * 2654435761u;
+    x ^= x >> 13;
+    // E4M3: sign, biased exponent 4..10 (2^-3 .. 2^3), random mantissa; never NaN (s1111111).
+    p[i] = static_cast<unsigned char>((x & 0x80u) | ((4u + (x >> 8) % 7u) << 3) | ((x >> 16) & 7u));
+  }
+}
+
 } // namespace
 
 void launch_empty(cudaStream_t s) { empty_kernel<<<1, 1, 0, s>>>(); }
@@ -490,37 +499,79 @@ void launch_decode_any(const AttentionArgs &a, cudaStream_t s) {
 
 /// One flash_wmma configuration: head size D, NW warps (16 NW query rows), BN keys per tile.
 template <int D, int NW, int BN> struct Flash {
-  static constexpr int rows_per_block = 16 * NW, keys_per_tile = BN;
-  /// Opts in to `bytes` of shared memory (above the 48 KiB default) when more than before.
-  static void prepare(std::size_t bytes) {
-    static std::size_t opted = 48 * 1024;
-    if (bytes <= opted) return;
+  /// Opts in to the layout's shared memory (above the 48 KiB default) on the current device and
+  /// returns the blocks per SM the kernel reaches.
+  static int prepare(std::size_t bytes) {
     ROOFTOP_CUDA(cudaFuncSetAttribute(flash_wmma_kernel<D, NW, BN>,
                                       cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       static_cast<int>(bytes)));
-    opted = bytes;
+    int blocks = 0;
+    ROOFTOP_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, flash_wmma_kernel<D, NW, BN>,
+                                                               NW * 32, bytes));
+    return blocks;
   }
   static void launch(const AttentionArgs &a, cudaStream_t s) {
-    const FlashLayout lay(D, NW, BN, a.k == a.v);
-    prepare(lay.bytes);
     const dim3 grid(static_cast<unsigned>(a.batch * a.kv_heads),
                     static_cast<unsigned>((query_rows(a) + 16 * NW - 1) / (16 * NW)),
                     static_cast<unsigned>(a.splits));
-    flash_wmma_kernel<D, NW, BN><<<grid, NW * 32, lay.bytes, s>>>(a);
+    flash_wmma_kernel<D, NW, BN><<<grid, NW * 32, a.shared_bytes, s>>>(a);
   }
 };
 
-bool flash_supported(int d) { return d == 32 || d == 64 || d == 128 || d == 256 || d == 576; }
+/// The flash_wmma configurations, largest first for each head size: plan_attention takes the
+/// first whose shared memory fits the device (H100 227 KiB, A100 163 KiB, sm_86/89 99 KiB).
+struct FlashConfig {
+  int d, warps, keys;
+};
+constexpr FlashConfig k_flash_configs[] = {
+    {32, 4, 64},  {64, 4, 64},  {64, 4, 32},  {128, 4, 64}, {128, 4, 32}, {128, 2, 32},
+    {256, 4, 32}, {256, 2, 32}, {256, 1, 32}, {576, 2, 32}, {576, 1, 32}, {576, 1, 16},
+};
 
-/// Calls f(Flash<...>{}) for the configuration of head size d.
-template <class F> void with_flash(int d, F &&f) {
-  switch (d) {
-  case 32: return f(Flash<32, 4, 64>{});
-  case 64: return f(Flash<64, 4, 64>{});
-  case 128: return f(Flash<128, 4, 64>{});
-  case 256: return f(Flash<256, 4, 32>{});
-  case 576: return f(Flash<576, 2, 32>{});
-  default: throw InternalError("flash_wmma: unsupported head size " + std::to_string(d));
+template <int D, int NW, int BN, class F> bool try_flash(const FlashConfig &c, F &f) {
+  if (c.d != D || c.warps != NW || c.keys != BN) return false;
+  f(Flash<D, NW, BN>{});
+  return true;
+}
+
+/// Calls f(Flash<D, NW, BN>{}) for configuration `c` (one of k_flash_configs).
+template <class F> void with_flash(const FlashConfig &c, F &&f) {
+  const bool found =
+      try_flash<32, 4, 64>(c, f) || try_flash<64, 4, 64>(c, f) || try_flash<64, 4, 32>(c, f) ||
+      try_flash<128, 4, 64>(c, f) || try_flash<128, 4, 32>(c, f) || try_flash<128, 2, 32>(c, f) ||
+      try_flash<256, 4, 32>(c, f) || try_flash<256, 2, 32>(c, f) || try_flash<256, 1, 32>(c, f) ||
+      try_flash<576, 2, 32>(c, f) || try_flash<576, 1, 32>(c, f) || try_flash<576, 1, 16>(c, f);
+  if (!found) throw InternalError("flash_wmma: no configuration " + std::to_string(c.d));
+}
+
+bool flash_supported(int d) {
+  for (const auto &c : k_flash_configs)
+    if (c.d == d) return true;
+  return false;
+}
+
+template <int DK, int RM> int decode_occupancy() {
+  int blocks = 0;
+  ROOFTOP_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, decode_split_kernel<DK, RM>,
+                                                             k_decode_warps * 32, 0));
+  return blocks;
+}
+
+template <int DK> int decode_occupancy_rm(int rm) {
+  switch (rm) {
+  case 1: return decode_occupancy<DK, 1>();
+  case 2: return decode_occupancy<DK, 2>();
+  case 4: return decode_occupancy<DK, 4>();
+  default: return decode_occupancy<DK, 8>();
+  }
+}
+
+int decode_blocks_per_sm(int dk, int rm) {
+  switch (dk) {
+  case 32: return decode_occupancy_rm<32>(rm);
+  case 64: return decode_occupancy_rm<64>(rm);
+  case 128: return decode_occupancy_rm<128>(rm);
+  default: return decode_occupancy_rm<256>(rm);
   }
 }
 
@@ -530,7 +581,7 @@ const char *to_string(AttentionKernel k) {
   return k == AttentionKernel::decode_split ? "decode_split" : "flash_wmma";
 }
 
-void plan_attention(AttentionArgs &a, int sm_count) {
+void plan_attention(AttentionArgs &a, const DeviceLimits &dev) {
   if (a.batch < 1 || a.q_heads < 1 || a.kv_heads < 1 || a.queries < 1 || a.ctx < 1 ||
       a.q_heads % a.kv_heads != 0 || a.queries > a.ctx)
     throw InputError("attention: invalid shape (batch " + std::to_string(a.batch) + ", heads " +
@@ -542,23 +593,40 @@ void plan_attention(AttentionArgs &a, int sm_count) {
   const int rows = query_rows(a);
   const bool flash = flash_supported(a.dk) && (rows > 8 || !decode_supported(a.dk));
   a.kernel = flash ? AttentionKernel::flash_wmma : AttentionKernel::decode_split;
-  int rows_per_block = decode_rows(rows), align = 16, min_chunk = 64;
-  if (flash)
-    with_flash(a.dk, [&](auto cfg) {
-      using C = decltype(cfg);
-      rows_per_block = C::rows_per_block;
-      align = C::keys_per_tile;
-      min_chunk = std::max(64, 2 * C::keys_per_tile);
-    });
-  const long long blocks =
-      static_cast<long long>(a.batch) * a.kv_heads * ((rows + rows_per_block - 1) / rows_per_block);
-  const long long target = 2LL * std::max(sm_count, 1);
+  int rows_per_block = decode_rows(rows), min_chunk = 64, per_sm = 0;
+  if (flash) {
+    a.flash_warps = 0;
+    for (const auto &c : k_flash_configs) {
+      if (c.d != a.dk) continue;
+      const std::size_t bytes = FlashLayout(c.d, c.warps, c.keys, a.shared_kv).bytes;
+      if (bytes > dev.shared_per_block) continue;
+      a.flash_warps = c.warps;
+      a.flash_keys = c.keys;
+      a.shared_bytes = bytes;
+      with_flash(c, [&](auto cfg) { per_sm = decltype(cfg)::prepare(bytes); });
+      break;
+    }
+    if (a.flash_warps == 0)
+      throw NotSupported("attention: no flash_wmma configuration for head size " +
+                         std::to_string(a.dk) + " fits the device's " +
+                         std::to_string(dev.shared_per_block) + " bytes of shared memory per block");
+    rows_per_block = 16 * a.flash_warps;
+    min_chunk = std::max(64, 2 * a.flash_keys);
+  } else {
+    per_sm = decode_blocks_per_sm(a.dk, rows_per_block);
+  }
+  const long long row_tiles = (rows + rows_per_block - 1) / rows_per_block;
+  if (row_tiles > 65535)
+    throw InputError("attention: " + std::to_string(rows) + " query rows per KV head is more than "
+                     "the grid holds (65535 tiles of " + std::to_string(rows_per_block) + ")");
+  const long long blocks = static_cast<long long>(a.batch) * a.kv_heads * row_tiles;
+  const long long target = static_cast<long long>(std::max(per_sm, 1)) * std::max(dev.sm_count, 1);
   const long long max_splits = std::max(1, (a.ctx + min_chunk - 1) / min_chunk);
-  const long long splits = std::clamp((target + blocks - 1) / blocks, 1LL, max_splits);
-  int chunk = static_cast<int>((a.ctx + splits - 1) / splits);
-  chunk = (chunk + align - 1) / align * align;
-  a.chunk = chunk;
-  a.splits = (a.ctx + chunk - 1) / chunk;
+  long long splits = a.want_splits > 0 ? a.want_splits : (target + blocks - 1) / blocks;
+  splits = std::clamp(splits, 1LL, std::min(max_splits, 65535LL));
+  // Even chunks: the last split is not a sliver.
+  a.chunk = static_cast<int>((a.ctx + splits - 1) / splits);
+  a.splits = (a.ctx + a.chunk - 1) / a.chunk;
 }
 
 std::size_t attention_partial_floats(const AttentionArgs &a) {
@@ -568,8 +636,10 @@ std::size_t attention_partial_floats(const AttentionArgs &a) {
 
 void attention(const AttentionArgs &a, cudaStream_t s) {
   if (a.chunk <= 0) throw InternalError("attention: plan_attention was not called");
+  if (a.shared_kv != (a.k == a.v))
+    throw InternalError("attention: shared_kv must say whether v is k");
   if (a.kernel == AttentionKernel::flash_wmma)
-    with_flash(a.dk, [&](auto cfg) { decltype(cfg)::launch(a, s); });
+    with_flash({a.dk, a.flash_warps, a.flash_keys}, [&](auto cfg) { decltype(cfg)::launch(a, s); });
   else
     launch_decode_any(a, s);
   if (a.splits > 1)
@@ -584,6 +654,9 @@ void silu_mul(const __nv_bfloat16 *in, __nv_bfloat16 *out, int rows, int cols, c
 }
 void fill_bf16(__nv_bfloat16 *p, std::size_t n, cudaStream_t s) {
   fill_kernel<<<blocks_for(n), k_threads, 0, s>>>(p, n);
+}
+void fill_fp8(void *p, std::size_t n, cudaStream_t s) {
+  fill_fp8_kernel<<<blocks_for(n), k_threads, 0, s>>>(static_cast<unsigned char *>(p), n);
 }
 
 } // namespace rooftop::cal::cuda

@@ -37,14 +37,29 @@ struct AttentionArgs {
   float *partial = nullptr; ///< attention_partial_floats(*this) floats when splits > 1
   int batch = 0, q_heads = 0, kv_heads = 0, queries = 0, ctx = 0, dk = 0, dv = 0;
   bool causal = false;
+  bool shared_kv = false; ///< v is k (MLA's one latent); then the pointers must be equal
+  int want_splits = 0;    ///< force this many key splits (0: as many as fill the GPU)
+  // Filled by plan_attention:
   AttentionKernel kernel = AttentionKernel::decode_split;
-  int splits = 1; ///< key ranges processed by separate blocks, then combined
-  int chunk = 0;  ///< keys per split
+  int splits = 1;      ///< key ranges processed by separate blocks, then combined
+  int chunk = 0;       ///< keys per split
+  int flash_warps = 0; ///< flash_wmma: warps per block (16 query rows each)
+  int flash_keys = 0;  ///< flash_wmma: keys per tile
+  std::size_t shared_bytes = 0; ///< flash_wmma: dynamic shared memory per block
 };
-/// Chooses the kernel and the key split for the shape in `a` so that the grid covers about two
-/// blocks per SM. Throws InputError for shapes no kernel supports (dk != dv, or a head size
-/// other than 32, 64, 128, 256 and, for flash_wmma, 576).
-void plan_attention(AttentionArgs &a, int sm_count);
+
+/// What plan_attention needs of the device.
+struct DeviceLimits {
+  int sm_count = 1;
+  std::size_t shared_per_block = 48 * 1024; ///< opt-in shared memory per block, bytes
+};
+
+/// Chooses the kernel, its tile configuration (the largest that fits the device's shared
+/// memory; opted in here) and the key split, so that the grid fills the SMs at the kernel's
+/// occupancy. Throws InputError for shapes no kernel supports (dk != dv, a head size other than
+/// 32, 64, 128, 256 and, for flash_wmma, 576, or too many query rows) and NotSupported when no
+/// configuration fits the device's shared memory.
+void plan_attention(AttentionArgs &a, const DeviceLimits &dev);
 /// Floats the split-combine scratch needs (0 when splits == 1).
 std::size_t attention_partial_floats(const AttentionArgs &a);
 void attention(const AttentionArgs &a, cudaStream_t s);
@@ -54,5 +69,7 @@ void rmsnorm(const __nv_bfloat16 *x, __nv_bfloat16 *y, int rows, int cols, cudaS
 void silu_mul(const __nv_bfloat16 *in, __nv_bfloat16 *out, int rows, int cols, cudaStream_t s);
 /// Fills with small pseudo-random bf16 values (no NaN).
 void fill_bf16(__nv_bfloat16 *p, std::size_t n, cudaStream_t s);
+/// Fills with pseudo-random FP8 E4M3 values of magnitude 2^-3 .. 2^3 (no NaN).
+void fill_fp8(void *p, std::size_t n, cudaStream_t s);
 
 } // namespace rooftop::cal::cuda
