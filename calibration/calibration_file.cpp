@@ -21,6 +21,7 @@ nlohmann::ordered_json case_json(const Case &c) {
               {"head_dim", c.head_dim}, {"latent_dim", c.latent_dim}, {"context", c.context}});
   if (c.kind == CaseKind::layer)
     j.update({{"model", c.model}, {"hidden", c.hidden}, {"intermediate", c.intermediate}});
+  if (c.kind == CaseKind::launch && c.hidden > 0) j["hidden"] = c.hidden;
   j.update({{"cold", c.cold}, {"flops", c.flops}, {"bytes", c.bytes_moved}});
   return j;
 }

@@ -72,7 +72,9 @@ public:
 
   Measurement run(const Case &c, const StopRule &rule) override {
     Measurement m = run_case(c, rule);
-    if (!m.skipped) m.implementation = implementation(c.kind);
+    if (!m.skipped)
+      m.implementation = c.kind == CaseKind::launch && c.hidden > 0 ? "Eigen RMSNorm of one row"
+                                                                    : implementation(c.kind);
     return m;
   }
 
@@ -95,7 +97,7 @@ public:
     case CaseKind::stream: return stream(c, rule);
     case CaseKind::attention_decode: return decode(c, rule);
     case CaseKind::attention_prefill: return prefill(c, rule);
-    case CaseKind::launch: return sample_case(c, rule, [] { return timed([] { noop(); }); });
+    case CaseKind::launch: return launch(c, rule);
     case CaseKind::layer: return layer(c, rule);
     }
     throw InternalError("CpuBackend::run: unknown case kind");
@@ -145,6 +147,17 @@ public:
   }
 
 private:
+  static Measurement launch(const Case &c, const StopRule &rule) {
+    if (c.hidden <= 0) return sample_case(c, rule, [] { return timed([] { noop(); }); });
+    Eigen::RowVectorXf x = Eigen::RowVectorXf::Random(c.hidden), y(c.hidden);
+    return sample_case(c, rule, [&] {
+      return timed([&] {
+        y = x / std::sqrt(x.squaredNorm() / static_cast<float>(c.hidden) + 1e-6f);
+        noop();
+      });
+    });
+  }
+
   static void noop() { asm volatile("" ::: "memory"); }
 
   static Measurement gemm(const Case &c, const StopRule &rule) {

@@ -162,14 +162,16 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     }
   }
   // Launch floor.
-  std::vector<double> launches;
+  // Launch floor: the small real operation when measured (a tiny kernel's whole cost, which is
+  // what the model adds per kernel), else the back-to-back empty kernel. Launch cases are never
+  // held out.
+  std::vector<double> launches, small_ops;
   for (const auto *m : train)
-    if (m->c.kind == CaseKind::launch) launches.push_back(m->median_s);
-  for (std::size_t i = 0; i < measurements.size() && launches.empty(); ++i)
-    if (usable(measurements[i]) && measurements[i].c.kind == CaseKind::launch)
-      launches.push_back(measurements[i].median_s); // the single launch case may be held out
+    if (m->c.kind == CaseKind::launch) (m->c.hidden > 0 ? small_ops : launches).push_back(m->median_s);
+  if (!small_ops.empty()) launches = small_ops;
   r.kernel_overhead_s = launches.empty() ? defaults.kernel_overhead.value() : median(launches);
   if (launches.empty()) r.notes.push_back("no launch case: kernel_overhead_s from the defaults");
+  else if (small_ops.empty()) r.notes.push_back("kernel_overhead_s from empty kernels (no small-operation case)");
   const double overhead = r.kernel_overhead_s;
   // HBM: streams beyond 4 x L2.
   const double l2 = spec.l2 ? spec.l2->value() : 0;

@@ -124,8 +124,9 @@ void declare_work(Case &c) {
     c.bytes_moved = bt * s * (2 * d(c.q_heads) + 2 * d(c.kv_heads)) * d(c.head_dim) * b;
     return;
   }
-  case CaseKind::launch:
-    c.flops = c.bytes_moved = 0;
+  case CaseKind::launch: // empty, or a one-row RMSNorm of `hidden` bf16 (read and written)
+    c.flops = 4 * d(c.hidden);
+    c.bytes_moved = 2 * d(c.hidden) * 2;
     return;
   case CaseKind::layer: {
     const auto m = wl::resolve_model(c.model);
@@ -227,6 +228,13 @@ Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_b
   launch.kind = CaseKind::launch;
   launch.id = "launch_empty_kernel";
   add(launch);
+  // The fixed cost of a small real operation: one token's RMSNorm (a dependent DRAM read, a
+  // reduction and a write), the kind of kernel a decode step runs dozens of per layer.
+  Case small;
+  small.kind = CaseKind::launch;
+  small.hidden = 4096;
+  small.id = "launch_small_rmsnorm_4096";
+  add(small);
   // Whole decoder layers (the end-to-end check).
   const std::string model = quick ? "" : "llama-3.1-8b";
   if (!model.empty())

@@ -30,6 +30,7 @@ struct Case {
   long long batch = 0, q_heads = 0, kv_heads = 0, head_dim = 0, context = 0;
   long long latent_dim = 0; ///< MLA-like: one shared latent of this width instead of per-head K/V
   std::string model;        ///< layer: preset id of the model whose layer is run
+                            ///< launch: hidden > 0 times a one-row RMSNorm of that width
   long long hidden = 0, intermediate = 0; ///< layer: filled from the model by declare_work
                                           ///< (with q_heads, kv_heads, head_dim)
   bool cold = false;        ///< flush L2 between samples

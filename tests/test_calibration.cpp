@@ -172,6 +172,24 @@ TEST_CASE("the GEMM fit finds the wave quantization of a known tile, and none wh
   }
 }
 
+TEST_CASE("the kernel overhead is the small operation's cost when one was measured") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
+  Case empty;
+  empty.kind = CaseKind::launch;
+  empty.id = "launch_empty_kernel";
+  declare_work(empty);
+  Case small;
+  small.kind = CaseKind::launch;
+  small.id = "launch_small_rmsnorm_4096";
+  small.hidden = 4096;
+  declare_work(small);
+  CHECK(small.bytes_moved == 4096 * 2 * 2); // one bf16 row read and written
+  const auto only_empty = fit({measured(empty, 2e-6)}, spec, hw::Efficiency::ideal());
+  CHECK(only_empty.kernel_overhead_s == doctest::Approx(2e-6));
+  const auto both = fit({measured(empty, 2e-6), measured(small, 3e-6)}, spec, hw::Efficiency::ideal());
+  CHECK(both.kernel_overhead_s == doctest::Approx(3e-6));
+}
+
 TEST_CASE("the hold-out is deterministic, about one in four, every layer, never the launch") {
   std::vector<Measurement> ms;
   for (int i = 0; i < 400; ++i) {
