@@ -80,7 +80,9 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
                    {"bound", sim::to_string(o.bound)}});
   }
   const auto placement = [](const sim::Placement &p) {
-    return nlohmann::ordered_json{{"ranks", p.size}, {"ranks_per_domain", p.per_domain},
+    return nlohmann::ordered_json{{"ranks", p.size},
+                                  {"ranks_per_domain", p.per_domain},
+                                  {"fewest_ranks_per_domain", p.fewest_per_domain},
                                   {"domains", p.domains()}};
   };
   return {

@@ -12,7 +12,9 @@
 // hops carried by the g NICs of each domain in parallel (bottleneck min(B_in, g B_out)), or a
 // hierarchy: the operation inside each domain, then S/g per rail across, one phase after the
 // other (their sum: a multi-node collective is never cheaper than its in-node part). rooftop
-// takes the cheaper, as NCCL's tuner would.
+// takes the cheaper, as NCCL's tuner would. An uneven split (8 + 4) is costed at its worst
+// node: g = the most ranks in one domain inside it, and the fewest (f, the fewest NICs) across:
+// ring bottleneck min(B_in, f B_out), hierarchy S/f per rail.
 #include "sim/collective.hpp"
 
 #include "core/errors.hpp"
@@ -95,20 +97,6 @@ double bus_factor(CollectiveOp op, long long n) {
   throw InternalError("bus_factor: unknown collective");
 }
 
-Placement place_group(const hw::Cluster &c, long long size) {
-  if (size < 1) throw InputError("a communication group needs >= 1 GPU, got " + std::to_string(size));
-  if (size > c.gpus())
-    throw InputError("a group of " + std::to_string(size) + " GPUs exceeds the cluster's " +
-                     std::to_string(c.gpus()) + " (" + std::to_string(c.nodes) + " x " +
-                     c.system.id + ")");
-  const long long domain = std::min(c.system.domain_gpus, c.gpus());
-  Placement p{size, std::min(size, domain)};
-  if (size % p.per_domain != 0)
-    throw InputError("a group of " + std::to_string(size) + " GPUs does not split evenly over " +
-                     std::to_string(domain) + "-GPU scale-up domains of " + c.system.id);
-  return p;
-}
-
 std::pair<Level, Level> cluster_levels(const hw::Cluster &c, const hw::Efficiency &eff) {
   const auto &s = c.system;
   Level intra{s.scale_up_bandwidth() * eff.link_bandwidth, s.scale_up_link.latency,
@@ -130,6 +118,7 @@ CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, 
   r.ranks = p.size;
   const long long g = p.per_domain, k = p.domains();
   const auto gd = static_cast<double>(g);
+  const auto fd = static_cast<double>(p.fewest_per_domain); // NICs of the thinnest domain
   const auto n = static_cast<double>(p.size);
   Seconds body;
   if (p.size <= 1) {
@@ -143,24 +132,25 @@ CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, 
     r.algorithm = "p2p";
   } else if (op == CollectiveOp::all_to_all) {
     // Each rank sends S/n to every rank: (g-1)/n S stays inside, (n-g)/n S crosses; concurrent.
+    // Inside, a rank of the fullest domain; across, one of the thinnest (n - f peers outside).
     r.intra_time = intra.alpha * (gd - 1) + size * ((gd - 1) / n) / intra.bandwidth;
-    r.inter_time = inter.alpha * (n - gd) + size * ((n - gd) / n) / inter.bandwidth;
+    r.inter_time = inter.alpha * (n - fd) + size * ((n - fd) / n) / inter.bandwidth;
     body = max(r.intra_time, r.inter_time);
     r.algorithm = "direct";
   } else {
     // all-reduce, all-gather, reduce-scatter: one ring through all ranks, whose inter-domain
-    // hops share the domain's g NICs, or the pipelined hierarchy; the cheaper one.
+    // hops share the domain's NICs (f in the thinnest), or the pipelined hierarchy; the cheaper.
     const bool ar = op == CollectiveOp::all_reduce;
     const double steps = ar ? 2 * (n - 1) : n - 1;
     const double volume = ar ? 2 * (n - 1) / n : (n - 1) / n;
-    const BytesPerSecond ring_bw = min(intra.bandwidth, inter.bandwidth * gd);
+    const BytesPerSecond ring_bw = min(intra.bandwidth, inter.bandwidth * fd);
     const Seconds ring = inter.alpha * steps + size * volume / ring_bw;
     const Flat in = flat(op, size, g, intra);
-    const Flat out = flat(op, size / gd, k, inter);
+    const Flat out = flat(op, size / fd, k, inter);
     const Seconds staged = in.time + out.time;
     if (ring < staged) {
       body = ring;
-      r.inter_time = inter.alpha * steps + size * volume / (inter.bandwidth * gd);
+      r.inter_time = inter.alpha * steps + size * volume / (inter.bandwidth * fd);
       r.intra_time = max(Seconds(0), ring - r.inter_time);
       r.algorithm = "ring";
     } else {

@@ -5,6 +5,7 @@
 #include "core/units.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "hwmodels/system.hpp"
+#include "sim/placement.hpp"
 
 #include <string>
 #include <vector>
@@ -25,18 +26,6 @@ struct Level {
   BytesPerSecond nvls_bandwidth; ///< algbw of an in-switch all-reduce, bytes/s (in_switch only)
   Seconds nvls_latency;          ///< fixed latency of an in-switch all-reduce, s
 };
-
-/// How a group of GPUs sits on the cluster: `size` GPUs, `per_domain` of them in each scale-up
-/// domain (filled first), so it spans size / per_domain domains.
-struct Placement {
-  long long size = 1;
-  long long per_domain = 1;
-  [[nodiscard]] long long domains() const { return size / per_domain; }
-};
-
-/// Places a group of `size` GPUs on the cluster, filling scale-up domains first. Throws
-/// InputError when the group exceeds the cluster or does not split evenly over domains.
-Placement place_group(const hw::Cluster &c, long long size);
 
 /// Cost of one collective call.
 struct CollectiveCost {

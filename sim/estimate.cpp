@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 namespace rooftop::sim {
 namespace {
@@ -193,43 +192,11 @@ MemoryBreakdown stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   return mem;
 }
 
-/// Groups of `size` ranks whose members are `stride` ranks apart, tiling ranks [0, ranks) in
-/// blocks of size x stride. The group split worst over scale-up domains sets the placement (the
-/// groups of one replica step together, so the slowest decides); callers pass one replica's
-/// ranks (rooftop costs the first replica; a later one may straddle differently). The pattern
-/// repeats every lcm(domain, size x stride) ranks.
-Placement strided(const hw::Cluster &c, long long size, long long stride, long long ranks) {
-  if (size <= 1) return {1, 1};
-  const long long domain = std::max(1LL, std::min(c.system.domain_gpus, c.gpus()));
-  const long long block = size * stride;
-  const long long period = std::lcm(domain, block);
-  const long long limit = std::max(block, std::min({ranks, period, 1LL << 20}));
-  long long worst = size;
-  for (long long b0 = 0; b0 + block <= limit; b0 += block)
-    for (long long j = 0; j < stride; ++j) {
-      long long best_in_one = 0, run = 0, last = -1;
-      for (long long k = 0; k < size; ++k) { // members are increasing: count runs per domain
-        const long long dom = (b0 + j + k * stride) / domain;
-        run = dom == last ? run + 1 : 1;
-        last = dom;
-        best_in_one = std::max(best_in_one, run);
-      }
-      worst = std::min(worst, best_in_one);
-    }
-  while (worst > 1 && size % worst != 0) --worst;
-  return {size, std::max(1LL, worst)};
-}
-
-/// The send/recv pair between stage `s` and `s + 1` of the first replica: inside one domain
-/// only when every rank of stage s and its partner share a domain.
+/// The send/recv pairs between stage `s` and `s + 1` of the first replica: rank i of stage s
+/// and rank i of stage s + 1, TP x CP ranks apart; inside one domain only when every pair is.
 Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long s) {
-  const long long domain = std::max(1LL, std::min(c.system.domain_gpus, c.gpus()));
   const long long width = d.tp * d.cp;
-  for (long long i = 0; i < width; ++i) {
-    const long long r = s * width + i;
-    if (r / domain != (r + width) / domain) return {2, 1};
-  }
-  return {2, 2};
+  return place(c, {2, width, s * width});
 }
 
 } // namespace
@@ -265,14 +232,13 @@ Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw
   const auto [intra, inter] = cluster_levels(c, eff);
   Machine m{gpu, eff, intra, inter};
   const long long replica = d.tp * d.cp * d.pp;
-  m.tp = strided(c, d.tp, 1, replica);
-  m.cp = strided(c, d.cp, d.tp, replica);
-  m.ep = strided(c, d.ep, 1, std::max(replica, d.ep));
+  m.tp = place(c, {d.tp, 1, 0, replica});
+  m.cp = place(c, {d.cp, d.tp, 0, replica});
+  m.ep = place(c, {d.ep, 1, 0, std::max(replica, d.ep)});
   // Reported: the worst hand-off between stages (each stage's own is used for its cost).
-  m.pp = Placement{1, 1};
   for (long long s = 0; s + 1 < d.pp; ++s) {
     const Placement hop = pipeline_hop(c, d, s);
-    if (m.pp.size == 1 || hop.per_domain < m.pp.per_domain) m.pp = hop;
+    if (s == 0 || worse_or_same(hop, m.pp)) m.pp = hop;
   }
   return m;
 }

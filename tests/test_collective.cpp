@@ -118,6 +118,29 @@ TEST_CASE("all-reduce across domains: the cheaper of one ring and the staged hie
   CHECK(inside.time < c.time);
 }
 
+TEST_CASE("an uneven all-reduce is costed at its worst node") {
+  // 12 ranks split 8 + 4, S = 1.2 GB, inside 100 GB/s and 1 us, across 10 GB/s and 5 us per GPU:
+  //  one ring through 12 ranks, inter hops over the thinner domain's 4 NICs: min(100, 4 x 10) =
+  //   40 GB/s: 2 x 11 x 5 us + 2 x 11/12 x 1.2e9 / 40e9 = 0.11 ms + 55 ms = 55.11 ms
+  //  hierarchy: inside the fuller domain (8): ring 2 x 7 x 1 us + 2 x 7/8 x 12 ms = 21.014 ms;
+  //   across S/4 = 300 MB over 2 domains: 2 x 5 us + 2 x 1/2 x 30 ms = 30.01 ms; staged 51.024 ms
+  //  (an even 6 + 6 would give 20.01 + 20.01 = 40.02 ms)
+  const sim::Placement p{12, 8, 4, 2};
+  const auto c = sim::collective_cost(CollectiveOp::all_reduce, Bytes(1.2e9), p, fast, slow,
+                                      Seconds(0));
+  CHECK(c.algorithm == "hierarchical(ring/ring)");
+  CHECK(c.intra_time.value() == doctest::Approx(21.014e-3));
+  CHECK(c.inter_time.value() == doctest::Approx(30.01e-3));
+  CHECK(c.time.value() == doctest::Approx(51.024e-3));
+  // all-to-all of 1.2 GB per rank: a rank of the 4-domain sends 8/12 of it across:
+  //  8 x 5 us + 8/12 x 1.2e9 / 10e9 = 80.04 ms; one of the 8-domain 7/12 inside: 7.007 ms
+  const auto a2a = sim::collective_cost(CollectiveOp::all_to_all, Bytes(1.2e9), p, fast, slow,
+                                        Seconds(0));
+  CHECK(a2a.inter_time.value() == doctest::Approx(80.04e-3));
+  CHECK(a2a.intra_time.value() == doctest::Approx(7.007e-3));
+  CHECK(a2a.time.value() == doctest::Approx(80.04e-3));
+}
+
 TEST_CASE("hierarchical all-to-all sends the off-domain share over the network") {
   // 8 ranks, 4 per domain, S = 800 MB per rank: 300 MB stays (3/8), 400 MB crosses (4/8)
   // intra 3 x 1 us + 300 MB / 100 GB/s = 3.003 ms; inter 4 x 5 us + 400 MB / 10 GB/s = 40.02 ms

@@ -219,10 +219,11 @@ TEST_CASE("groups that straddle a domain boundary are costed across it") {
   d12.tp = 12;
   d12.pp = 2;
   const auto m12 = sim::make_machine(h100, hw::builtin_efficiency(h100), hgx, d12);
-  // Each TP group of 12 splits 8 + 4 over two nodes; placements are even splits, so the group is
-  // costed as 2 domains of 6 (the largest divisor of 12 not above its largest share, 8)
+  // Each TP group of 12 splits 8 + 4 over two nodes and is costed at its worst node: 8 ranks
+  // inside the fuller domain, the 4 NICs of the thinner one across (not rounded to 6 + 6)
   CHECK(m12.tp.domains() == 2);
-  CHECK(m12.tp.per_domain == 6);
+  CHECK(m12.tp.per_domain == 8);
+  CHECK(m12.tp.fewest_per_domain == 4);
   // Independent DP replicas do not pay for one that straddles racks: gb200, TP 16 x DP 9 =
   // 144 GPUs, replica 0 sits inside rack 0
   d.tp = 16;
