@@ -6,6 +6,7 @@
 #include "core/paths.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace rooftop::hw {
 
@@ -29,11 +30,14 @@ std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
     l.lanes = static_cast<int>(e.integer_or("lanes", 0, Check::non_negative_integer));
     if (l.kind == "pcie" && (l.generation == 0 || l.lanes == 0))
       e.fail(l.generation == 0 ? "generation" : "lanes", "required for a PCIe link");
+    l.links = static_cast<int>(e.integer_or("links", 0, Check::non_negative_integer));
+    if (l.links > 0 && l.kind != "nvlink") e.fail("links", "only for an NVLink link");
     l.in_switch_reduction = e.boolean_or("in_switch_reduction", false);
     l.in_switch_latency = Seconds(e.number_or("in_switch_latency_s", 0, Check::non_negative, "s"));
     l.bandwidth_one_way = BytesPerSecond(e.number("bandwidth_one_way_Bps", Check::positive, "bytes/s, one way"));
     l.latency = Seconds(e.number("latency_s", Check::non_negative, "s"));
     l.source = e.string("source");
+    l.where = file.string() + ": /links/" + std::to_string(i);
     e.finish();
     out.push_back(l);
   }
@@ -52,6 +56,40 @@ const LinkSpec &find_link(const std::vector<LinkSpec> &links, const std::string 
 const std::vector<LinkSpec> &builtin_links() {
   static const std::vector<LinkSpec> links = load_links(data_dir() / "hardware" / "links.json");
   return links;
+}
+
+void check_nvlink_against(const GpuSpec &gpu, const LinkSpec &link) {
+  if (!gpu.nvlink)
+    throw InputError(gpu.file + ": /nvlink: missing, but " + link.where + " (" + link.id +
+                     ") is its NVLink scale-up link");
+  if (link.kind == "nvlink" && link.generation != gpu.nvlink->generation)
+    throw InputError(gpu.file + ": /nvlink/generation = " + std::to_string(gpu.nvlink->generation) +
+                     ": disagrees with " + link.where + " (" + link.id + "), an NVLink " +
+                     std::to_string(link.generation) + " link");
+  const auto num = [](double v) { return nlohmann::json(v).dump(); };
+  const bool scaled = gpu.nvlink->links > 0 && link.links > 0;
+  const int gpu_links = scaled ? gpu.nvlink->links : 1, entry_links = scaled ? link.links : 1;
+  // B_bidirectional = 2 x B_one_way x gpu links / entry links
+  const double implied = 2 * link.bandwidth_one_way.value() * gpu_links / entry_links;
+  const double stored = gpu.nvlink->bandwidth_bidirectional.value();
+  if (std::abs(stored - implied) <= 1e-9 * implied) return;
+  throw InputError(gpu.file + ": /nvlink/bandwidth_bidirectional_Bps = " + num(stored) +
+                   ": disagrees with " + link.where + "/bandwidth_one_way_Bps = " +
+                   num(link.bandwidth_one_way.value()) + " (" + link.id +
+                   "): GPU files store NVLink bandwidth bidirectional (both directions summed, "
+                   "per GPU), links.json one way per GPU, so it implies 2 x " +
+                   num(link.bandwidth_one_way.value()) + " x " + std::to_string(gpu_links) +
+                   " / " + std::to_string(entry_links) + " links = " + num(implied) +
+                   " bytes/s bidirectional");
+}
+
+void check_nvlink(const GpuSpec &gpu, const std::vector<LinkSpec> &links) {
+  if (!gpu.nvlink) return;
+  for (const auto &l : links)
+    if (l.kind == "nvlink" && l.generation == gpu.nvlink->generation)
+      return check_nvlink_against(gpu, l);
+  throw InputError(gpu.file + ": /nvlink/generation = " + std::to_string(gpu.nvlink->generation) +
+                   ": no NVLink link of that generation in data/hardware/links.json");
 }
 
 ScaleUpPath scale_up_path(const GpuSpec &gpu, long long group_size) {

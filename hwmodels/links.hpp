@@ -28,11 +28,14 @@ struct LinkSpec {
   std::string kind;                 ///< pcie | nvlink | nvswitch | c2c | infiniband | ethernet
   int generation = 0;               ///< 0 when not applicable
   int lanes = 0;                    ///< PCIe only
+  int links = 0;                    ///< NVLink only: links per GPU that bandwidth_one_way sums
+                                    ///< (0: not published)
   BytesPerSecond bandwidth_one_way; ///< one direction, bytes/s (per GPU, or per NIC port)
   Seconds latency;                  ///< one hop, s
   bool in_switch_reduction = false; ///< NVSwitch with NVLink SHARP (NVLS)
   Seconds in_switch_latency;        ///< fixed latency of an in-switch reduction, s
   std::string source;
+  std::string where;                ///< file and JSON pointer it was read from (for messages)
 };
 
 /// The link with this id in `links`. Throws InputError naming `where` and listing the ids.
@@ -43,6 +46,17 @@ const LinkSpec &find_link(const std::vector<LinkSpec> &links, const std::string 
 std::vector<LinkSpec> load_links(const std::filesystem::path &file);
 /// The links of data/hardware/links.json.
 const std::vector<LinkSpec> &builtin_links();
+
+/// Checks that a GPU's NVLink figure agrees with a link entry. The GPU stores its bandwidth
+/// bidirectional (both directions summed, per GPU, as datasheets quote it); links.json stores
+/// one way per GPU for `links` links. They agree when
+///   bandwidth_bidirectional = 2 x bandwidth_one_way x gpu links / entry links
+/// (the link ratio is 1 when either count is not published). Throws InputError naming both
+/// files and fields, with both figures and the convention.
+void check_nvlink_against(const GpuSpec &gpu, const LinkSpec &link);
+/// The same against the NVLink entry of the GPU's generation in `links`; a GPU without NVLink
+/// passes. Throws InputError when links has no entry for that generation.
+void check_nvlink(const GpuSpec &gpu, const std::vector<LinkSpec> &links);
 
 /// The path GPUs of one kind use to talk to each other inside a node.
 struct ScaleUpPath {

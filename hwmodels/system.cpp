@@ -34,8 +34,9 @@ SystemSpec load_system(const std::filesystem::path &file, const std::vector<Link
   s.id = r.string("id");
   s.name = r.string("name");
   s.gpu = r.string("gpu");
+  const GpuSpec *gpu = nullptr;
   try {
-    (void)gpus.get(s.gpu);
+    gpu = &gpus.get(s.gpu);
   } catch (const InputError &e) {
     r.fail("gpu", e.what());
   }
@@ -53,6 +54,17 @@ SystemSpec load_system(const std::filesystem::path &file, const std::vector<Link
   if (auto sw = u.optional_string("switch")) s.switch_link = find_link(links, *sw, u.where("switch"));
   if (s.topology == Topology::nvswitch && !s.switch_link)
     u.fail("switch", "required for topology nvswitch");
+  // The scale-up link and the switch carry the GPU's whole NVLink bandwidth, one way per GPU.
+  const auto check_scale_up = [&](const char *key, const LinkSpec &link) {
+    if (link.kind != "nvlink" && link.kind != "nvswitch") return;
+    try {
+      check_nvlink_against(*gpu, link);
+    } catch (const InputError &e) {
+      u.fail(key, e.what());
+    }
+  };
+  check_scale_up("link", s.scale_up_link);
+  if (s.switch_link) check_scale_up("switch", *s.switch_link);
   u.finish();
   JsonReader o = r.object("scale_out");
   s.nic = find_link(links, o.string("nic"), o.where("nic"));
@@ -73,6 +85,8 @@ SystemCatalogue SystemCatalogue::load(const std::filesystem::path &dir,
   for (const auto &e : fs::directory_iterator(dir))
     if (e.path().extension() == ".json") files.push_back(e.path());
   std::sort(files.begin(), files.end());
+  // Every GPU's NVLink figure must agree with links.json, not only those a system uses.
+  for (const auto &[id, g] : gpus.all()) check_nvlink(g, links);
   SystemCatalogue c;
   for (const auto &f : files) {
     SystemSpec s = load_system(f, links, gpus);

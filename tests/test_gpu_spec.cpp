@@ -3,6 +3,7 @@
 #include "hwmodels/efficiency.hpp"
 #include "hwmodels/gpu_spec.hpp"
 #include "hwmodels/links.hpp"
+#include "hwmodels/system.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +11,17 @@ using namespace rooftop;
 
 namespace {
 const std::string bad_dir = ROOFTOP_TEST_DATA_DIR "/bad/";
+
+/// The message of the InputError `f` throws ("" when it throws none).
+template <class F> std::string input_error(F &&f) {
+  try {
+    f();
+  } catch (const InputError &e) {
+    return e.what();
+  }
+  return "";
 }
+} // namespace
 
 TEST_CASE("the built-in catalogue has the required GPUs, each figure sourced") {
   const auto &c = hw::GpuCatalogue::builtin();
@@ -98,4 +109,57 @@ TEST_CASE("scale-up path: NVLink one way, PCIe without NVLink, bridge only for p
         doctest::Approx(31.508e9).epsilon(1e-3));
   CHECK(hw::scale_up_path(c.get("h100-pcie"), 2).name.find("NVLink") == 0);
   CHECK(hw::scale_up_path(c.get("h100-pcie"), 4).name.find("PCIe") == 0);
+}
+
+TEST_CASE("every shipped GPU and system agrees with links.json on NVLink bandwidth") {
+  const auto &links = hw::builtin_links();
+  for (const auto &[id, g] : hw::GpuCatalogue::builtin().all()) {
+    CAPTURE(id);
+    CHECK_NOTHROW(hw::check_nvlink(g, links));
+  }
+  // Loading the systems checks each one's scale-up link and switch against its GPU
+  CHECK(hw::SystemCatalogue::builtin().all().size() >= 10);
+}
+
+TEST_CASE("an NVLink figure that disagrees with links.json is refused, stating the convention") {
+  const auto &links = hw::builtin_links();
+  // H100 SXM with its one-way 450 GB/s stored as if bidirectional: nvlink4 implies
+  // 2 x 450e9 x 18 / 18 = 900e9
+  auto half = hw::GpuCatalogue::builtin().get("h100-sxm");
+  half.nvlink->bandwidth_bidirectional = BytesPerSecond(450e9);
+  const std::string e = input_error([&] { hw::check_nvlink(half, links); });
+  CHECK(e.find("h100-sxm.json: /nvlink/bandwidth_bidirectional_Bps = 450000000000.0") !=
+        std::string::npos);
+  CHECK(e.find("links.json: /links/") != std::string::npos);
+  CHECK(e.find("bandwidth_one_way_Bps = 450000000000.0 (nvlink4)") != std::string::npos);
+  CHECK(e.find("bidirectional (both directions summed, per GPU)") != std::string::npos);
+  CHECK(e.find("one way per GPU") != std::string::npos);
+  CHECK(e.find("= 900000000000.0 bytes/s bidirectional") != std::string::npos);
+  // The H100 PCIe bridge uses 12 of NVLink 4's 18 links: 2 x 450e9 x 12 / 18 = 600e9 agrees;
+  // counted as 18 links it would have to be 900e9
+  auto pcie = hw::GpuCatalogue::builtin().get("h100-pcie");
+  CHECK_NOTHROW(hw::check_nvlink(pcie, links));
+  pcie.nvlink->links = 18;
+  CHECK(input_error([&] { hw::check_nvlink(pcie, links); }).find("= 900000000000.0 bytes/s") !=
+        std::string::npos);
+  // A generation links.json does not have
+  auto future = hw::GpuCatalogue::builtin().get("h100-sxm");
+  future.nvlink->generation = 9;
+  CHECK(input_error([&] { hw::check_nvlink(future, links); }).find("/nvlink/generation = 9") !=
+        std::string::npos);
+}
+
+TEST_CASE("a system whose scale-up link disagrees with its GPU is refused") {
+  const std::string e = input_error([] {
+    hw::load_system(bad_dir + "system-nvlink-mismatch.json", hw::builtin_links(),
+                    hw::GpuCatalogue::builtin());
+  });
+  CHECK(e.find("system-nvlink-mismatch.json: /scale_up/link = \"nvlink3\"") != std::string::npos);
+  CHECK(e.find("/nvlink/generation = 4: disagrees with") != std::string::npos);
+}
+
+TEST_CASE("an NVLink link count is refused on other links") {
+  CHECK_THROWS_WITH_AS(hw::load_links(bad_dir + "links-links-on-pcie.json"),
+                       doctest::Contains("/links/0/links = 2: only for an NVLink link"),
+                       InputError);
 }
