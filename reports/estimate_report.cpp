@@ -42,7 +42,22 @@ std::string phase_line(const char *name, const sim::PhaseResult &p) {
                      sim::to_string(p.bound));
 }
 
+/// Sequences in each micro-batch, in order (the larger first).
+std::vector<long long> microbatch_sizes(const wl::MicroBatches &mb) {
+  std::vector<long long> sizes;
+  for (long long i = 0; i < mb.count; ++i) sizes.push_back(mb.sequences(i));
+  return sizes;
+}
+
 } // namespace
+
+std::string microbatch_text(const wl::MicroBatches &mb) {
+  const std::string n =
+      std::to_string(mb.count) + (mb.count == 1 ? " micro-batch" : " micro-batches");
+  if (mb.larger == 0) return n + " of " + counted(mb.size, "sequence");
+  return n + ": " + std::to_string(mb.larger) + " of " + counted(mb.largest(), "sequence") +
+         ", " + std::to_string(mb.count - mb.larger) + " of " + std::to_string(mb.size);
+}
 
 nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e) {
   const auto &d = in.deployment;
@@ -102,7 +117,10 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
          {{"tp", placement(e.tp)}, {"cp", placement(e.cp)}, {"ep", placement(e.ep)},
           {"pp_hop", placement(e.pp)}}}}},
       {"pipeline",
-       {{"stages", d.pp}, {"microbatches", e.microbatches}, {"bubble_fraction", e.bubble_fraction}}},
+       {{"stages", d.pp},
+        {"microbatches", e.microbatches.count},
+        {"microbatch_sizes", microbatch_sizes(e.microbatches)},
+        {"bubble_fraction", e.bubble_fraction}}},
       {"dtypes",
        {{"weights", to_string(d.weight_dtype)},
         {"experts", to_string(d.expert_dtype)},
@@ -157,8 +175,8 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
                    e.system, e.tp.size, e.tp.domains(),
                    d.overlap_comm ? "; communication overlapped with compute" : "");
   if (d.pp > 1)
-    s += fmt::format("pipeline: {} stages, {} micro-batches, prefill bubble {}\n", d.pp,
-                     e.microbatches, percent(e.bubble_fraction));
+    s += fmt::format("pipeline: {} stages, {}, prefill bubble {}\n", d.pp,
+                     microbatch_text(e.microbatches), percent(e.bubble_fraction));
   s += fmt::format("dtypes: weights {}, experts {}, GEMM inputs {}, KV cache {}\n",
                    to_string(d.weight_dtype), to_string(d.expert_dtype), to_string(d.act_dtype),
                    to_string(d.kv_dtype));

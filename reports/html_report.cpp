@@ -106,9 +106,7 @@ std::string system_text(const sim::Estimate &e, const hw::Cluster *cluster) {
 /// "2 stages, 2 micro-batches of 16 sequences; prefill bubble 33.3%", or "" without PP.
 std::string pipeline_text(const wl::Deployment &d, const sim::Estimate &e) {
   if (d.pp <= 1) return "";
-  const long long per = (d.batch + e.microbatches - 1) / e.microbatches;
-  return fmt::format("{} stages, {} micro-batch{} of {}; prefill bubble {}", d.pp,
-                     e.microbatches, e.microbatches == 1 ? "" : "es", counted(per, "sequence"),
+  return fmt::format("{} stages, {}; prefill bubble {}", d.pp, microbatch_text(e.microbatches),
                      percent(e.bubble_fraction));
 }
 

@@ -59,7 +59,7 @@ RooflineData roofline_data(const hw::GpuSpec &gpu, const hw::Efficiency &eff,
     }
     r.points.push_back({&o, o.arithmetic_intensity(), o.flops / o.time});
   }
-  r.microbatches = e.microbatches;
+  r.microbatches = e.microbatches.count;
   std::set<std::tuple<wl::Phase, std::string, int>> seen; // name repeated in another group
   for (const auto &p : r.points) {
     r.per_stage = r.per_stage || p.op->stage > 0;

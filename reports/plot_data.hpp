@@ -36,7 +36,7 @@ struct RooflineData {
   BytesPerSecond effective_bandwidth;    ///< memory bandwidth x its efficiency, bytes/s
   bool per_stage = false;                ///< points are per pipeline stage (pp > 1)
   bool per_group = false;                ///< some operator repeats per layer group
-  long long microbatches = 1;            ///< pipeline micro-batches (operator times are per one)
+  long long microbatches = 1;            ///< pipeline micro-batches (operator times: the largest)
   std::string gemm_dtype;                ///< the GEMM input dtype
   std::vector<RooflinePoint> points;     ///< operators with FLOPs and bytes
   std::vector<std::string> omitted;      ///< operators without FLOPs (collectives), "phase name"
@@ -55,9 +55,9 @@ struct PhaseBreakdown {
   wl::Phase phase = wl::Phase::prefill;
   Seconds total;         ///< the phase time: prefill pass (TTFT), mean decode step (TPOT), s
   Seconds operators;     ///< sum of the phase's operator times (all stages), s
-  /// total - operators when positive: with PP, the time the pipeline adds to one micro-batch's
-  /// pass through all stages (prefill: (micro-batches - 1) x slowest stage; decode: the slowest
-  /// stage serving the other micro-batches), s
+  /// total - operators when positive: with PP, the time the pipeline adds to the largest
+  /// micro-batch's pass through all stages (prefill: the other micro-batches passing the stages;
+  /// decode: the busiest stage serving the other micro-batches), s
   Seconds pipeline_wait;
   /// operators - total when positive: collectives hidden behind compute (--overlap-comm), s
   Seconds overlapped;

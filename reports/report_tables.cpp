@@ -59,8 +59,8 @@ json roofline_tables(const RooflineData &r) {
   std::string note = "Stage: the pipeline stage (0 without PP); layer group: the model's layers "
                      "of one type (- for operators outside the layers).";
   if (r.per_stage)
-    note += fmt::format(" With PP each stage has its own row (and point), and times are for one "
-                        "of the {} micro-batches.",
+    note += fmt::format(" With PP each stage has its own row (and point), and times are for the "
+                        "largest of the {} micro-batches.",
                         r.microbatches);
   std::string omitted; // unique "phase name", in order (stages repeat them)
   std::set<std::string> seen;

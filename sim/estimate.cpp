@@ -2,8 +2,10 @@
 #include "sim/estimate.hpp"
 
 #include "core/errors.hpp"
+#include "sim/pipeline.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace rooftop::sim {
@@ -199,6 +201,51 @@ Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long 
   return place(c, {2, width, s * width});
 }
 
+/// One stage's operators for a micro-batch of `batch` sequences: the prefill pass and the
+/// decode step averaged over the context samples.
+std::pair<std::vector<OpResult>, std::vector<OpResult>>
+stage_ops(const wl::ModelSpec &m, const wl::Deployment &d, long long batch,
+          const wl::StageSlice &stage, const Machine &mach,
+          const std::vector<std::pair<long long, double>> &samples, int si) {
+  wl::Deployment mbd = d;
+  mbd.batch = batch;
+  std::vector<OpResult> prefill, decode;
+  accumulate(prefill, wl::lower_pass(m, mbd, Phase::prefill, {batch, d.input_len, 0}, &stage),
+             mach, Phase::prefill, 1.0, si);
+  for (const auto &[past, w] : samples)
+    accumulate(decode, wl::lower_pass(m, mbd, Phase::decode, {batch, 1, past}, &stage), mach,
+               Phase::decode, w, si);
+  settle_bounds(prefill);
+  settle_bounds(decode);
+  return {std::move(prefill), std::move(decode)};
+}
+
+/// One phase over the pipeline: each stage's pass time and the work of one micro-batch through
+/// every stage, for the smaller (k = 0) and larger (k = 1) micro-batch size.
+struct PhaseRuns {
+  PipelineStages times;
+  std::array<Flops, 2> flops;
+  std::array<Bytes, 2> bytes;
+
+  void add(int k, const std::vector<OpResult> &ops, bool overlap) {
+    (k == 0 ? times.smaller : times.larger).push_back(stage_time(ops, overlap));
+    for (const auto &o : ops) {
+      flops[static_cast<std::size_t>(k)] += o.flops;
+      bytes[static_cast<std::size_t>(k)] += o.bytes;
+    }
+  }
+  /// Utilisation of one replica's pp GPUs over `time`: the work of every micro-batch.
+  void utilization(PhaseResult &p, const wl::MicroBatches &mb, FlopsPerSecond peak,
+                   BytesPerSecond bandwidth, double gpus) const {
+    const auto n_small = static_cast<double>(mb.count - mb.larger);
+    const auto n_large = static_cast<double>(mb.larger);
+    const Flops f = flops[0] * n_small + flops[1] * n_large;
+    const Bytes b = bytes[0] * n_small + bytes[1] * n_large;
+    p.compute_utilization = f / (peak * p.time * gpus);
+    p.bandwidth_utilization = b / (bandwidth * p.time * gpus);
+  }
+};
+
 } // namespace
 
 MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
@@ -265,59 +312,46 @@ Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Depl
     e.feasibility = Feasibility::out_of_memory;
     e.reason = "does not fit in GPU memory";
   }
-  // Pipeline: the batch runs as `micro` micro-batches of `mb` sequences (one per stage keeps
-  // every stage busy, as vLLM's pipeline engines do).
-  e.microbatches = d.pp > 1 ? std::min(d.pp, d.batch) : 1;
-  wl::Deployment mbd = d;
-  mbd.batch = (d.batch + e.microbatches - 1) / e.microbatches;
+  // Pipeline: the batch runs as micro-batches of floor or ceil(batch / micro) sequences; each
+  // stage is costed for both sizes, and the operators reported are the largest micro-batch's.
+  const wl::MicroBatches mb = wl::split_microbatches(d);
+  e.microbatches = mb;
   const auto stages = wl::split_stages(m, d.pp);
   e.decode_steps = d.output_len - 1;
   const long long n = std::max(1LL, e.decode_steps); // TPOT is defined even for one token
   const auto samples = decode_samples(d.input_len, n, o.decode_samples);
   std::vector<OpResult> prefill_all, decode_all;
-  Seconds prefill_sum, prefill_max, decode_sum, decode_max;
+  PhaseRuns prefill_runs, decode_runs;
   for (std::size_t s = 0; s < stages.size(); ++s) {
     const int si = static_cast<int>(s);
     Machine stage_mach = mach; // this stage's hand-off to the next may cross a domain
     if (d.pp > 1 && s + 1 < stages.size())
       stage_mach.pp = pipeline_hop(c, d, static_cast<long long>(s));
-    std::vector<OpResult> prefill, decode;
-    accumulate(prefill,
-               wl::lower_pass(m, mbd, Phase::prefill, {mbd.batch, d.input_len, 0}, &stages[s]),
-               stage_mach, Phase::prefill, 1.0, si);
-    for (const auto &[past, w] : samples)
-      accumulate(decode, wl::lower_pass(m, mbd, Phase::decode, {mbd.batch, 1, past}, &stages[s]),
-                 stage_mach, Phase::decode, w, si);
-    settle_bounds(prefill);
-    settle_bounds(decode);
-    const Seconds tp_s = stage_time(prefill, d.overlap_comm);
-    const Seconds td_s = stage_time(decode, d.overlap_comm);
-    prefill_sum += tp_s;
-    decode_sum += td_s;
-    prefill_max = max(prefill_max, tp_s);
-    decode_max = max(decode_max, td_s);
-    prefill_all.insert(prefill_all.end(), prefill.begin(), prefill.end());
-    decode_all.insert(decode_all.end(), decode.begin(), decode.end());
+    for (int k = 0; k < (mb.larger > 0 ? 2 : 1); ++k) {
+      auto [prefill, decode] = stage_ops(m, d, mb.size + k, stages[s], stage_mach, samples, si);
+      prefill_runs.add(k, prefill, d.overlap_comm);
+      decode_runs.add(k, decode, d.overlap_comm);
+      if (mb.size + k != mb.largest()) continue;
+      prefill_all.insert(prefill_all.end(), prefill.begin(), prefill.end());
+      decode_all.insert(decode_all.end(), decode.begin(), decode.end());
+    }
   }
   e.prefill = summarize(prefill_all);
   e.decode = summarize(decode_all);
-  const auto micro = static_cast<double>(e.microbatches);
-  // Prefill of the batch (GPipe): the first micro-batch crosses every stage, the others follow
-  // one slowest-stage apart. Decode: a micro-batch's next token waits for its previous one to
-  // cross every stage, and for the slowest stage to serve the other micro-batches.
-  e.prefill.time = prefill_sum + prefill_max * (micro - 1);
-  e.decode.time = max(decode_sum, decode_max * micro);
-  e.bubble_fraction = d.pp > 1 ? static_cast<double>(d.pp - 1) / (micro + static_cast<double>(d.pp) - 1) : 0.0;
+  // Prefill of the batch (GPipe): every micro-batch passes every stage once. Decode: in steady
+  // state each micro-batch advances one token per cycle (sim/pipeline.hpp).
+  e.prefill.time = pipeline_fill_time(mb, prefill_runs.times);
+  e.decode.time = pipeline_cycle_time(mb, decode_runs.times);
+  const auto micro = static_cast<double>(mb.count);
+  const auto pp = static_cast<double>(d.pp);
+  e.bubble_fraction = d.pp > 1 ? (pp - 1) / (micro + pp - 1) : 0.0;
   e.ttft = e.prefill.time;
   e.tpot = e.decode.time;
   e.e2e_latency = e.ttft + e.tpot * static_cast<double>(e.decode_steps);
   const FlopsPerSecond peak = unit_peak(gpu, wl::Unit::gemm, d.act_dtype);
   // Utilisation of the GPUs of one replica: all its stages' work over pp GPUs' time.
-  const double stage_gpus = static_cast<double>(d.pp);
-  for (PhaseResult *p : {&e.prefill, &e.decode}) {
-    p->compute_utilization = p->flops / (peak * p->time * stage_gpus) * micro;
-    p->bandwidth_utilization = p->bytes / (gpu.memory_bandwidth * p->time * stage_gpus) * micro;
-  }
+  prefill_runs.utilization(e.prefill, mb, peak, gpu.memory_bandwidth, pp);
+  decode_runs.utilization(e.decode, mb, peak, gpu.memory_bandwidth, pp);
   const double batch = static_cast<double>(d.batch) * static_cast<double>(d.dp);
   e.output_tokens_per_s = batch * static_cast<double>(d.output_len) / e.e2e_latency.value();
   e.output_tokens_per_s_per_gpu = e.output_tokens_per_s / static_cast<double>(d.gpus());

@@ -95,7 +95,7 @@ struct Estimate {
   double ridge_point_flops_per_byte = 0;  ///< of the GEMM dtype, with efficiencies
   std::string system;          ///< system id the GPUs sit in
   long long nodes = 1;         ///< systems used
-  long long microbatches = 1;  ///< pipeline micro-batches (pp > 1)
+  wl::MicroBatches microbatches; ///< pipeline micro-batches (pp > 1) and their sizes
   double bubble_fraction = 0;  ///< prefill pipeline bubble: (pp - 1) / (microbatches + pp - 1)
   Placement tp, cp, ep, pp;    ///< where each group sits (ranks, ranks per scale-up domain)
   std::vector<OpResult> ops;   ///< prefill ops then decode ops, stage by stage

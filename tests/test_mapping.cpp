@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -44,12 +45,53 @@ TEST_CASE("PP=2 halves the weights per GPU and does not shorten a token's latenc
   // A token still crosses every layer, plus a hand-off between the stages.
   CHECK(two.tpot >= one.tpot);
   CHECK(two.tpot.value() == doctest::Approx(one.tpot.value()).epsilon(0.05));
-  CHECK(two.microbatches == 1); // batch 1: nothing to pipeline
+  CHECK(two.microbatches.count == 1); // batch 1: nothing to pipeline
   // With a batch, two micro-batches keep both stages busy: throughput gains, latency does not.
   d.batch = 64;
   const auto piped = sim::estimate(h100, m, d, eff);
-  CHECK(piped.microbatches == 2);
+  CHECK(piped.microbatches.count == 2);
   CHECK(piped.bubble_fraction == doctest::Approx(1.0 / 3)); // (pp - 1) / (m + pp - 1)
+}
+
+TEST_CASE("a batch that does not divide into micro-batches is timed micro-batch by micro-batch") {
+  const auto m = wl::resolve_model("llama-3.1-8b");
+  const auto &h100 = gpu("h100-sxm");
+  const auto eff = hw::builtin_efficiency(h100);
+  auto d = dep(3, 512, 64);
+  d.pp = 2; // batch 3 over 2 stages: micro-batches of 2 and 1 sequences
+  const auto three = sim::estimate(h100, m, d, eff);
+  REQUIRE(three.microbatches.count == 2);
+  CHECK(three.microbatches.sequences(0) == 2);
+  CHECK(three.microbatches.sequences(1) == 1);
+  // Stage times of a micro-batch of 2 (batch 4 = 2 + 2) and of 1 (batch 2 = 1 + 1)
+  d.batch = 4;
+  const auto four = sim::estimate(h100, m, d, eff);
+  d.batch = 2;
+  const auto two = sim::estimate(h100, m, d, eff);
+  const auto stage = [](const sim::Estimate &e, wl::Phase phase, int s) {
+    double t = 0;
+    for (const auto &o : e.ops)
+      if (o.phase == phase && o.stage == s) t += o.time.value();
+    return t;
+  };
+  const double a0 = stage(four, wl::Phase::prefill, 0), a1 = stage(four, wl::Phase::prefill, 1);
+  const double b0 = stage(two, wl::Phase::prefill, 0), b1 = stage(two, wl::Phase::prefill, 1);
+  // GPipe fill, the micro-batch of 2 first: C(1, 1) = max(a0 + a1, a0 + b0) + b1
+  CHECK(three.ttft.value() == doctest::Approx(std::max(a0 + a1, a0 + b0) + b1).epsilon(1e-12));
+  const double c0 = stage(four, wl::Phase::decode, 0), c1 = stage(four, wl::Phase::decode, 1);
+  const double e0 = stage(two, wl::Phase::decode, 0), e1 = stage(two, wl::Phase::decode, 1);
+  // a decode step: max(each micro-batch's trip, each stage's load)
+  CHECK(three.tpot.value() ==
+        doctest::Approx(std::max({c0 + c1, e0 + e1, c0 + e0, c1 + e1})).epsilon(1e-12));
+  // Timing both micro-batches as the larger one would make batch 3 as slow as batch 4
+  CHECK(three.ttft < four.ttft);
+  CHECK(three.tpot < four.tpot);
+  // The reported operators are the largest micro-batch's; utilisation counts 2 + 1 sequences
+  CHECK(three.prefill.flops.value() == doctest::Approx(four.prefill.flops.value()));
+  const double peak = h100.matmul_peak(d.act_dtype)->value();
+  CHECK(three.prefill.compute_utilization ==
+        doctest::Approx((four.prefill.flops.value() + two.prefill.flops.value()) /
+                        (peak * three.ttft.value() * 2)));
 }
 
 TEST_CASE("the usual system of a GPU is its largest scale-up domain") {

@@ -153,7 +153,7 @@ TEST_CASE("time breakdown with PP: a pipeline wait makes the shares add up to TT
   sim::resolve_dtypes(model, gpu, d, false, false);
   const auto eff = hw::builtin_efficiency(gpu);
   const auto e = sim::estimate(gpu, model, d, eff);
-  REQUIRE(e.microbatches == 2);
+  REQUIRE(e.microbatches.count == 2);
   const auto b = rep::time_breakdown(e);
   REQUIRE(b.size() == 2);
   CHECK(b[0].total.value() == doctest::Approx(e.ttft.value()));
@@ -334,7 +334,7 @@ TEST_CASE("significant figures and counted nouns") {
 
 TEST_CASE("report inputs: the parallel mapping, system, overlap and pipeline") {
   const Case c("h100-sxm", "llama-3.1-70b", 4, 2, 1, 32);
-  REQUIRE(c.e.microbatches == 2);
+  REQUIRE(c.e.microbatches.count == 2);
   const auto html = c.html();
   for (const char *needle :
        {"TP=4, PP=2, CP=1, EP=1, DP=1", "collectives not overlapped",
@@ -351,6 +351,18 @@ TEST_CASE("report inputs: the parallel mapping, system, overlap and pipeline") {
   o.d.overlap_comm = true;
   o.e = sim::estimate(o.gpu, o.model, o.d, o.eff, o.opts);
   CHECK(contains(o.html(), "collectives overlapped with compute"));
+}
+
+TEST_CASE("an uneven micro-batch split is shown as it is, in text, JSON and the report") {
+  // batch 33 over 2 stages: micro-batches of 17 and 16 sequences
+  const Case c("h100-sxm", "llama-3.1-70b", 4, 2, 1, 33);
+  CHECK(rep::microbatch_text(c.e.microbatches) == "2 micro-batches: 1 of 17 sequences, 1 of 16");
+  CHECK(rep::microbatch_text({2, 16, 0}) == "2 micro-batches of 16 sequences");
+  const rep::EstimateInputs in{c.model, c.gpu, c.d, c.eff};
+  const auto j = rep::estimate_json(in, c.e);
+  CHECK(j.at("pipeline").at("microbatch_sizes") == nlohmann::json::array({17, 16}));
+  CHECK(contains(rep::estimate_text(in, c.e), "pipeline: 2 stages, 2 micro-batches: 1 of 17"));
+  CHECK(contains(c.html(), "2 stages, 2 micro-batches: 1 of 17 sequences, 1 of 16; prefill"));
 }
 
 TEST_CASE("collectives table: MoE expert parallelism lists its all-to-alls with their groups") {

@@ -4,6 +4,8 @@
 #include "core/errors.hpp"
 #include "workloads/op_graph.hpp"
 
+#include <algorithm>
+
 namespace rooftop::wl {
 
 HeadSplit split_heads(const AttentionSpec &a, long long tp, const std::string &model_file) {
@@ -33,6 +35,11 @@ HeadSplit split_heads(const AttentionSpec &a, long long tp, const std::string &m
     s.kv_replicated = true;
   }
   return s;
+}
+
+MicroBatches split_microbatches(const Deployment &d) {
+  const long long count = d.pp > 1 ? std::max(1LL, std::min(d.pp, d.batch)) : 1;
+  return {count, d.batch / count, d.batch % count};
 }
 
 void validate_mapping(const ModelSpec &m, const Deployment &d) {

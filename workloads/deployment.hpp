@@ -28,6 +28,20 @@ struct Deployment {
   [[nodiscard]] long long gpus() const { return tp * cp * pp * dp; } ///< validated <= 2^20
 };
 
+/// One replica's batch split exactly into pipeline micro-batches: min(pp, batch) of them (one
+/// per stage keeps every stage busy, as vLLM's pipeline engines do; 1 without PP). The first
+/// `larger` hold size + 1 sequences and the rest `size`, so they sum to the batch.
+struct MicroBatches {
+  long long count = 1;  ///< micro-batches
+  long long size = 1;   ///< sequences in each of the smaller ones: floor(batch / count)
+  long long larger = 0; ///< micro-batches holding size + 1 sequences: batch mod count
+  /// Sequences in the largest micro-batch: ceil(batch / count).
+  [[nodiscard]] long long largest() const { return size + (larger > 0 ? 1 : 0); }
+  /// Sequences in micro-batch i (0-based; the larger ones first).
+  [[nodiscard]] long long sequences(long long i) const { return size + (i < larger ? 1 : 0); }
+};
+MicroBatches split_microbatches(const Deployment &d);
+
 /// Query and K/V heads one GPU holds under tensor parallelism.
 struct HeadSplit {
   long long q_heads = 0;   ///< num_heads / tp
