@@ -23,9 +23,6 @@ constexpr std::array<std::pair<Architecture, const char *>, 8> k_arch{{
     {Architecture::cpu, "cpu"},
 }};
 
-const std::array<const char *, 9> k_flop_formats{"fp64", "fp64_tensor", "fp32", "tf32", "bf16",
-                                                 "fp16", "fp8",         "int8", "fp4"};
-
 void read_memory(JsonReader r, GpuSpec &g) {
   g.memory_type = r.string("type");
   g.memory_capacity = Bytes(r.number("capacity_bytes", Check::positive, "bytes"));
@@ -35,10 +32,11 @@ void read_memory(JsonReader r, GpuSpec &g) {
 }
 
 void read_flops(JsonReader r, GpuSpec &g) {
-  for (const char *f : k_flop_formats)
-    if (auto v = r.optional_number(f, Check::positive, "FLOP/s")) g.dense_flops[f] = FlopsPerSecond(*v);
+  for (const std::string_view f : DenseFlops::formats)
+    if (auto v = r.optional_number(std::string(f), Check::positive, "FLOP/s"))
+      g.dense_flops[f] = FlopsPerSecond(*v);
   r.finish();
-  if (!g.dense_flops.count("bf16"))
+  if (!g.dense_flops.get("bf16"))
     throw InputError(r.where("bf16") + ": missing required field (FLOP/s)");
 }
 
@@ -59,47 +57,23 @@ Architecture architecture_from_string(const std::string &s) {
   throw InputError("unknown architecture '" + s + "': expected one of " + valid);
 }
 
-void GpuSpec::index_peaks() {
-  peak_index_.reset();
-  std::array<double, 10> index{};
-  for (DType t : {DType::fp64, DType::fp32, DType::tf32, DType::bf16, DType::fp16, DType::fp8,
-                  DType::int8, DType::fp4, DType::mxfp4, DType::int4})
-    if (auto p = matmul_peak(t)) index[static_cast<std::size_t>(t)] = p->value();
-  peak_index_ = index;
+FlopsPerSecond &DenseFlops::operator[](std::string_view format) {
+  for (std::size_t i = 0; i < formats.size(); ++i)
+    if (formats[i] == format) return rates_[i];
+  throw InternalError("DenseFlops: unknown format '" + std::string(format) + "'");
 }
 
-std::optional<FlopsPerSecond> GpuSpec::matmul_peak(DType t) const {
-  if (peak_index_) {
-    const double v = (*peak_index_)[static_cast<std::size_t>(t)];
-    return v > 0 ? std::optional<FlopsPerSecond>(FlopsPerSecond(v)) : std::nullopt;
-  }
-  auto get = [&](const char *k) -> std::optional<FlopsPerSecond> {
-    auto it = dense_flops.find(k);
-    if (it == dense_flops.end()) return std::nullopt;
-    return it->second;
-  };
-  switch (t) {
-  case DType::fp64: return get("fp64_tensor") ? get("fp64_tensor") : get("fp64");
-  case DType::fp32: return get("fp32");
-  case DType::tf32: return get("tf32");
-  case DType::bf16: return get("bf16");
-  case DType::fp16: return get("fp16") ? get("fp16") : get("bf16");
-  case DType::fp8: return get("fp8");
-  case DType::int8: return get("int8");
-  case DType::fp4:
-  case DType::mxfp4: return get("fp4");
-  case DType::int4: return std::nullopt; // weight-only: no int4 tensor-core path modelled
-  }
+std::optional<FlopsPerSecond> DenseFlops::get(std::string_view format) const {
+  for (std::size_t i = 0; i < formats.size(); ++i)
+    if (formats[i] == format && rates_[i].value() > 0) return rates_[i];
   return std::nullopt;
 }
 
-FlopsPerSecond GpuSpec::vector_peak() const {
-  if (peak_index_) {
-    const double fp32 = (*peak_index_)[static_cast<std::size_t>(DType::fp32)];
-    return FlopsPerSecond(fp32 > 0 ? fp32 : (*peak_index_)[static_cast<std::size_t>(DType::bf16)]);
-  }
-  auto it = dense_flops.find("fp32");
-  return it != dense_flops.end() ? it->second : dense_flops.at("bf16");
+std::vector<std::pair<std::string, FlopsPerSecond>> DenseFlops::entries() const {
+  std::vector<std::pair<std::string, FlopsPerSecond>> out;
+  for (std::size_t i = 0; i < formats.size(); ++i)
+    if (rates_[i].value() > 0) out.emplace_back(formats[i], rates_[i]);
+  return out;
 }
 
 GpuSpec load_gpu(const std::filesystem::path &file) {
@@ -144,7 +118,6 @@ GpuSpec load_gpu(const std::filesystem::path &file) {
   g.sources = r.string_map("sources");
   g.notes = r.string_list("notes");
   r.finish();
-  g.index_peaks();
   return g;
 }
 

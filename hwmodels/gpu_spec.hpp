@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <array>
 #include <map>
+#include <string_view>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +36,58 @@ struct PcieSpec {
   int lanes = 0;      ///< lane count (x16 = 16)
 };
 
+/// Dense peak FLOP/s by format name. The rates are stored by format, so a lookup by data type is
+/// an array read with no separate index: editing a rate after loading cannot leave a stale copy.
+class DenseFlops {
+public:
+  /// The format names, in the order entries() lists them (alphabetical, as the map they
+  /// replace iterated).
+  static constexpr std::array<std::string_view, 9> formats{
+      "bf16", "fp16", "fp32", "fp4", "fp64", "fp64_tensor", "fp8", "int8", "tf32"};
+
+  /// The rate of `format` for writing, FLOP/s (0 = absent until set). Throws InternalError for
+  /// a name not in `formats` (the loader reads only those).
+  FlopsPerSecond &operator[](std::string_view format);
+  /// The rate of `format`, FLOP/s; nullopt when absent or not a format name.
+  [[nodiscard]] std::optional<FlopsPerSecond> get(std::string_view format) const;
+  /// The rates present, (format, FLOP/s), in `formats` order.
+  [[nodiscard]] std::vector<std::pair<std::string, FlopsPerSecond>> entries() const;
+
+  /// Dense tensor-core peak for a matrix multiply whose inputs are `t`, FLOP/s (see
+  /// GpuSpec::matmul_peak). Inline: the estimate asks for it once per operator.
+  [[nodiscard]] std::optional<FlopsPerSecond> matmul(DType t) const {
+    const double r = matmul_rate(t);
+    if (r > 0) return FlopsPerSecond(r);
+    return std::nullopt;
+  }
+  /// CUDA-core FP32 rate, else the bf16 rate, FLOP/s.
+  [[nodiscard]] FlopsPerSecond vector() const {
+    return FlopsPerSecond(rate(fp32) > 0 ? rate(fp32) : rate(bf16));
+  }
+
+private:
+  enum Format : std::size_t { bf16, fp16, fp32, fp4, fp64, fp64_tensor, fp8, int8, tf32 };
+  /// The rate of a format, FLOP/s; 0 when absent.
+  [[nodiscard]] double rate(Format f) const { return rates_[f].value(); }
+  /// The rate a GEMM with inputs `t` runs at, FLOP/s; 0 when there is none.
+  [[nodiscard]] double matmul_rate(DType t) const {
+    switch (t) {
+    case DType::fp64: return rate(fp64_tensor) > 0 ? rate(fp64_tensor) : rate(fp64);
+    case DType::fp32: return rate(fp32);
+    case DType::tf32: return rate(tf32);
+    case DType::bf16: return rate(bf16);
+    case DType::fp16: return rate(fp16) > 0 ? rate(fp16) : rate(bf16);
+    case DType::fp8: return rate(fp8);
+    case DType::int8: return rate(int8);
+    case DType::fp4:
+    case DType::mxfp4: return rate(fp4);
+    case DType::int4: return 0; // weight-only: no int4 tensor-core path modelled
+    }
+    return 0;
+  }
+  std::array<FlopsPerSecond, formats.size()> rates_{};
+};
+
 /// One GPU model. Immutable once loaded; every figure has a source in `sources`.
 struct GpuSpec {
   std::string id;          ///< catalogue id, e.g. "h100-sxm"
@@ -50,26 +104,22 @@ struct GpuSpec {
   BytesPerSecond memory_bandwidth; ///< HBM/DRAM bandwidth, bytes/s
   std::optional<Bytes> l2; ///< L2 cache, bytes
   /// Dense peak FLOP/s by format name (fp64, fp64_tensor, fp32, tf32, bf16, fp16, fp8, int8, fp4).
-  std::map<std::string, FlopsPerSecond> dense_flops;
+  DenseFlops dense_flops;
   std::optional<NvlinkSpec> nvlink;
   std::optional<PcieSpec> pcie; ///< host link, when PCIe (absent for NVLink-C2C-only parts)
   std::map<std::string, std::string> sources; ///< JSON pointer -> public source
   std::vector<std::string> notes;
   std::string file;        ///< file it was loaded from
 
-private:
-  std::optional<std::array<double, 10>> peak_index_; ///< by DType, 0 = no such rate
-
-public:
-
   /// Dense tensor-core peak for a matrix multiply whose inputs are `t`, FLOP/s; nullopt when the
   /// GPU has no such path (e.g. FP8 on Ampere). int4/mxfp4/fp4 map to the fp4 rate where present.
-  [[nodiscard]] std::optional<FlopsPerSecond> matmul_peak(DType t) const;
-  /// Indexes dense_flops by DType for matmul_peak (load_gpu does it; call after filling
-  /// dense_flops by hand). Without it matmul_peak looks the map up each time.
-  void index_peaks();
+  [[nodiscard]] std::optional<FlopsPerSecond> matmul_peak(DType t) const {
+    return dense_flops.matmul(t);
+  }
+  /// Does nothing: dense_flops needs no index (kept while calibration/fit.cpp still calls it).
+  void index_peaks() {}
   /// Peak of the CUDA cores for element-wise FP32 work, FLOP/s.
-  [[nodiscard]] FlopsPerSecond vector_peak() const;
+  [[nodiscard]] FlopsPerSecond vector_peak() const { return dense_flops.vector(); }
 };
 
 /// Loads and validates one rooftop.gpu/1 file. Throws InputError naming file and field.

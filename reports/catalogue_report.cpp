@@ -15,8 +15,8 @@ template <class T> nlohmann::ordered_json opt(const std::optional<T> &v) {
 }
 
 std::string flops_or_dash(const hw::GpuSpec &g, const char *k) {
-  auto it = g.dense_flops.find(k);
-  return it == g.dense_flops.end() ? "-" : fmt::format("{:.0f}", it->second.value() / 1e12);
+  const auto v = g.dense_flops.get(k);
+  return v ? fmt::format("{:.0f}", v->value() / 1e12) : "-";
 }
 
 nlohmann::ordered_json layer_json(const wl::ModelSpec &m, const wl::LayerGroup &g, DType kv) {
@@ -77,7 +77,7 @@ std::string layer_text(const wl::ModelSpec &m, const wl::LayerGroup &g, DType kv
 
 nlohmann::ordered_json gpu_json(const hw::GpuSpec &g) {
   nlohmann::ordered_json flops = nlohmann::ordered_json::object();
-  for (const auto &[k, v] : g.dense_flops) flops[k] = v.value();
+  for (const auto &[k, v] : g.dense_flops.entries()) flops[k] = v.value();
   nlohmann::ordered_json j = {{"id", g.id},
                       {"name", g.name},
                       {"architecture", hw::to_string(g.architecture)},
@@ -114,7 +114,7 @@ std::string gpu_text(const hw::GpuSpec &g) {
                    bandwidth(g.memory_bandwidth));
   if (g.l2) s += fmt::format(", L2 {:.1f} MiB", g.l2->value() / 1048576.0);
   s += "\n  dense peak (no sparsity):\n";
-  for (const auto &[k, v] : g.dense_flops) s += fmt::format("    {:<12} {}\n", k, flops_rate(v));
+  for (const auto &[k, v] : g.dense_flops.entries()) s += fmt::format("    {:<12} {}\n", k, flops_rate(v));
   if (g.nvlink)
     s += fmt::format("  NVLink {} : {} bidirectional ({} one way){}\n", g.nvlink->generation,
                      bandwidth(g.nvlink->bandwidth_bidirectional), bandwidth(g.nvlink->one_way()),

@@ -40,9 +40,9 @@ RooflineData roofline_data(const hw::GpuSpec &gpu, const hw::Efficiency &eff,
   RooflineData r;
   std::map<double, std::string, std::greater<>> by_peak; // equal peaks share one roof
   for (const char *t : k_roof_types) {
-    const auto it = gpu.dense_flops.find(t);
-    if (it == gpu.dense_flops.end()) continue;
-    auto &label = by_peak[it->second.value()];
+    const auto peak = gpu.dense_flops.get(t);
+    if (!peak) continue;
+    auto &label = by_peak[peak->value()];
     label += (label.empty() ? "" : "/") + std::string(t);
   }
   for (const auto &[peak, label] : by_peak) r.roofs.push_back({label, FlopsPerSecond(peak)});

@@ -206,7 +206,7 @@ json gpu_figure_table(const hw::GpuSpec &gpu) {
                             lookup(gpu.sources, "/memory/capacity_bytes")));
   rows.push_back(source_row("memory bandwidth", bandwidth(gpu.memory_bandwidth),
                             lookup(gpu.sources, "/memory/bandwidth_Bps")));
-  for (const auto &[type, peak] : gpu.dense_flops)
+  for (const auto &[type, peak] : gpu.dense_flops.entries())
     rows.push_back(source_row("dense " + type, flops_rate(peak),
                               lookup(gpu.sources, "/dense_flops_per_s/" + type)));
   if (gpu.nvlink)

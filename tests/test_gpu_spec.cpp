@@ -33,7 +33,7 @@ TEST_CASE("the built-in catalogue has the required GPUs, each figure sourced") {
     CHECK(g.memory_bandwidth.value() > 0);
     CHECK(g.sources.count("/memory/bandwidth_Bps") == 1);
     CHECK(g.sources.count("/memory/capacity_bytes") == 1);
-    for (const auto &[k, v] : g.dense_flops) {
+    for (const auto &[k, v] : g.dense_flops.entries()) {
       CAPTURE(k);
       CHECK(g.sources.count("/dense_flops_per_s/" + k) == 1);
     }
@@ -162,4 +162,32 @@ TEST_CASE("an NVLink link count is refused on other links") {
   CHECK_THROWS_WITH_AS(hw::load_links(bad_dir + "links-links-on-pcie.json"),
                        doctest::Contains("/links/0/links = 2: only for an NVLink link"),
                        InputError);
+}
+
+TEST_CASE("peaks edited after loading are the peaks used: there is no index to go stale") {
+  auto a100 = hw::GpuCatalogue::builtin().get("a100-sxm-80gb"); // a copy
+  REQUIRE_FALSE(a100.matmul_peak(DType::fp8).has_value());
+  // No re-indexing call: the lookups read the rates as edited
+  a100.dense_flops["fp8"] = FlopsPerSecond(1e15);
+  a100.dense_flops["bf16"] = FlopsPerSecond(2e15);
+  CHECK(a100.matmul_peak(DType::fp8)->value() == 1e15);
+  CHECK(a100.matmul_peak(DType::bf16)->value() == 2e15);
+  CHECK(a100.matmul_peak(DType::fp16)->value() == 312e12); // its own fp16 rate
+  // Without an FP32 rate the CUDA-core peak falls back to bf16, as edited
+  a100.dense_flops["fp32"] = FlopsPerSecond(0);
+  CHECK(a100.vector_peak().value() == 2e15);
+  CHECK_FALSE(a100.dense_flops.get("fp32").has_value());
+  // A reference kept across lookups writes where they read
+  FlopsPerSecond &tf32 = a100.dense_flops["tf32"];
+  CHECK(a100.matmul_peak(DType::tf32)->value() == 156e12);
+  tf32 = FlopsPerSecond(5e14);
+  CHECK(a100.matmul_peak(DType::tf32)->value() == 5e14);
+  // The catalogue's entry is untouched, and names outside the formats are a bug
+  CHECK(hw::GpuCatalogue::builtin().get("a100-sxm-80gb").matmul_peak(DType::bf16)->value() ==
+        312e12);
+  CHECK_THROWS_AS(a100.dense_flops["fp7"], InternalError);
+  // Rates are listed in name order, as the JSON and the reports print them
+  std::string names;
+  for (const auto &[k, v] : a100.dense_flops.entries()) names += k + " ";
+  CHECK(names == "bf16 fp16 fp64 fp64_tensor fp8 int8 tf32 ");
 }
