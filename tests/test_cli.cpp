@@ -1,9 +1,8 @@
 // CLI tests: run the built `rooftop` binary and check its output, JSON contract and exit codes.
+#include "cli_runner.hpp"
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -19,62 +18,12 @@ namespace {
 const std::string k_data = ROOFTOP_TEST_DATA_DIR;
 const std::string k_repo_data = k_data + "/../../data";
 
-/// What one run of the binary produced.
-struct Run {
-  int exit_code = -1; ///< -1 when it did not exit normally
-  int signal = 0;     ///< the terminating signal, 0 if none
-  std::string out;
-  std::string err;
-};
+using cli_test::Run;
 
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// A temporary file that is removed when it goes out of scope.
-struct TempFile {
-  std::string path;
-  int fd = -1;
-  TempFile() {
-    path = (std::filesystem::temp_directory_path() / "rooftop_cli_XXXXXX").string();
-    fd = mkstemp(path.data());
-    REQUIRE(fd >= 0);
-  }
-  ~TempFile() {
-    close(fd);
-    std::remove(path.c_str());
-  }
-  TempFile(const TempFile &) = delete;
-  TempFile &operator=(const TempFile &) = delete;
-};
-
-/// Runs ROOFTOP_BINARY with `args` (no shell), stdout and stderr each to a temp file.
+/// Runs the binary with `args` in a fresh temporary directory.
 Run rooftop(const std::vector<std::string> &args) {
-  TempFile out, err;
-  std::vector<std::string> storage{ROOFTOP_BINARY};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char *> argv;
-  for (auto &s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(out.fd, STDOUT_FILENO);
-    dup2(err.fd, STDERR_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  Run r;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-  r.out = slurp(out.path);
-  r.err = slurp(err.path);
-  return r;
+  const cli_test::TempDir tmp;
+  return cli_test::run_rooftop(args, tmp.path);
 }
 
 bool contains(const std::string &hay, const std::string &needle) {

@@ -1,11 +1,10 @@
 // CLI tests of `rooftop report`: the directory it writes (report.html with the plots inline, PNGs
 // of the expected size) and its one-line error when gnuplot is missing.
+#include "cli_runner.hpp"
+
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
-#include <grp.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -21,62 +20,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int exit_code = -1; ///< -1 when it did not exit normally
-  std::string out, err;
-};
-
-std::string slurp(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// A temporary directory removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "rooftop_report_XXXXXX").string();
-    REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-};
-
-/// Runs ROOFTOP_BINARY with `args`; `path_env`, when given, replaces $PATH; `as_nobody` runs it
-/// as user and group 65534 (when the test runs as root, which permission bits do not stop).
-Run rooftop(const std::vector<std::string> &args, const fs::path &tmp,
-            const char *path_env = nullptr, bool as_nobody = false) {
-  std::vector<std::string> storage{ROOFTOP_BINARY};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char *> argv;
-  for (auto &s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const auto out = tmp / "stdout", err = tmp / "stderr";
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, STDOUT_FILENO);
-    dup2(e, STDERR_FILENO);
-    if (path_env) setenv("PATH", path_env, 1);
-    if (as_nobody && (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
-      _exit(126);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  Run r;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+using cli_test::Run;
+using cli_test::slurp;
+using cli_test::TempDir;
+using cli_test::run_rooftop;
 
 bool gnuplot_on_path() {
   return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
@@ -166,7 +113,7 @@ TEST_CASE("report: report.html with four inline SVG plots and four PNGs of the e
   auto args = k_args;
   const auto dir = tmp.path / "out";
   args.insert(args.end(), {"--out", dir.string()});
-  const Run r = rooftop(args, tmp.path);
+  const Run r = run_rooftop(args, tmp.path);
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   if (!gnuplot_on_path()) {
     MESSAGE("gnuplot is not on PATH: checking the error path only (apt-get install gnuplot-nox)");
@@ -205,7 +152,7 @@ TEST_CASE("report: without gnuplot, one error line, exit 3, nothing written") {
   auto args = k_args;
   const auto dir = tmp.path / "out";
   args.insert(args.end(), {"--out", dir.string()});
-  const Run r = rooftop(args, tmp.path, (tmp.path / "empty-bin").c_str());
+  const Run r = run_rooftop(args, tmp.path, (tmp.path / "empty-bin").c_str());
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 3);
   CHECK(r.err.rfind("error: gnuplot not found on PATH", 0) == 0);
@@ -220,9 +167,9 @@ TEST_CASE("report: a deployment that does not fit still gets its report, and exi
   }
   TempDir tmp;
   const auto dir = tmp.path / "oom";
-  const Run r = rooftop({"report", "--model", "llama-3.1-405b", "--gpu", "h100-sxm", "--out",
-                         dir.string()},
-                        tmp.path);
+  const Run r = run_rooftop(
+      {"report", "--model", "llama-3.1-405b", "--gpu", "h100-sxm", "--out", dir.string()},
+      tmp.path);
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 2);
   CHECK(r.err.rfind("error: llama-3.1-405b does not fit", 0) == 0);
@@ -251,7 +198,7 @@ TEST_CASE("report: pipeline parallelism (TP=4 x PP=2) in the inputs, breakdown a
       "report", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--gpus", "8", "--tp", "4",
       "--pp", "2", "--weight-dtype", "fp8", "--kv-dtype", "fp8", "--batch", "32",
       "--input-len", "1024", "--output-len", "128", "--out", dir.string()};
-  const Run r = rooftop(given, tmp.path);
+  const Run r = run_rooftop(given, tmp.path);
   INFO("stderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   const std::string html = slurp(dir / "report.html");
@@ -284,10 +231,10 @@ TEST_CASE("report: --system alone, overlap and chunked prefill reproduce; no emp
   }
   TempDir tmp;
   const auto dir = tmp.path / "sys";
-  const Run r = rooftop({"report", "--model", "llama-3.1-8b", "--system", "hgx-h100-8", "--tp",
-                         "2", "--overlap-comm", "--max-prefill-tokens", "4096",
-                         "--oversubscription", "2", "--out", dir.string()},
-                        tmp.path);
+  const Run r = run_rooftop({"report", "--model", "llama-3.1-8b", "--system", "hgx-h100-8", "--tp",
+                             "2", "--overlap-comm", "--max-prefill-tokens", "4096",
+                             "--oversubscription", "2", "--out", dir.string()},
+                            tmp.path);
   INFO("stderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   const std::string html = slurp(dir / "report.html");
@@ -307,9 +254,9 @@ TEST_CASE("report: MoE expert parallelism lists its all-to-all collectives") {
   }
   TempDir tmp;
   const auto dir = tmp.path / "ep";
-  const Run r = rooftop({"report", "--model", "deepseek-v3", "--gpu", "h200-sxm", "--tp", "1",
-                         "--gpus", "8", "--ep", "8", "--out", dir.string()},
-                        tmp.path);
+  const Run r = run_rooftop({"report", "--model", "deepseek-v3", "--gpu", "h200-sxm", "--tp", "1",
+                             "--gpus", "8", "--ep", "8", "--out", dir.string()},
+                            tmp.path);
   INFO("stderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   const std::string html = slurp(dir / "report.html");
@@ -331,8 +278,8 @@ TEST_CASE("report: MoE expert parallelism lists its all-to-all collectives") {
 
 TEST_CASE("report: --out '' is refused (exit 2)") {
   TempDir tmp;
-  const Run r = rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--out", ""},
-                        tmp.path);
+  const Run r = run_rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--out", ""},
+                            tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err.rfind("error: --out is empty", 0) == 0);
   CHECK(r.err.find('\n') == r.err.size() - 1);
@@ -341,9 +288,9 @@ TEST_CASE("report: --out '' is refused (exit 2)") {
 TEST_CASE("report: --out names a file, or a directory it cannot write in: exit 2, says so") {
   TempDir tmp;
   std::ofstream(tmp.path / "a-file") << "x";
-  Run r = rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--out",
-                   (tmp.path / "a-file").string()},
-                  tmp.path);
+  Run r = run_rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--out",
+                       (tmp.path / "a-file").string()},
+                      tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("exists and is not a directory") != std::string::npos);
   if (!gnuplot_on_path()) return; // the gnuplot check comes first
@@ -358,8 +305,8 @@ TEST_CASE("report: --out names a file, or a directory it cannot write in: exit 2
                                  fs::perms::group_exec | fs::perms::others_read |
                                  fs::perms::others_exec
                            : fs::perms::owner_read | fs::perms::owner_exec);
-  r = rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--out", ro.string()},
-              tmp.path, nullptr, root);
+  r = run_rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--out", ro.string()},
+                  tmp.path, nullptr, root);
   fs::permissions(ro, fs::perms::owner_all);
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 2);
@@ -374,7 +321,7 @@ TEST_CASE("report: a failing gnuplot gives one error line with its message, exit
   auto args = k_args;
   args.insert(args.end(), {"--out", (tmp.path / "out").string()});
   fake_gnuplot(bin, "echo '\"roofline.gp\" line 7: undefined variable: oops' >&2\nexit 1\n");
-  Run r = rooftop(args, tmp.path, path.c_str());
+  Run r = run_rooftop(args, tmp.path, path.c_str());
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 3);
   CHECK(r.err.rfind("error: gnuplot failed: \"roofline.gp\" line 7: undefined variable: oops", 0) ==
@@ -383,22 +330,22 @@ TEST_CASE("report: a failing gnuplot gives one error line with its message, exit
   CHECK(r.err.find("internal") == std::string::npos);
   // Silent and failing: it still says what happened.
   fake_gnuplot(bin, "exit 4\n");
-  r = rooftop(args, tmp.path, path.c_str());
+  r = run_rooftop(args, tmp.path, path.c_str());
   CHECK(r.exit_code == 3);
   CHECK(r.err.rfind("error: gnuplot failed: it printed nothing", 0) == 0);
   CHECK(r.err.find("exited with status 4") != std::string::npos);
   // Succeeding without drawing anything.
   fake_gnuplot(bin, "exit 0\n");
-  r = rooftop(args, tmp.path, path.c_str());
+  r = run_rooftop(args, tmp.path, path.c_str());
   CHECK(r.exit_code == 3);
   CHECK(r.err.rfind("error: gnuplot exited normally but wrote no SVG", 0) == 0);
 }
 
 TEST_CASE("report: bad options are refused like estimate's") {
   TempDir tmp;
-  const Run r = rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "0",
-                         "--out", (tmp.path / "x").string()},
-                        tmp.path);
+  const Run r = run_rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "0",
+                             "--out", (tmp.path / "x").string()},
+                            tmp.path);
   CHECK(r.exit_code == 2);
   CHECK(r.err.rfind("error: --tp = 0", 0) == 0);
 }
