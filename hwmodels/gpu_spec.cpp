@@ -1,11 +1,11 @@
 // Loading rooftop.gpu/1 files and the GPU catalogue.
 #include "hwmodels/gpu_spec.hpp"
 
+#include "core/catalogue.hpp"
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 #include "core/paths.hpp"
 
-#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -122,18 +122,10 @@ GpuSpec load_gpu(const std::filesystem::path &file) {
 }
 
 GpuCatalogue GpuCatalogue::load(const std::filesystem::path &dir) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) throw InputError(dir.string() + ": GPU catalogue directory not found");
   GpuCatalogue c;
-  std::vector<fs::path> files;
-  for (const auto &e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".json") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const auto &f : files) {
+  for (const auto &f : catalogue_files(dir, "GPU catalogue")) {
     GpuSpec g = load_gpu(f);
-    if (g.id != f.stem().string())
-      throw InputError(f.string() + ": /id = \"" + g.id + "\": must match the file name '" +
-                       f.stem().string() + "'");
+    check_id_matches_file(g.id, f);
     c.gpus_.emplace(g.id, std::move(g));
   }
   return c;
@@ -147,9 +139,7 @@ const GpuCatalogue &GpuCatalogue::builtin() {
 const GpuSpec &GpuCatalogue::get(const std::string &id) const {
   auto it = gpus_.find(id);
   if (it != gpus_.end()) return it->second;
-  std::string known;
-  for (const auto &[k, v] : gpus_) known += (known.empty() ? "" : ", ") + k;
-  throw InputError("unknown GPU '" + id + "': known GPUs are " + known);
+  throw InputError("unknown GPU '" + id + "': known GPUs are " + known_ids(gpus_));
 }
 
 } // namespace rooftop::hw

@@ -1,6 +1,7 @@
 // Loading systems and building clusters.
 #include "hwmodels/system.hpp"
 
+#include "core/catalogue.hpp"
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 #include "core/paths.hpp"
@@ -79,19 +80,12 @@ SystemSpec load_system(const std::filesystem::path &file, const std::vector<Link
 
 SystemCatalogue SystemCatalogue::load(const std::filesystem::path &dir,
                                       const std::vector<LinkSpec> &links, const GpuCatalogue &gpus) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) throw InputError(dir.string() + ": system catalogue not found");
-  std::vector<fs::path> files;
-  for (const auto &e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".json") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
   // Every GPU's NVLink figure must agree with links.json, not only those a system uses.
   for (const auto &[id, g] : gpus.all()) check_nvlink(g, links);
   SystemCatalogue c;
-  for (const auto &f : files) {
+  for (const auto &f : catalogue_files(dir, "system catalogue")) {
     SystemSpec s = load_system(f, links, gpus);
-    if (s.id != f.stem().string())
-      throw InputError(f.string() + ": /id = \"" + s.id + "\": must match the file name");
+    check_id_matches_file(s.id, f);
     c.systems_.emplace(s.id, std::move(s));
   }
   return c;
@@ -106,9 +100,7 @@ const SystemCatalogue &SystemCatalogue::builtin() {
 const SystemSpec &SystemCatalogue::get(const std::string &id) const {
   auto it = systems_.find(id);
   if (it != systems_.end()) return it->second;
-  std::string known;
-  for (const auto &[k, v] : systems_) known += (known.empty() ? "" : ", ") + k;
-  throw InputError("unknown system '" + id + "': known systems are " + known);
+  throw InputError("unknown system '" + id + "': known systems are " + known_ids(systems_));
 }
 
 const SystemSpec &SystemCatalogue::default_for_gpu(const std::string &gpu_id) const {

@@ -1,8 +1,13 @@
-// JsonReader: required/optional fields, range checks and unknown keys, with pointer errors.
+// JsonReader: required/optional fields, range checks and unknown keys, with pointer errors;
+// catalogue directories.
+#include "core/catalogue.hpp"
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
 
 using namespace rooftop;
 
@@ -41,4 +46,20 @@ TEST_CASE("malformed or missing files name the file") {
                        doctest::Contains("/nonexistent/file.json: cannot open"), InputError);
   CHECK_THROWS_WITH_AS(read_json_file(ROOFTOP_TEST_DATA_DIR "/bad/gpu-malformed.json"),
                        doctest::Contains("gpu-malformed.json: malformed JSON"), InputError);
+}
+
+TEST_CASE("catalogue directories: their JSON files in name order, ids named after their files") {
+  const auto files = catalogue_files(ROOFTOP_TEST_DATA_DIR "/bad", "test");
+  REQUIRE(files.size() >= 2);
+  CHECK(std::is_sorted(files.begin(), files.end()));
+  for (const auto &f : files) CHECK(f.extension() == ".json");
+  CHECK_THROWS_WITH_AS(catalogue_files(ROOFTOP_TEST_DATA_DIR "/no-such-dir", "GPU catalogue"),
+                       doctest::Contains("no-such-dir: GPU catalogue directory not found"),
+                       InputError);
+  CHECK_NOTHROW(check_id_matches_file("h100-sxm", "data/hardware/gpus/h100-sxm.json"));
+  CHECK_THROWS_WITH_AS(check_id_matches_file("h100", "data/hardware/gpus/h100-sxm.json"),
+                       doctest::Contains("h100-sxm.json: /id = \"h100\": must match the file "
+                                         "name 'h100-sxm'"),
+                       InputError);
+  CHECK(known_ids(std::map<std::string, int>{{"b", 2}, {"a", 1}}) == "a, b");
 }
