@@ -131,7 +131,6 @@ hw::GpuSpec host_reference_spec(const std::vector<Measurement> &measurements, co
   if (d.l2_bytes > 0) g.l2 = Bytes(d.l2_bytes);
   for (const char *k : {"fp32", "bf16", "fp16"}) g.dense_flops[k] = FlopsPerSecond(flops);
   g.pcie = hw::PcieSpec{4, 16};
-  g.index_peaks();
   g.notes.push_back("peaks are the best measured rates of this CPU run, not a datasheet");
   g.file = "(host reference)";
   return g;

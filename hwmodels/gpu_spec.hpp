@@ -116,8 +116,6 @@ struct GpuSpec {
   [[nodiscard]] std::optional<FlopsPerSecond> matmul_peak(DType t) const {
     return dense_flops.matmul(t);
   }
-  /// Does nothing: dense_flops needs no index (kept while calibration/fit.cpp still calls it).
-  void index_peaks() {}
   /// Peak of the CUDA cores for element-wise FP32 work, FLOP/s.
   [[nodiscard]] FlopsPerSecond vector_peak() const { return dense_flops.vector(); }
 };
