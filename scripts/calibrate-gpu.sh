@@ -167,18 +167,20 @@ else
 fi
 say "calibrating as catalogue GPU $gpu, device $device"
 
-# (c) A quick smoke run, then the full calibration, then its validation.
+# (c) A quick smoke run, then the full calibration, then its validation. They run inside DEST so
+# that the efficiency table names its calibration file relatively ("calibration": "<date>.json"),
+# which stays true once both are copied into data/calibration/<gpu>/.
+cd "$dest"
 step "smoke test (quick calibration)" "$rooftop" calibrate --backend cuda --gpu "$gpu" \
-  --device "$device" --quick --max-seconds 0.05 --out "$dest/quick.json" \
-  --efficiency-out "$dest/quick.efficiency.json"
-rm -f "$dest/quick.json" "$dest/quick.efficiency.json"
+  --device "$device" --quick --max-seconds 0.05 --out quick.json \
+  --efficiency-out quick.efficiency.json
+rm -f quick.json quick.efficiency.json
 date=$(date -u +%Y-%m-%d)
-cal=$dest/$date.json
 step "full calibration" "$rooftop" calibrate --backend cuda --gpu "$gpu" --device "$device" \
-  --out "$cal" --efficiency-out "$dest/efficiency.json" "$@"
-step "validate (JSON)" sh -c '"$1" validate --calibration "$2" --json >"$3"' \
-  sh "$rooftop" "$cal" "$dest/validation.json"
-step "validate" sh -c '"$1" validate --calibration "$2" >"$3" 2>&1; rc=$?; cat "$3"; exit $rc' \
-  sh "$rooftop" "$cal" "$dest/validation.txt"
-say "done: $(cd "$dest" && ls | tr '\n' ' ')"
+  --out "$date.json" --efficiency-out efficiency.json "$@"
+step "validate (JSON)" sh -c '"$1" validate --calibration "$2" --json >validation.json' \
+  sh "$rooftop" "$date.json"
+step "validate" sh -c '"$1" validate --calibration "$2" >validation.txt 2>&1; rc=$?; cat validation.txt; exit $rc' \
+  sh "$rooftop" "$date.json"
+say "done: $(ls | tr '\n' ' ')"
 say "next: copy $date.json and efficiency.json into data/calibration/$gpu/ (docs/calibration.md)"
