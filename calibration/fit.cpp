@@ -214,11 +214,15 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   }
   // Attention: prefill compute-bound, decode bandwidth-bound.
   std::vector<double> ae, dc, de;
+  std::string prefill_impl;
   const auto bf16 = spec.matmul_peak(DType::bf16);
   for (const auto *m : train) {
     const double busy = m->median_s - 2 * overhead; // split and combine kernels
     if (busy <= 0) continue;
-    if (m->c.kind == CaseKind::attention_prefill && bf16) ae.push_back(m->c.flops / (bf16->value() * busy));
+    if (m->c.kind == CaseKind::attention_prefill && bf16) {
+      ae.push_back(m->c.flops / (bf16->value() * busy));
+      if (prefill_impl.empty()) prefill_impl = m->implementation;
+    }
     // MLA-like decode (many heads over one latent) is compute-heavy: reported, not part of the
     // bandwidth curve, which is the memory-bound MHA and GQA layouts.
     if (m->c.kind == CaseKind::attention_decode && m->c.latent_dim == 0) {
@@ -255,9 +259,10 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   // but does not set the table's value.
   if (r.attention_flops > 0)
     r.notes.push_back("prefill attention measured at " + std::to_string(r.attention_flops) +
-                      " of the BF16 peak with rooftop's flash_wmma kernel (WMMA, simpler than "
-                      "FlashAttention-2/3): reported, not used; attention_flops_efficiency stays "
-                      "at the default");
+                      " of the BF16 peak with " +
+                      (prefill_impl.empty() ? std::string("an unnamed kernel") : prefill_impl) +
+                      " (simpler than FlashAttention-2/3): reported, not used; "
+                      "attention_flops_efficiency stays at the default");
   else
     r.notes.push_back("no prefill attention: attention_flops_efficiency from the defaults");
   e.attention_bandwidth = r.attention_bandwidth;
