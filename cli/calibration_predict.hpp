@@ -20,6 +20,10 @@ struct CaseError {
   double predicted_s = 0;
   double relative_error = 0; ///< (predicted - measured) / measured
   bool held_out = false;
+  /// The error's group: the case kind, except "stream_cached" (a working set under 4 x L2,
+  /// which the model streams from HBM) and "attention_decode_mla" (compute-heavy, not in the
+  /// decode bandwidth fit).
+  std::string group;
 };
 
 /// Median and p90 |error| per group (GEMM, stream, attention, launch, layer) over the held-out

@@ -12,6 +12,8 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -23,7 +25,7 @@ namespace {
 std::vector<rep::CalibrationPoint> errors_for_plot(const std::vector<CaseError> &errors) {
   std::vector<rep::CalibrationPoint> pts;
   for (const auto &e : errors)
-    pts.push_back({cal::to_string(e.m->c.kind), e.m->median_s, e.predicted_s, e.held_out});
+    pts.push_back({e.group, e.m->median_s, e.predicted_s, e.held_out});
   return pts;
 }
 
@@ -109,16 +111,29 @@ void run_calibration(const std::string &file, const std::string &efficiency_file
   if (json) {
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     std::vector<double> held;
+    std::map<std::string, std::vector<double>> held_by_group;
     for (const auto &e : errors) {
       rows.push_back({{"id", e.m->c.id},
                       {"kind", cal::to_string(e.m->c.kind)},
+                      {"group", e.group},
                       {"measured_s", e.m->median_s},
                       {"predicted_s", e.predicted_s},
                       {"relative_error", e.relative_error},
                       {"held_out", e.held_out}});
-      if (e.held_out) held.push_back(e.relative_error);
+      if (e.held_out) {
+        held.push_back(e.relative_error);
+        held_by_group[e.group].push_back(e.relative_error);
+      }
     }
     const auto sum = sim::summarize_errors(held);
+    nlohmann::ordered_json groups = nlohmann::ordered_json::object();
+    for (const auto &[g, errs] : held_by_group) {
+      const auto gs = sim::summarize_errors(errs);
+      groups[g] = {{"count", gs.count},
+                   {"median_abs_relative_error", gs.median_abs},
+                   {"p90_abs_relative_error", gs.p90_abs},
+                   {"max_abs_relative_error", gs.max_abs}};
+    }
     std::cout << nlohmann::ordered_json{{"schema", "rooftop.validation/1"},
                                         {"calibration", file},
                                         {"gpu", spec.id},
@@ -128,7 +143,8 @@ void run_calibration(const std::string &file, const std::string &efficiency_file
                                          {{"count", sum.count},
                                           {"median_abs_relative_error", sum.median_abs},
                                           {"p90_abs_relative_error", sum.p90_abs},
-                                          {"max_abs_relative_error", sum.max_abs}}}}
+                                          {"max_abs_relative_error", sum.max_abs}}},
+                                        {"held_out_by_group", groups}}
                      .dump(2)
               << "\n";
     return;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -486,11 +487,32 @@ TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
   REQUIRE(v.exit_code == 0);
   const auto j = nlohmann::json::parse(v.out);
   CHECK(j.at("held_out_summary").at("count").get<int>() > 0);
+  // groups: streams under 4 x L2 apart (the model streams from HBM), MLA decode apart
+  const double l2 = file.at("device").at("l2_bytes");
+  std::map<std::string, nlohmann::json> cases;
+  for (const auto &m : file.at("measurements")) cases[m.at("id")] = m;
+  std::set<std::string> groups;
   for (const auto &row : j.at("rows")) {
     const double meas = row.at("measured_s"), pred = row.at("predicted_s");
     CHECK(std::isfinite(pred));
     CHECK(row.at("relative_error").get<double>() == doctest::Approx(pred / meas - 1));
+    const auto &c = cases.at(row.at("id").get<std::string>());
+    std::string want = c.at("kind");
+    if (want == "stream" && c.at("bytes").get<double>() < 4 * l2) want = "stream_cached";
+    if (want == "attention_decode" && c.at("latent_dim").get<double>() > 0) want = "attention_decode_mla";
+    CHECK(row.at("group") == want);
+    if (row.at("held_out").get<bool>()) groups.insert(want);
   }
+  for (const auto &g : groups) CHECK(j.at("held_out_by_group").contains(g));
+  CHECK(j.at("held_out_by_group").size() == groups.size());
+  // provenance: the self-checks and what ran
+  REQUIRE(file.at("self_checks").size() >= 2);
+  for (const auto &c : file.at("self_checks")) CHECK(c.at("passed") == true);
+  for (const auto &m : file.at("measurements"))
+    if (!m.at("skipped").get<bool>()) CHECK(!m.at("implementation").get<std::string>().empty());
+  const Run check = rooftop({"calibrate", "--backend", "cpu", "--check-only"});
+  CHECK(check.exit_code == 0);
+  CHECK(check.err.find("self-checks passed") != std::string::npos);
   // A CPU table is never transferred to a GPU
   expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
                         "--calibration", dir + "/cpu.efficiency.json"}),
