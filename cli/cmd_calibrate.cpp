@@ -69,6 +69,38 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
   return s;
 }
 
+/// Does compute capability `sm` (e.g. 90) belong to architecture `a`? Unknown pairs (Rubin, whose
+/// capability is not published) pass.
+bool capability_matches(hw::Architecture a, int sm) {
+  switch (a) {
+  case hw::Architecture::volta: return sm / 10 == 7;
+  case hw::Architecture::ampere: return sm == 80 || sm == 86 || sm == 87;
+  case hw::Architecture::ada: return sm == 89;
+  case hw::Architecture::hopper: return sm == 90;
+  case hw::Architecture::blackwell: return sm == 100 || sm == 101 || sm == 120;
+  case hw::Architecture::blackwell_ultra: return sm == 103;
+  case hw::Architecture::rubin: return true;
+  case hw::Architecture::cpu: return false;
+  }
+  return false;
+}
+
+/// The device must be the GPU `--gpu` names: its efficiencies are fractions of that spec sheet,
+/// and the table is filed under it.
+void check_device(const cal::DeviceInfo &d, const hw::GpuSpec &s, int index) {
+  const std::string hint = "pass the --gpu this device is (rooftop hw list), or a rooftop.gpu/1 "
+                           "file that describes it";
+  if (!capability_matches(s.architecture, d.sm_version))
+    throw InputError(fmt::format("--gpu {}: the catalogue's GPU is {}, but CUDA device {} ('{}') has "
+                                 "compute capability {}.{}: {}",
+                                 s.id, hw::to_string(s.architecture), index, d.name,
+                                 d.sm_version / 10, d.sm_version % 10, hint));
+  if (s.sm_count && *s.sm_count != d.sm_count)
+    throw InputError(fmt::format("--gpu {}: the catalogue's GPU has {} SMs, but CUDA device {} ('{}') "
+                                 "has {} (another SKU, or a MIG slice): {}",
+                                 s.id, *s.sm_count, index, d.name, d.sm_count, hint));
+}
+
 /// The GPU a run is for: a catalogue id or a rooftop.gpu/1 file.
 hw::GpuSpec resolve_gpu(const std::string &name) {
   if (std::filesystem::is_regular_file(name)) return hw::load_gpu(name);
@@ -82,8 +114,16 @@ void run(const CalibrateArgs &a) {
     throw InputError("--gpu is required with --backend cuda: the catalogue GPU this device is "
                      "(e.g. h100-sxm), whose spec sheet the efficiencies are fractions of");
   if (!(a.max_seconds > 0)) throw InputError("--max-seconds must be > 0");
+  if (!cuda && !a.gpu.empty())
+    throw InputError("--gpu names a GPU, but --backend cpu measures this host: omit --gpu (a CPU "
+                     "run is fitted against its own best measured rates and filed as host-cpu)");
   std::unique_ptr<cal::Backend> backend = cuda ? cal::make_cuda_backend(a.device) : cal::make_cpu_backend();
   const auto dev = backend->device();
+  std::optional<hw::GpuSpec> spec;
+  if (!a.gpu.empty()) {
+    spec = resolve_gpu(a.gpu);
+    if (cuda) check_device(dev, *spec, a.device);
+  }
   const auto checks = backend->self_check();
   std::vector<std::string> failed;
   for (const auto &c : checks) {
@@ -106,8 +146,6 @@ void run(const CalibrateArgs &a) {
   }
   std::cerr << fmt::format("{} self-checks passed on {}\n", checks.size(), dev.name);
   if (a.check_only) return;
-  std::optional<hw::GpuSpec> spec;
-  if (!a.gpu.empty()) spec = resolve_gpu(a.gpu);
   const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
   double max_stream = a.max_stream_bytes;
   if (max_stream <= 0)
@@ -133,7 +171,11 @@ void run(const CalibrateArgs &a) {
   });
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!spec) spec = cal::host_reference_spec(run.measurements, dev);
-  run.gpu = spec->id;
+  // A rooftop.gpu/1 file is recorded by its absolute path, which validate and the efficiency
+  // loader resolve; a catalogue GPU by its id.
+  run.gpu = !a.gpu.empty() && std::filesystem::is_regular_file(a.gpu)
+                ? std::filesystem::absolute(a.gpu).string()
+                : spec->id;
   run.architecture = hw::to_string(spec->architecture);
   std::string command;
   for (const auto &s : cli_argv()) command += (command.empty() ? "" : " ") + s;

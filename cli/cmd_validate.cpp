@@ -94,6 +94,10 @@ void run_calibration(const std::string &file, const std::string &efficiency_file
   } catch (const InputError &e) {
     throw InputError(file + ": /gpu = \"" + run.gpu + "\": " + e.what());
   }
+  if (run.gpu != "host-cpu" && hw::to_string(spec.architecture) != run.architecture) {
+    throw InputError(file + ": /architecture = \"" + run.architecture + "\": " + spec.id + " is " +
+                     hw::to_string(spec.architecture));
+  }
   hw::Efficiency eff;
   if (!efficiency_file.empty()) {
     eff = hw::load_default_efficiency(efficiency_file, spec);

@@ -513,6 +513,22 @@ TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
   const Run check = rooftop({"calibrate", "--backend", "cpu", "--check-only"});
   CHECK(check.exit_code == 0);
   CHECK(check.err.find("self-checks passed") != std::string::npos);
+  // a CPU run is not any GPU's calibration
+  expect_error(rooftop({"calibrate", "--backend", "cpu", "--gpu", "h100-sxm", "--quick"}), 2,
+               {"--backend cpu", "omit --gpu"});
+  // a run filed under a rooftop.gpu/1 file (by path) validates against that file, and its
+  // architecture must be the file's
+  auto as_gpu = file;
+  as_gpu["gpu"] = std::filesystem::absolute(k_data + "/good/gpus/test-gpu.json").string();
+  as_gpu["architecture"] = "hopper";
+  const std::string gpu_file = dir + "/as-test-gpu.json";
+  std::ofstream(gpu_file) << as_gpu.dump();
+  const Run on_file = rooftop({"validate", "--calibration", gpu_file, "--json"});
+  CHECK(on_file.exit_code == 0);
+  if (on_file.exit_code == 0) CHECK(nlohmann::json::parse(on_file.out).at("gpu") == "test-gpu");
+  as_gpu["architecture"] = "blackwell";
+  std::ofstream(gpu_file) << as_gpu.dump();
+  expect_error(rooftop({"validate", "--calibration", gpu_file}), 2, {"/architecture", "hopper"});
   // A CPU table is never transferred to a GPU
   expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
                         "--calibration", dir + "/cpu.efficiency.json"}),
