@@ -32,9 +32,10 @@ else
   archs=$ROOFTOP_CUDA_ARCHS
 fi
 
-# A previous bundle is replaced; any other non-empty directory is left alone.
+# A previous bundle (marked by the file .rooftop-bundle that this script writes) is replaced;
+# any other non-empty directory is left alone.
 if [ -e "$out" ]; then
-  if [ -x "$out/bin/rooftop" ] && [ -f "$out/calibrate-gpu.sh" ]; then
+  if [ -f "$out/.rooftop-bundle" ] && [ -x "$out/bin/rooftop" ]; then
     rm -rf "$out"
   elif [ -n "$(ls -A "$out")" ]; then
     die "$out exists and is not a rooftop bundle; choose another OUTDIR"
@@ -48,6 +49,8 @@ cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DROOFTOP_PORTA
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
 cmake --install "$build" --prefix "$out" --strip >/dev/null
 install -m 755 "$repo/scripts/calibrate-gpu.sh" "$out/calibrate-gpu.sh"
+echo "rooftop calibration bundle, made by scripts/bundle.sh; the directory is replaced by the next run" \
+  >"$out/.rooftop-bundle"
 
 # Only glibc and cuBLAS may be needed: the GPU node has nothing else. (ldd also lists what
 # libcublasLt.so.13 itself needs, libgcc_s among them, which comes with cuBLAS.)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Calibrate rooftop on a GPU node, from the bundle scripts/bundle.sh builds (this file sits at the
 # bundle's top, beside bin/ and share/): find cuBLASLt 13, record nvidia-smi, run a quick smoke
-# calibration, then the full one, then validate it. Everything goes under DEST, at most 8 files:
+# calibration, then the full one, then validate it. Everything goes under DEST (six files):
 #   log.txt  nvidia-smi.txt  <date>.json  efficiency.json  validation.json  validation.txt
 # Usage: sh calibrate-gpu.sh [--gpu ID] [--device N] [--dest DIR] [-- CALIBRATE OPTIONS...]
 #   --gpu ID     catalogue GPU (rooftop hw list); default $ROOFTOP_GPU, else mapped from the device
@@ -179,6 +179,8 @@ date=$(date -u +%Y-%m-%d)
 # A run whose cases partly failed still writes its file (failed cases marked) and exits 1: validate
 # what did run, then report the failure.
 say "== $(date -u +%H:%M:%S) full calibration"
+# Files of an earlier run into the same DEST would pass for this run's.
+rm -f "$date.json" efficiency.json validation.json validation.txt
 cal_rc=0
 logged "$rooftop" calibrate --backend cuda --gpu "$gpu" --device "$device" \
   --out "$date.json" --efficiency-out efficiency.json "$@" || cal_rc=$?
