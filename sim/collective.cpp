@@ -14,7 +14,8 @@
 // other (their sum: a multi-node collective is never cheaper than its in-node part). rooftop
 // takes the cheaper, as NCCL's tuner would. An uneven split (8 + 4) is costed at its worst
 // node: g = the most ranks in one domain inside it, and the fewest (f, the fewest NICs) across:
-// ring bottleneck min(B_in, f B_out), hierarchy S/f per rail.
+// ring bottleneck min(B_in, f B_out), hierarchy S/f per rail, and for an all-gather or
+// reduce-scatter never less than the thinnest domain's share through its f NICs, (n-f)/n S.
 #include "sim/collective.hpp"
 
 #include "core/errors.hpp"
@@ -146,7 +147,14 @@ CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, 
     const BytesPerSecond ring_bw = min(intra.bandwidth, inter.bandwidth * fd);
     const Seconds ring = inter.alpha * steps + size * volume / ring_bw;
     const Flat in = flat(op, size, g, intra);
-    const Flat out = flat(op, size / fd, k, inter);
+    Flat out = flat(op, size / fd, k, inter);
+    // An all-gather's thinnest domain receives the n - f outside ranks' shares, (n-f)/n S, through
+    // its f NICs (a reduce-scatter sends as much): never faster than that. For an even split it
+    // is the ring's (k-1)/k S/f and changes nothing. An all-reduce needs no such bound: the other
+    // domains reduce first, so the thin one exchanges S per direction however its ranks are split.
+    if (!ar)
+      out.time = max(out.time, inter.alpha * static_cast<double>(k - 1) +
+                                   size * ((n - fd) / n) / (inter.bandwidth * fd));
     const Seconds staged = in.time + out.time;
     if (ring < staged) {
       body = ring;

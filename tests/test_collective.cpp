@@ -141,6 +141,19 @@ TEST_CASE("an uneven all-reduce is costed at its worst node") {
   CHECK(a2a.time.value() == doctest::Approx(80.04e-3));
 }
 
+TEST_CASE("an uneven all-gather is never faster than the thin domain's NICs allow") {
+  // 3 ranks split 2 + 1 (CP groups strided over two nodes), S = 30 MB, across 10 GB/s, 5 us:
+  //  the lone rank receives the other two ranks' shares, 2/3 x 30 MB = 20 MB, over its one NIC:
+  //  at least 5 us + 20 MB / 10 GB/s = 2.005 ms (the ring over k = 2 with S/f would say 1.505 ms)
+  //  inside the 2-rank domain: 1 us + 1/2 x 30 MB / 100 GB/s = 0.151 ms; staged 2.156 ms
+  //  the NIC-bottlenecked ring: 2 x 5 us + 2/3 x 30 MB / min(100, 1 x 10) GB/s = 2.01 ms
+  const sim::Placement p{3, 2, 1, 2};
+  const auto c = sim::collective_cost(CollectiveOp::all_gather, Bytes(30e6), p, fast, slow, Seconds(0));
+  CHECK(c.time.value() >= 2.005e-3 * (1 - 1e-9));
+  CHECK(c.time.value() == doctest::Approx(2.01e-3));
+  CHECK(c.algorithm == "ring");
+}
+
 TEST_CASE("hierarchical all-to-all sends the off-domain share over the network") {
   // 8 ranks, 4 per domain, S = 800 MB per rank: 300 MB stays (3/8), 400 MB crosses (4/8)
   // intra 3 x 1 us + 300 MB / 100 GB/s = 3.003 ms; inter 4 x 5 us + 400 MB / 10 GB/s = 40.02 ms
