@@ -28,9 +28,17 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
   return {{"origin", hw::to_string(e.origin)},
           {"provenance", e.provenance},
           {"gemm_flops_efficiency", e.gemm_flops},
+          {"gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype},
+          {"gemm_m_half", e.gemm_m_half},
+          {"gemm_tile_m", e.gemm_tile_m},
+          {"gemm_tile_n", e.gemm_tile_n},
           {"attention_flops_efficiency", e.attention_flops},
+          {"attention_bandwidth_efficiency", e.attention_bandwidth},
+          {"attention_context_half", e.attention_context_half},
           {"hbm_bandwidth_efficiency", e.hbm_bandwidth},
           {"link_bandwidth_efficiency", e.link_bandwidth},
+          {"network_bandwidth_efficiency", e.network_bandwidth},
+          {"nvls_bandwidth_efficiency", e.nvls_bandwidth},
           {"kernel_overhead_s", e.kernel_overhead.value()},
           {"collective_latency_s", e.collective_latency.value()}};
 }

@@ -51,7 +51,8 @@ RooflineData roofline_data(const hw::GpuSpec &gpu, const hw::Efficiency &eff,
   r.effective_bandwidth = gpu.memory_bandwidth * eff.hbm_bandwidth;
   r.gemm_dtype = to_string(d.act_dtype);
   const auto gemm_peak = gpu.matmul_peak(d.act_dtype);
-  r.effective_gemm_peak = gemm_peak ? *gemm_peak * eff.gemm_flops : FlopsPerSecond(0);
+  // e_max of this dtype (a calibrated table may have one per dtype); rows = 0: the large-M value
+  r.effective_gemm_peak = gemm_peak ? *gemm_peak * eff.gemm_efficiency(d.act_dtype, 0) : FlopsPerSecond(0);
   for (const auto &o : e.ops) {
     if (o.flops.value() <= 0 || o.bytes.value() <= 0 || o.time.value() <= 0) {
       r.omitted.push_back(wl::to_string(o.phase) + " " + o.name);

@@ -187,17 +187,36 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
     const auto s = lookup(e.sources, arch + field);
     return s.empty() ? lookup(e.sources, "/defaults/" + field) : s;
   };
-  return json::array(
-      {source_row("GEMM FLOP/s", percent(e.gemm_flops), src("gemm_flops_efficiency")),
-       source_row("attention FLOP/s", percent(e.attention_flops),
-                  src("attention_flops_efficiency")),
-       source_row("memory bandwidth (" + gpu.memory_type + ")", percent(e.hbm_bandwidth),
+  json rows = json::array(
+      {source_row("GEMM FLOP/s", percent(e.gemm_flops), src("gemm_flops_efficiency"))});
+  // A calibrated table's curves, when it has them (origin and provenance name the calibration).
+  for (const auto &[dt, v] : e.gemm_flops_by_dtype)
+    rows.push_back(source_row("GEMM FLOP/s, " + dt + " (large M)", percent(v),
+                              src("gemm_flops_efficiency_by_dtype")));
+  if (e.gemm_m_half > 0)
+    rows.push_back(source_row("GEMM small-M curve: half at M =",
+                              fmt::format("{:.0f} rows", e.gemm_m_half), src("gemm_m_half")));
+  if (e.gemm_tile_m > 0)
+    rows.push_back(source_row("GEMM wave quantization tile",
+                              fmt::format("{:.0f} x {:.0f}", e.gemm_tile_m, e.gemm_tile_n),
+                              src("gemm_tile_m")));
+  rows.push_back(source_row("attention FLOP/s", percent(e.attention_flops),
+                            src("attention_flops_efficiency")));
+  if (e.attention_bandwidth > 0)
+    rows.push_back(source_row("attention memory bandwidth",
+                              percent(e.attention_bandwidth) +
+                                  (e.attention_context_half > 0
+                                       ? fmt::format(", half at context {:.0f}", e.attention_context_half)
+                                       : std::string()),
+                              src("attention_bandwidth_efficiency")));
+  return concat(rows, json::array(
+      {source_row("memory bandwidth (" + gpu.memory_type + ")", percent(e.hbm_bandwidth),
                   src("hbm_bandwidth_efficiency")),
        source_row("link bandwidth (collectives)", percent(e.link_bandwidth),
                   src("nvlink_bandwidth_efficiency")),
        source_row("per-kernel overhead", time(e.kernel_overhead), src("kernel_overhead_s")),
        source_row("per-collective latency", time(e.collective_latency),
-                  src("collective_latency_s"))});
+                  src("collective_latency_s"))}));
 }
 
 json gpu_figure_table(const hw::GpuSpec &gpu) {

@@ -23,7 +23,7 @@ FlopsPerSecond unit_peak(const hw::GpuSpec &gpu, wl::Unit unit, DType dt) {
 }
 
 double ridge_point(const hw::GpuSpec &gpu, const hw::Efficiency &eff, DType dt) {
-  return (unit_peak(gpu, wl::Unit::gemm, dt) * eff.gemm_flops) /
+  return (unit_peak(gpu, wl::Unit::gemm, dt) * eff.gemm_efficiency(dt, 0)) /
          (gpu.memory_bandwidth * eff.hbm_bandwidth);
 }
 

@@ -540,7 +540,19 @@ TEST_CASE("cli: estimate --calibration says where its efficiencies came from") {
   const Run h100 = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
                             "--calibration", table, "--json"});
   REQUIRE(h100.exit_code == 0);
-  CHECK(nlohmann::json::parse(h100.out).at("efficiency").at("origin") == "measured");
+  const auto h100j = nlohmann::json::parse(h100.out);
+  CHECK(h100j.at("efficiency").at("origin") == "measured");
+  // the table's curves are reported, as they are used
+  CHECK(h100j.at("efficiency").at("gemm_m_half") == 32);
+  CHECK(h100j.at("efficiency").at("gemm_flops_efficiency_by_dtype").at("fp8") == 0.6);
+  CHECK(h100j.at("efficiency").at("attention_context_half") == 256);
+  // FP8 GEMMs: the ridge point uses FP8's own efficiency, by hand 1.979e15 x 0.6 / (3.35e12 x 0.85)
+  const Run fp8 = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                           "--calibration", table, "--act-dtype", "fp8", "--weight-dtype", "fp8",
+                           "--json"});
+  REQUIRE(fp8.exit_code == 0);
+  CHECK(nlohmann::json::parse(fp8.out).at("ridge_point_flops_per_byte").get<double>() ==
+        doctest::Approx(1.979e15 * 0.6 / (3.35e12 * 0.85)));
   const Run h200 = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h200-sxm",
                             "--calibration", table, "--json"});
   REQUIRE(h200.exit_code == 0);
