@@ -41,7 +41,8 @@ struct Case {
 
 /// When to stop sampling a case (nvbench's criterion): at least `min_samples`, then until the
 /// relative standard error of the mean is below `target_rel_stderr`, at most `max_samples` or
-/// `max_seconds` of samples.
+/// `max_seconds` of samples; `max_seconds` also stops a case below `min_samples` (after one
+/// sample) and bounds its warm-up runs (after one).
 struct StopRule {
   int warmup = 3;
   int min_samples = 5;

@@ -12,7 +12,10 @@ namespace rooftop::cal {
 Measurement sample_case(const Case &c, const StopRule &rule, const std::function<double()> &run_once) {
   Measurement m;
   m.c = c;
-  for (int i = 0; i < rule.warmup; ++i) (void)run_once();
+  // Warm-up runs, at least one, no more than max_seconds of them (a case of 20 s runs is warm
+  // after one).
+  double warm = 0;
+  for (int i = 0; i < rule.warmup && (i == 0 || warm < rule.max_seconds); ++i) warm += run_once();
   double elapsed = 0;
   while (!should_stop(m.samples_s, elapsed, rule)) {
     const double t = run_once();

@@ -29,8 +29,8 @@ double stdev(const std::vector<double> &v) {
 bool should_stop(const std::vector<double> &samples, double elapsed_s, const StopRule &rule) {
   const auto n = static_cast<int>(samples.size());
   if (n >= rule.max_samples) return true;
+  if (n >= 1 && elapsed_s >= rule.max_seconds) return true; // a bound even below min_samples
   if (n < rule.min_samples) return false;
-  if (elapsed_s >= rule.max_seconds) return true;
   const double m = mean(samples);
   return m > 0 && stdev(samples) / std::sqrt(static_cast<double>(n)) / m <= rule.target_rel_stderr;
 }

@@ -54,6 +54,8 @@ TEST_CASE("the stopping rule") {
   CHECK(should_stop({1.0, 1.0, 1.0}, 0.0, r));             // no spread
   CHECK(!should_stop({1.0, 2.0, 1.0}, 0.0, r));            // spread too large
   CHECK(should_stop({1.0, 2.0, 1.0}, 1.5, r));             // out of time
+  CHECK(should_stop({5.0}, 5.0, r));                       // out of time below min_samples
+  CHECK(!should_stop({}, 0.0, r));                         // but at least one sample
   CHECK(should_stop(std::vector<double>(10, 1.0), 0, r));  // max samples
   // the runner honours it: a constant run stops at min_samples after warm-up
   int calls = 0;
@@ -63,6 +65,14 @@ TEST_CASE("the stopping rule") {
   });
   CHECK(m.samples_s.size() == 3);
   CHECK(calls == 3 + r.warmup);
+  // a run longer than max_seconds: one warm-up, one sample
+  calls = 0;
+  const auto slow = sample_case(Case{}, r, [&] {
+    ++calls;
+    return 2.0;
+  });
+  CHECK(slow.samples_s.size() == 1);
+  CHECK(calls == 2);
 }
 
 TEST_CASE("fit recovers known efficiencies from synthetic measurements") {
