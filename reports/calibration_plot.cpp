@@ -1,6 +1,7 @@
 // Predicted versus measured, through gnuplot.
 #include "reports/calibration_plot.hpp"
 
+#include "core/errors.hpp"
 #include "reports/gnuplot.hpp"
 
 #include <fmt/format.h>
@@ -8,6 +9,8 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <cstdlib>
+#include <system_error>
 #include <unistd.h>
 
 namespace rooftop::rep {
@@ -15,15 +18,31 @@ namespace rooftop::rep {
 void write_calibration_plot(const std::filesystem::path &png, const std::vector<CalibrationPoint> &pts,
                             const std::string &gpu) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / fmt::format("rooftop-cal-plot-{}", ::getpid());
-  fs::create_directories(dir);
+  const fs::path out_dir = fs::absolute(png).parent_path();
+  if (!fs::is_directory(out_dir) || ::access(out_dir.c_str(), W_OK) != 0)
+    throw InputError("--png " + png.string() + ": " + out_dir.string() +
+                     " is not a writable directory");
   std::map<std::string, std::vector<const CalibrationPoint *>> by;
   double lo = 1e30, hi = 0;
   for (const auto &p : pts) {
+    if (!(p.measured_s > 0) || !(p.predicted_s > 0)) continue; // a log-log plot
     by[p.kind].push_back(&p);
     lo = std::min({lo, p.measured_s, p.predicted_s});
     hi = std::max({hi, p.measured_s, p.predicted_s});
   }
+  if (by.empty()) throw InputError("--png " + png.string() + ": no measured case to plot");
+  // A private scratch directory (mkdtemp: not a predictable name), removed however this ends.
+  std::string tmpl = (fs::temp_directory_path() / "rooftop-cal-plot-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    throw InputError("cannot create a scratch directory under " + fs::temp_directory_path().string());
+  const fs::path dir = tmpl;
+  struct Cleanup {
+    fs::path d;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  } cleanup{dir};
   std::string plot;
   int i = 0;
   for (const auto &[kind, list] : by) {
@@ -51,7 +70,6 @@ void write_calibration_plot(const std::filesystem::path &png, const std::vector<
      << plot << "\n";
   gp.close();
   run_gnuplot(dir, {"plot.gp"});
-  fs::remove_all(dir);
 }
 
 } // namespace rooftop::rep

@@ -52,8 +52,8 @@ std::optional<std::filesystem::path> find_gnuplot() {
 void run_gnuplot(const std::filesystem::path &dir, const std::vector<std::string> &scripts) {
   const auto exe = find_gnuplot();
   if (!exe)
-    throw NotCompiled("gnuplot not found on PATH: `rooftop report` draws its plots with gnuplot "
-                      "(Debian: apt-get install gnuplot-nox)");
+    throw NotCompiled("gnuplot not found on PATH: rooftop draws its plots (`report`, "
+                      "`validate --png`) with gnuplot (Debian: apt-get install gnuplot-nox)");
   std::vector<std::string> storage{exe->string()};
   storage.insert(storage.end(), scripts.begin(), scripts.end());
   std::vector<char *> argv;

@@ -513,6 +513,8 @@ TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
   const Run check = rooftop({"calibrate", "--backend", "cpu", "--check-only"});
   CHECK(check.exit_code == 0);
   CHECK(check.err.find("self-checks passed") != std::string::npos);
+  expect_error(rooftop({"validate", "--calibration", out, "--png", "/nonexistent-dir/x.png"}), 2,
+               {"not a writable directory"});
   // a CPU run is not any GPU's calibration
   expect_error(rooftop({"calibrate", "--backend", "cpu", "--gpu", "h100-sxm", "--quick"}), 2,
                {"--backend cpu", "omit --gpu"});
