@@ -44,8 +44,9 @@ std::string today() {
 /// The fitted values and the held-out error, for people.
 std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpec &spec,
                                 const cal::FitResult &f) {
-  std::string s = fmt::format("fit against {} ({} measurements fitted, {} held out):\n", spec.id,
-                              f.fitted, f.held);
+  std::string s = fmt::format("fit against {} ({} measurements in the fit set, {} held out for "
+                              "validation):\n",
+                              spec.id, f.fitted, f.held);
   if (f.hbm_bandwidth_Bps > 0)
     s += fmt::format("  memory {} ({} of spec), fixed {}; kernel overhead {}\n",
                      rep::bandwidth(BytesPerSecond(f.hbm_bandwidth_Bps)),
