@@ -179,8 +179,11 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
   s += fmt::format("{} on {} x {}  (TP={} PP={} CP={} EP={} DP={})  batch {}  input {}  output {}\n",
                    in.model.id, d.gpus(), in.gpu.name, d.tp, d.pp, d.cp, d.ep, d.dp, d.batch,
                    d.input_len, d.output_len);
-  s += fmt::format("system: {} x {}; TP group {} GPU(s) over {} scale-up domain(s){}\n", e.nodes,
+  s += fmt::format("system: {} x {}; TP group {} GPU(s) over {} scale-up domain(s){}{}\n", e.nodes,
                    e.system, e.tp.size, e.tp.domains(),
+                   e.tp.even() ? std::string()
+                               : fmt::format(" (uneven: {} to {} in one; costed at the worst)",
+                                             e.tp.fewest_per_domain, e.tp.per_domain),
                    d.overlap_comm ? "; communication overlapped with compute" : "");
   if (d.pp > 1)
     s += fmt::format("pipeline: {} stages, {}, prefill bubble {}\n", d.pp,

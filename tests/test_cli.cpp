@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -465,6 +466,22 @@ TEST_CASE("cli: usage errors are one error: line with exit 2") {
   CHECK(help.exit_code == 0);
   CHECK(contains(help.out, "--model"));
   CHECK(rooftop({"--version"}).exit_code == 0);
+}
+
+TEST_CASE("cli: an uneven TP group says how it is split") {
+  // dense-30b with 4 KV heads (so TP 12 is a valid mapping): 12 GPUs on 8-GPU nodes, 8 + 4
+  std::ifstream in(k_data + "/good/dense-30b.config.json");
+  std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = "\"num_key_value_heads\": 8";
+  REQUIRE(cfg.find(key) != std::string::npos);
+  cfg.replace(cfg.find(key), key.size(), "\"num_key_value_heads\": 4");
+  const std::string path = std::filesystem::temp_directory_path() / "rooftop_kv4.config.json";
+  std::ofstream(path) << cfg;
+  const Run r = rooftop({"estimate", "--model", path, "--gpu", "h100-sxm", "--tp", "12", "--batch",
+                         "1", "--input-len", "128", "--output-len", "8"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("TP group 12 GPU(s) over 2 scale-up domain(s) (uneven: 4 to 8 in one") !=
+        std::string::npos);
 }
 
 TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
