@@ -6,23 +6,94 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace rooftop {
+
+namespace {
+
+/// A SAX handler that only tracks the JSON pointer of the value being parsed, to name the field
+/// whose number overflows a double (nlohmann reports only "number overflow parsing '1e400'").
+class PointerTracker {
+public:
+  using json = nlohmann::json;
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(json::number_integer_t) { return value(); }
+  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool number_float(json::number_float_t, const json::string_t &) { return value(); }
+  bool string(json::string_t &) { return value(); }
+  bool binary(json::binary_t &) { return value(); }
+  bool start_object(std::size_t) { return open(false); }
+  bool start_array(std::size_t) { return open(true); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(json::string_t &k) {
+    frames_.back().key = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string &token, const nlohmann::detail::exception &) {
+    token_ = token;
+    for (const auto &f : frames_) pointer_ += "/" + (f.array ? std::to_string(f.index) : escape(f.key));
+    return false;
+  }
+  [[nodiscard]] const std::string &pointer() const { return pointer_; }
+  [[nodiscard]] const std::string &token() const { return token_; }
+
+private:
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;
+    std::string key;
+  };
+  bool value() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return true;
+  }
+  bool open(bool array) {
+    frames_.push_back({array, 0, {}});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return value();
+  }
+  /// RFC 6901: "~" -> "~0", "/" -> "~1".
+  static std::string escape(const std::string &k) {
+    std::string out;
+    for (char c : k) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+    return out;
+  }
+  std::vector<Frame> frames_;
+  std::string pointer_, token_;
+};
+
+} // namespace
 
 nlohmann::json read_json_file(const std::filesystem::path &path) {
   std::ifstream in(path);
   if (!in) throw InputError(path.string() + ": cannot open file");
   std::stringstream ss;
   ss << in.rdbuf();
+  const std::string text = ss.str();
   try {
-    return nlohmann::json::parse(ss.str());
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error &e) {
     throw InputError(path.string() + ": malformed JSON: " + e.what());
+  } catch (const nlohmann::json::out_of_range &) {
+    // The only out_of_range the parser raises is 406: a number beyond a double (|x| > 1.8e308).
+    PointerTracker t;
+    nlohmann::json::sax_parse(text, &t);
+    throw InputError(path.string() + ": " + (t.pointer().empty() ? "/" : t.pointer()) + " = " +
+                     t.token() + ": number too large for a double (|x| must be below 1.8e308)");
+  } catch (const nlohmann::json::exception &e) {
+    throw InputError(path.string() + ": invalid JSON: " + e.what());
   }
 }
 
-JsonReader::JsonReader(const nlohmann::json &j, std::string file, std::string pointer)
-    : j_(j), file_(std::move(file)), pointer_(std::move(pointer)) {
+JsonReader::JsonReader(const nlohmann::json &j, std::string file, std::string pointer, Nulls nulls)
+    : j_(j), file_(std::move(file)), pointer_(std::move(pointer)), nulls_(nulls) {
   if (!j_.is_object())
     throw InputError(file_ + ": " + (pointer_.empty() ? "/" : pointer_) +
                      ": expected a JSON object, got " + j_.type_name());
@@ -38,16 +109,21 @@ void JsonReader::fail(const std::string &key, const std::string &message) const 
   throw InputError(where(key) + value + ": " + message);
 }
 
+void JsonReader::wrong_type(const std::string &key, const std::string &what) const {
+  auto it = j_.find(key);
+  const bool null = it != j_.end() && it->is_null();
+  fail(key, "must be " + what + (null ? " (got null: give a value, or omit the key if it is optional)" : ""));
+}
+
 bool JsonReader::has(const std::string &key) const {
   auto it = j_.find(key);
-  return it != j_.end() && !it->is_null();
+  return it != j_.end() && !(it->is_null() && nulls_ == Nulls::absent);
 }
 
 const nlohmann::json *JsonReader::find(const std::string &key) {
   read_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end() || it->is_null()) return nullptr;
-  return &*it;
+  if (!has(key)) return nullptr;
+  return &*j_.find(key);
 }
 
 const nlohmann::json *JsonReader::raw(const std::string &key) { return find(key); }
@@ -84,7 +160,7 @@ std::optional<double> JsonReader::optional_number(const std::string &key, Check 
                                                   const std::string &unit) {
   const auto *v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_number()) fail(key, "must be a number" + (unit.empty() ? "" : " (" + unit + ")"));
+  if (!v->is_number()) wrong_type(key, "a number" + (unit.empty() ? "" : " (" + unit + ")"));
   const double d = v->get<double>();
   check_number(key, d, check, unit);
   return d;
@@ -124,7 +200,7 @@ long long JsonReader::integer_or(const std::string &key, long long fallback, Che
 std::optional<std::string> JsonReader::optional_string(const std::string &key) {
   const auto *v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_string()) fail(key, "must be a string");
+  if (!v->is_string()) wrong_type(key, "a string");
   return v->get<std::string>();
 }
 
@@ -137,7 +213,7 @@ std::string JsonReader::string(const std::string &key) {
 bool JsonReader::boolean_or(const std::string &key, bool fallback) {
   const auto *v = find(key);
   if (!v) return fallback;
-  if (!v->is_boolean()) fail(key, "must be true or false");
+  if (!v->is_boolean()) wrong_type(key, "true or false");
   return v->get<bool>();
 }
 
@@ -145,7 +221,7 @@ std::map<std::string, std::string> JsonReader::string_map(const std::string &key
   std::map<std::string, std::string> out;
   const auto *v = find(key);
   if (!v) return out;
-  if (!v->is_object()) fail(key, "must be an object of strings");
+  if (!v->is_object()) wrong_type(key, "an object of strings");
   for (auto it = v->begin(); it != v->end(); ++it) {
     if (!it->is_string()) fail(key, "each value must be a string");
     out[it.key()] = it->get<std::string>();
@@ -157,7 +233,7 @@ std::vector<std::string> JsonReader::string_list(const std::string &key) {
   std::vector<std::string> out;
   const auto *v = find(key);
   if (!v) return out;
-  if (!v->is_array()) fail(key, "must be an array of strings");
+  if (!v->is_array()) wrong_type(key, "an array of strings");
   for (const auto &e : *v) {
     if (!e.is_string()) fail(key, "must be an array of strings");
     out.push_back(e.get<std::string>());
@@ -168,14 +244,14 @@ std::vector<std::string> JsonReader::string_list(const std::string &key) {
 JsonReader JsonReader::object(const std::string &key) {
   const auto *v = find(key);
   if (!v) throw InputError(where(key) + ": missing required field (object)");
-  if (!v->is_object()) fail(key, "must be a JSON object");
-  return JsonReader(*v, file_, pointer(key));
+  if (!v->is_object()) wrong_type(key, "a JSON object");
+  return JsonReader(*v, file_, pointer(key), nulls_);
 }
 
 const nlohmann::json &JsonReader::array(const std::string &key) {
   const auto *v = find(key);
   if (!v) throw InputError(where(key) + ": missing required field (array)");
-  if (!v->is_array()) fail(key, "must be a JSON array");
+  if (!v->is_array()) wrong_type(key, "a JSON array");
   return *v;
 }
 

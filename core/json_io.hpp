@@ -19,17 +19,25 @@ nlohmann::json read_json_file(const std::filesystem::path &path);
 /// What a number must satisfy; the unit is printed in the error message.
 enum class Check { any, positive, non_negative, fraction, positive_integer, non_negative_integer };
 
+/// What a JSON null means. rooftop's own schemas never hold null, so there it is an error naming
+/// the field (it would otherwise silently take a default); in foreign formats (Hugging Face
+/// config.json) null means "not set" and reads as an absent key.
+enum class Nulls { reject, absent };
+
 /// A view of one JSON object inside a file. Every read records the key; finish() then rejects
 /// keys that were never read (strict schemas). Errors name the file and the JSON pointer.
 class JsonReader {
 public:
-  JsonReader(const nlohmann::json &j, std::string file, std::string pointer = "");
+  /// `nulls` is inherited by the readers object() returns.
+  JsonReader(const nlohmann::json &j, std::string file, std::string pointer = "",
+             Nulls nulls = Nulls::reject);
 
-  /// True if the key is present and not null.
+  /// True if the key is present (with Nulls::absent: present and not null). A present null
+  /// under Nulls::reject makes every typed read of the key fail, naming it.
   [[nodiscard]] bool has(const std::string &key) const;
   /// A required number satisfying `check`; `unit` is for messages ("bytes/s", "s", "count").
   double number(const std::string &key, Check check, const std::string &unit);
-  /// An optional number (nullopt when absent or null).
+  /// An optional number (nullopt when absent).
   std::optional<double> optional_number(const std::string &key, Check check,
                                         const std::string &unit);
   /// A number with a default when absent.
@@ -47,7 +55,8 @@ public:
   JsonReader object(const std::string &key);
   /// A required array (elements read by the caller through element_pointer for errors).
   const nlohmann::json &array(const std::string &key);
-  /// Raw access to a value (marks the key as read); nullptr when absent.
+  /// Raw access to a value (marks the key as read); nullptr when absent. The caller checks its
+  /// type (under Nulls::reject it may be a null).
   const nlohmann::json *raw(const std::string &key);
   /// An optional object of string values (e.g. "sources": JSON pointer -> citation).
   std::map<std::string, std::string> string_map(const std::string &key);
@@ -70,9 +79,13 @@ private:
   const nlohmann::json *find(const std::string &key);
   void check_number(const std::string &key, double v, Check check, const std::string &unit) const;
 
+  /// fail(): "must be <what>", plus a hint when the value is a null.
+  [[noreturn]] void wrong_type(const std::string &key, const std::string &what) const;
+
   const nlohmann::json &j_;
   std::string file_;
   std::string pointer_;
+  Nulls nulls_;
   std::set<std::string> read_;
 };
 

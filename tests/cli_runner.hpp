@@ -81,4 +81,20 @@ inline Run run_rooftop(const std::vector<std::string> &args, const std::filesyst
   return r;
 }
 
+/// A refused input: no crash (no signal, not the internal-error code 1), the expected exit code,
+/// and stderr is exactly one line that starts with "error:" and names every `needle`.
+inline void expect_one_error(const Run &r, int code, const std::vector<std::string> &needles) {
+  INFO("stderr: " << r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code != 1);
+  CHECK(r.exit_code == code);
+  CHECK(r.err.rfind("error:", 0) == 0);
+  REQUIRE(!r.err.empty());
+  CHECK(r.err.find('\n') == r.err.size() - 1); // one line
+  for (const auto &n : needles) {
+    INFO("expected on stderr: " << n);
+    CHECK(r.err.find(n) != std::string::npos);
+  }
+}
+
 } // namespace cli_test

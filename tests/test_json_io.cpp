@@ -26,12 +26,37 @@ TEST_CASE("required numbers are range-checked and named by file and pointer") {
 }
 
 TEST_CASE("optional and defaulted fields") {
-  const auto j = nlohmann::json::parse(R"({"x": null, "y": 4})");
+  const auto j = nlohmann::json::parse(R"({"y": 4})");
   JsonReader r(j, "f.json");
   CHECK(!r.optional_number("x", Check::positive, "").has_value());
   CHECK(r.number_or("z", 7.0, Check::positive, "") == 7.0);
   CHECK(r.integer_or("y", 1) == 4);
   r.finish();
+}
+
+TEST_CASE("a null in rooftop's schemas is an error naming the field, not a default") {
+  const auto j = nlohmann::json::parse(R"({"x": null, "o": {"s": null}})");
+  JsonReader r(j, "f.json");
+  CHECK(r.has("x"));
+  CHECK_THROWS_WITH_AS(r.number_or("x", 7.0, Check::positive, "s"),
+                       "f.json: /x = null: must be a number (s) (got null: give a value, or omit "
+                       "the key if it is optional)",
+                       InputError);
+  CHECK_THROWS_WITH_AS(r.optional_number("x", Check::any, ""), doctest::Contains("/x = null"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(r.integer_or("x", 1), doctest::Contains("/x = null"), InputError);
+  CHECK_THROWS_WITH_AS(r.boolean_or("x", false), doctest::Contains("/x = null"), InputError);
+  CHECK_THROWS_WITH_AS(r.object("o").optional_string("s"), doctest::Contains("f.json: /o/s = null"),
+                       InputError);
+}
+
+TEST_CASE("in a foreign format (Nulls::absent) a null reads as an absent key, nested too") {
+  const auto j = nlohmann::json::parse(R"({"x": null, "o": {"s": null}})");
+  JsonReader r(j, "config.json", "", Nulls::absent);
+  CHECK(!r.has("x"));
+  CHECK(!r.optional_number("x", Check::positive, "").has_value());
+  CHECK(r.integer_or("x", 3) == 3);
+  CHECK(!r.object("o").optional_string("s").has_value());
 }
 
 TEST_CASE("unknown keys are errors in strict schemas") {
@@ -46,6 +71,14 @@ TEST_CASE("malformed or missing files name the file") {
                        doctest::Contains("/nonexistent/file.json: cannot open"), InputError);
   CHECK_THROWS_WITH_AS(read_json_file(ROOFTOP_TEST_DATA_DIR "/bad/gpu-malformed.json"),
                        doctest::Contains("gpu-malformed.json: malformed JSON"), InputError);
+}
+
+TEST_CASE("a number beyond a double is an input error naming the file and the field") {
+  // nlohmann throws out_of_range.406 ("number overflow"), not a parse_error, for these.
+  CHECK_THROWS_WITH_AS(read_json_file(ROOFTOP_TEST_DATA_DIR "/bad/number-overflow.json"),
+                       "" ROOFTOP_TEST_DATA_DIR "/bad/number-overflow.json: /a/list/1/big_s = "
+                       "1e400: number too large for a double (|x| must be below 1.8e308)",
+                       InputError);
 }
 
 TEST_CASE("catalogue directories: their JSON files in name order, ids named after their files") {

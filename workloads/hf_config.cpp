@@ -210,7 +210,7 @@ void group_layers(ModelSpec &m, const std::vector<LayerSpec> &layers) {
 
 ModelSpec load_hf_config(const std::filesystem::path &file, const std::string &id) {
   const auto j = read_json_file(file);
-  JsonReader r(j, file.string());
+  JsonReader r(j, file.string(), "", Nulls::absent); // HF writes null for "not set"
   ModelSpec m;
   m.file = file.string();
   m.id = id.empty() ? file.string() : id;
