@@ -132,7 +132,11 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   if (r.has("per_architecture")) {
     JsonReader pa = r.object("per_architecture");
     for (auto it = pa.json().begin(); it != pa.json().end(); ++it) {
-      architecture_from_string(it.key()); // rejects unknown architecture names
+      try {
+        architecture_from_string(it.key());
+      } catch (const InputError &err) {
+        throw InputError(pa.where(it.key()) + ": " + err.what());
+      }
       JsonReader o = pa.object(it.key());
       if (it.key() == arch) {
         apply(o, e);
@@ -184,7 +188,8 @@ Efficiency builtin_efficiency(const GpuSpec &gpu) {
       const fs::path f = d / "efficiency.json";
       if (!fs::is_regular_file(f)) continue;
       const auto j = read_json_file(f);
-      if (j.value("architecture", "") == to_string(gpu.architecture))
+      JsonReader r(j, f.string());
+      if (r.optional_string("architecture") == to_string(gpu.architecture))
         return load_default_efficiency(f, gpu);
     }
   }

@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,28 @@ Run rooftop(const std::vector<std::string> &args) {
   const cli_test::TempDir tmp;
   return cli_test::run_rooftop(args, tmp.path);
 }
+
+/// A copy of the repository's data/ in a temporary directory, to edit one file of it.
+struct DataCopy {
+  cli_test::TempDir tmp;
+  std::filesystem::path dir = tmp.path / "data";
+  DataCopy() {
+    std::filesystem::copy(k_data + "/../../data", dir, std::filesystem::copy_options::recursive);
+  }
+  /// Writes `text` to `relative` (creating its directory).
+  void write(const std::string &relative, const std::string &text) const {
+    std::filesystem::create_directories((dir / relative).parent_path());
+    std::ofstream(dir / relative) << text;
+  }
+  /// Runs the binary with ROOFTOP_DATA_DIR pointing at the copy.
+  [[nodiscard]] Run rooftop(const std::vector<std::string> &args) const {
+    const cli_test::TempDir run_dir;
+    setenv("ROOFTOP_DATA_DIR", dir.c_str(), 1);
+    Run r = cli_test::run_rooftop(args, run_dir.path);
+    unsetenv("ROOFTOP_DATA_DIR");
+    return r;
+  }
+};
 
 /// `rooftop estimate` of a small model on an H100 with the efficiency table `file`.
 Run estimate_with_efficiency(const std::string &file) {
@@ -40,4 +65,20 @@ TEST_CASE("cli input: a number beyond a double names the file and the field") {
 TEST_CASE("cli input: a null for a numeric field is an error, not its default") {
   expect_one_error(estimate_with_efficiency(k_bad + "efficiency-null.json"), 2,
                    {"efficiency-null.json", "/defaults/gemm_m_half = null", "must be a number"});
+}
+
+TEST_CASE("cli input: a committed calibration table whose architecture is not a string") {
+  // builtin_efficiency scans data/calibration/*/efficiency.json for one of the GPU's
+  // architecture; it read "architecture" unchecked (type_error.302, an internal error).
+  const DataCopy data;
+  data.write("calibration/b200/efficiency.json",
+             R"({"schema": "rooftop.efficiency/1", "origin": "measured", "architecture": 5})");
+  expect_one_error(data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"}), 2,
+                   {"b200/efficiency.json", "/architecture = 5", "must be a string"});
+}
+
+TEST_CASE("cli input: an unknown architecture in per_architecture names the file and the key") {
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-unknown-architecture.json"), 2,
+                   {"efficiency-unknown-architecture.json", "/per_architecture/hoper",
+                    "unknown architecture 'hoper'", "hopper"});
 }
