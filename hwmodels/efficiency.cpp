@@ -12,56 +12,80 @@
 namespace rooftop::hw {
 namespace {
 
+// Bounds beyond which a table is a mistake, not a measurement, and which keep every estimate
+// finite (a tile of 1e-320 rows printed -nan, a kernel overhead of 1e308 s an infinite TTFT).
+constexpr double k_min_fraction = 1e-4; ///< of a peak: below 0.01% a kernel was not measured
+constexpr double k_max_tile = 4096;     ///< rows or columns of a GEMM output tile
+constexpr double k_max_half = 1e9;      ///< rows or tokens at which a curve is half its maximum
+constexpr double k_max_fixed_s = 1.0;   ///< fixed cost of one kernel or one collective call, s
+
+/// An efficiency in [1e-4, 1] (a fraction of a peak), `fallback` when absent; with `off`, 0 is
+/// also accepted and means "not calibrated".
+double efficiency(JsonReader &r, const std::string &key, double fallback, bool off = false) {
+  const double v = r.number_or(key, fallback, Check::fraction, "fraction of peak");
+  if (v < k_min_fraction && !(off && v == 0))
+    r.fail(key, std::string("must be ") + (off ? "0 (off) or " : "") +
+                    "in [1e-4, 1] (fraction of peak)");
+  return v;
+}
+
+/// A non-negative number of at most `max` (written as `max_text` in the message).
+double at_most(JsonReader &r, const std::string &key, double fallback, double max,
+               const std::string &max_text, const std::string &unit) {
+  const double v = r.number_or(key, fallback, Check::non_negative, unit);
+  if (v > max) r.fail(key, "must be in [0, " + max_text + "] (" + unit + ")");
+  return v;
+}
+
+/// A GEMM tile side: 0 (off) or a whole number in [1, 4096].
+double tile(JsonReader &r, const std::string &key, double fallback, const std::string &unit) {
+  const double v = r.number_or(key, fallback, Check::non_negative, unit);
+  if (v != 0 && (v < 1 || v > k_max_tile || std::floor(v) != v))
+    r.fail(key, "must be 0 (off) or a whole number in [1, 4096] (" + unit + ")");
+  return v;
+}
+
+void apply_by_dtype(JsonReader &r, Efficiency &e) {
+  if (!r.has("gemm_flops_efficiency_by_dtype")) {
+    r.ignore({"gemm_flops_efficiency_by_dtype"});
+    return;
+  }
+  JsonReader by = r.object("gemm_flops_efficiency_by_dtype");
+  for (auto it = by.json().begin(); it != by.json().end(); ++it) {
+    try {
+      (void)dtype_from_string(it.key());
+    } catch (const InputError &err) {
+      by.fail(it.key(), err.what());
+    }
+    e.gemm_flops_by_dtype[it.key()] = efficiency(by, it.key(), 0);
+  }
+  by.finish();
+}
+
 /// Applies the fields present in `r` over `e`.
 void apply(JsonReader r, Efficiency &e) {
-  e.gemm_flops = r.number_or("gemm_flops_efficiency", e.gemm_flops, Check::fraction, "fraction");
-  e.attention_flops =
-      r.number_or("attention_flops_efficiency", e.attention_flops, Check::fraction, "fraction");
-  e.hbm_bandwidth =
-      r.number_or("hbm_bandwidth_efficiency", e.hbm_bandwidth, Check::fraction, "fraction");
-  e.link_bandwidth =
-      r.number_or("nvlink_bandwidth_efficiency", e.link_bandwidth, Check::fraction, "fraction");
-  e.network_bandwidth =
-      r.number_or("network_bandwidth_efficiency", e.network_bandwidth, Check::fraction, "fraction");
-  e.nvls_bandwidth =
-      r.number_or("nvls_bandwidth_efficiency", e.nvls_bandwidth, Check::fraction, "fraction");
-  e.gemm_m_half = r.number_or("gemm_m_half", e.gemm_m_half, Check::non_negative, "rows");
-  e.gemm_tile_m = r.number_or("gemm_tile_m", e.gemm_tile_m, Check::non_negative, "rows");
-  e.gemm_tile_n = r.number_or("gemm_tile_n", e.gemm_tile_n, Check::non_negative, "columns");
+  e.gemm_flops = efficiency(r, "gemm_flops_efficiency", e.gemm_flops);
+  e.attention_flops = efficiency(r, "attention_flops_efficiency", e.attention_flops);
+  e.hbm_bandwidth = efficiency(r, "hbm_bandwidth_efficiency", e.hbm_bandwidth);
+  e.link_bandwidth = efficiency(r, "nvlink_bandwidth_efficiency", e.link_bandwidth);
+  e.network_bandwidth = efficiency(r, "network_bandwidth_efficiency", e.network_bandwidth);
+  e.nvls_bandwidth = efficiency(r, "nvls_bandwidth_efficiency", e.nvls_bandwidth);
+  e.gemm_m_half = at_most(r, "gemm_m_half", e.gemm_m_half, k_max_half, "1e9", "rows");
+  e.gemm_tile_m = tile(r, "gemm_tile_m", e.gemm_tile_m, "rows");
+  e.gemm_tile_n = tile(r, "gemm_tile_n", e.gemm_tile_n, "columns");
   if ((e.gemm_tile_m > 0) != (e.gemm_tile_n > 0))
     r.fail(e.gemm_tile_m > 0 ? "gemm_tile_n" : "gemm_tile_m",
            "gemm_tile_m and gemm_tile_n are given together (both > 0) or not at all");
   e.attention_bandwidth =
-      r.number_or("attention_bandwidth_efficiency", e.attention_bandwidth, Check::fraction, "fraction");
+      efficiency(r, "attention_bandwidth_efficiency", e.attention_bandwidth, /*off=*/true);
   e.attention_context_half =
-      r.number_or("attention_context_half", e.attention_context_half, Check::non_negative, "tokens");
-  if (r.has("gemm_flops_efficiency_by_dtype")) {
-    JsonReader by = r.object("gemm_flops_efficiency_by_dtype");
-    for (auto it = by.json().begin(); it != by.json().end(); ++it) {
-      try {
-        (void)dtype_from_string(it.key());
-      } catch (const InputError &err) {
-        by.fail(it.key(), err.what());
-      }
-      const double v = by.number(it.key(), Check::fraction, "fraction");
-      if (!(v > 0)) by.fail(it.key(), "must be > 0 (fraction)");
-      e.gemm_flops_by_dtype[it.key()] = v;
-    }
-    by.finish();
-  } else {
-    r.ignore({"gemm_flops_efficiency_by_dtype"});
-  }
+      at_most(r, "attention_context_half", e.attention_context_half, k_max_half, "1e9", "tokens");
+  apply_by_dtype(r, e);
   e.kernel_overhead = Seconds(
-      r.number_or("kernel_overhead_s", e.kernel_overhead.value(), Check::non_negative, "s"));
+      at_most(r, "kernel_overhead_s", e.kernel_overhead.value(), k_max_fixed_s, "1", "s"));
   e.collective_latency = Seconds(
-      r.number_or("collective_latency_s", e.collective_latency.value(), Check::non_negative, "s"));
+      at_most(r, "collective_latency_s", e.collective_latency.value(), k_max_fixed_s, "1", "s"));
   r.finish();
-  for (const auto &[name, v] :
-       {std::pair{"gemm_flops_efficiency", e.gemm_flops}, {"attention_flops_efficiency", e.attention_flops},
-        {"hbm_bandwidth_efficiency", e.hbm_bandwidth}, {"nvlink_bandwidth_efficiency", e.link_bandwidth},
-        {"network_bandwidth_efficiency", e.network_bandwidth},
-        {"nvls_bandwidth_efficiency", e.nvls_bandwidth}})
-    if (v <= 0) throw InputError(r.where(name) + ": must be > 0 (fraction)");
 }
 
 } // namespace

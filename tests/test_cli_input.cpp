@@ -82,3 +82,18 @@ TEST_CASE("cli input: an unknown architecture in per_architecture names the file
                    {"efficiency-unknown-architecture.json", "/per_architecture/hoper",
                     "unknown architecture 'hoper'", "hopper"});
 }
+
+TEST_CASE("cli input: absurd efficiency-table values are refused with their bounds, not printed as "
+          "nan or inf") {
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-tile-denormal.json"), 2,
+                   {"efficiency-tile-denormal.json", "/defaults/gemm_tile_m",
+                    "whole number in [1, 4096]"});
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-tile-fractional.json"), 2,
+                   {"efficiency-tile-fractional.json", "/defaults/gemm_tile_m = 0.5",
+                    "whole number in [1, 4096]"});
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-m-half-huge.json"), 2,
+                   {"efficiency-m-half-huge.json", "/defaults/gemm_m_half", "[0, 1e9]"});
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-kernel-overhead-huge.json"), 2,
+                   {"efficiency-kernel-overhead-huge.json", "/defaults/kernel_overhead_s",
+                    "[0, 1] (s)"});
+}

@@ -1,0 +1,85 @@
+// Efficiency tables (rooftop.efficiency/1): the bounds of every field, stated in the error with
+// the file and the JSON pointer.
+#include "core/errors.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using namespace rooftop;
+
+namespace {
+
+/// A valid table with every required field.
+nlohmann::json base_table() {
+  return {{"schema", "rooftop.efficiency/1"},
+          {"defaults",
+           {{"gemm_flops_efficiency", 0.8},
+            {"attention_flops_efficiency", 0.6},
+            {"hbm_bandwidth_efficiency", 0.88},
+            {"nvlink_bandwidth_efficiency", 0.82},
+            {"network_bandwidth_efficiency", 0.96},
+            {"nvls_bandwidth_efficiency", 0.61},
+            {"kernel_overhead_s", 2e-6},
+            {"collective_latency_s", 1e-5}}}};
+}
+
+/// Loads the base table for an H100 with `defaults` edited; the InputError's message, or "".
+std::string load_with(const nlohmann::json &edit) {
+  auto j = base_table();
+  if (!edit.is_null()) j["defaults"].update(edit);
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("rooftop_test_efficiency_" + std::to_string(getpid()) + ".json");
+  std::ofstream(path) << j.dump();
+  try {
+    hw::load_default_efficiency(path, hw::GpuCatalogue::builtin().get("h100-sxm"));
+  } catch (const InputError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST_CASE("efficiency bounds: values at the bounds load") {
+  CHECK(load_with(nlohmann::json::object()).empty());
+  CHECK(load_with({{"gemm_tile_m", 4096}, {"gemm_tile_n", 1}}).empty());
+  CHECK(load_with({{"gemm_m_half", 1e9}, {"attention_context_half", 1e9}}).empty());
+  CHECK(load_with({{"kernel_overhead_s", 1.0}, {"collective_latency_s", 0.0}}).empty());
+  CHECK(load_with({{"hbm_bandwidth_efficiency", 1e-4}}).empty());
+  CHECK(load_with({{"attention_bandwidth_efficiency", 0}}).empty()); // 0 = off
+}
+
+TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bound") {
+  const auto refused = [](const nlohmann::json &edit, const std::string &pointer,
+                          const std::string &bound) {
+    const std::string e = load_with(edit);
+    INFO(edit.dump() << " -> " << e);
+    CHECK(e.find(".json: " + pointer) != std::string::npos);
+    CHECK(e.find(bound) != std::string::npos);
+  };
+  const std::string whole = "0 (off) or a whole number in [1, 4096] (rows)";
+  refused({{"gemm_tile_m", 1e-320}, {"gemm_tile_n", 128}}, "/defaults/gemm_tile_m", whole);
+  refused({{"gemm_tile_m", 0.5}, {"gemm_tile_n", 128}}, "/defaults/gemm_tile_m", whole);
+  refused({{"gemm_tile_m", 4097}, {"gemm_tile_n", 128}}, "/defaults/gemm_tile_m", whole);
+  refused({{"gemm_tile_m", 128}, {"gemm_tile_n", 127.5}}, "/defaults/gemm_tile_n",
+          "whole number in [1, 4096] (columns)");
+  refused({{"gemm_m_half", 1e308}}, "/defaults/gemm_m_half", "must be in [0, 1e9] (rows)");
+  refused({{"attention_context_half", 1.5e9}}, "/defaults/attention_context_half",
+          "must be in [0, 1e9] (tokens)");
+  refused({{"kernel_overhead_s", 1e308}}, "/defaults/kernel_overhead_s", "must be in [0, 1] (s)");
+  refused({{"collective_latency_s", 2}}, "/defaults/collective_latency_s", "must be in [0, 1] (s)");
+  refused({{"hbm_bandwidth_efficiency", 5e-324}}, "/defaults/hbm_bandwidth_efficiency",
+          "in [1e-4, 1] (fraction of peak)");
+  refused({{"gemm_flops_efficiency", 0}}, "/defaults/gemm_flops_efficiency", "in [1e-4, 1]");
+  refused({{"attention_bandwidth_efficiency", 1e-9}}, "/defaults/attention_bandwidth_efficiency",
+          "0 (off) or in [1e-4, 1]");
+  refused({{"gemm_flops_efficiency_by_dtype", {{"bf16", 0}}}},
+          "/defaults/gemm_flops_efficiency_by_dtype/bf16", "in [1e-4, 1]");
+}
