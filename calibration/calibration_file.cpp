@@ -3,6 +3,7 @@
 
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
+#include "hwmodels/gpu_spec.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -136,8 +137,8 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   CalibrationRun run;
   run.gpu = r.string("gpu");
   run.architecture = r.string("architecture");
-  if ((run.gpu == "host-cpu") != (run.architecture == "cpu"))
-    r.fail("architecture", "must be \"cpu\" exactly when /gpu is \"host-cpu\"");
+  if (const auto why = hw::measured_on_mismatch(run.gpu, run.architecture); !why.empty())
+    r.fail("architecture", why);
   if (const auto *meta = r.raw("meta")) run.meta = *meta;
   JsonReader d = r.object("device");
   run.device.backend = d.string("backend");

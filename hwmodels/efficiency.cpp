@@ -187,6 +187,8 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
       r.fail("gpu", "not a catalogue GPU id, a GPU file or host-cpu");
     if (!measured_on || !measured_arch)
       throw InputError(file.string() + ": a measured table needs \"gpu\" and \"architecture\"");
+    if (const auto why = measured_on_mismatch(*measured_on, *measured_arch); !why.empty())
+      r.fail("architecture", why);
     if (*measured_arch != arch)
       throw InputError(file.string() + ": /architecture = \"" + *measured_arch +
                        "\": measured on another architecture than " + gpu.id + " (" + arch +

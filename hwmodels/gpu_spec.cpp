@@ -142,4 +142,18 @@ const GpuSpec &GpuCatalogue::get(const std::string &id) const {
   throw InputError("unknown GPU '" + id + "': known GPUs are " + known_ids(gpus_));
 }
 
+std::string measured_on_mismatch(const std::string &gpu, const std::string &architecture) {
+  try {
+    (void)architecture_from_string(architecture);
+  } catch (const InputError &e) {
+    return e.what();
+  }
+  if ((gpu == "host-cpu") != (architecture == "cpu"))
+    return "must be \"cpu\" exactly when /gpu is \"host-cpu\" (a CPU run never transfers to a GPU)";
+  const auto &all = GpuCatalogue::builtin().all();
+  if (auto it = all.find(gpu); it != all.end() && to_string(it->second.architecture) != architecture)
+    return "disagrees with /gpu = \"" + gpu + "\", a " + to_string(it->second.architecture) + " GPU";
+  return "";
+}
+
 } // namespace rooftop::hw

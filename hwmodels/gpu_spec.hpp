@@ -138,4 +138,9 @@ private:
   std::map<std::string, GpuSpec> gpus_;
 };
 
+/// Why a calibration's "gpu" and "architecture" disagree, "" when they agree: the architecture
+/// must be a known name, "cpu" exactly when the GPU is "host-cpu" (a CPU run never transfers to
+/// a GPU), and the catalogue's architecture for a catalogue GPU id.
+std::string measured_on_mismatch(const std::string &gpu, const std::string &architecture);
+
 } // namespace rooftop::hw

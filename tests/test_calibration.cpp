@@ -9,11 +9,14 @@
 #include "hwmodels/efficiency.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <stdexcept>
+#include <unistd.h>
 
 using namespace rooftop;
 using namespace rooftop::cal;
@@ -403,4 +406,42 @@ TEST_CASE("a case that throws is recorded as failed and the run goes on") {
   const auto back = load_calibration(path);
   CHECK(back.measurements[1].failed);
   CHECK(!back.measurements[0].failed);
+}
+
+namespace {
+/// Loads tests/data/good/calibration/small.calibration.json after `edit`; the InputError's
+/// message, or "" when it loads.
+template <class F> std::string load_edited(F &&edit) {
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(good + "calibration/small.calibration.json"));
+  edit(j);
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("rooftop_test_edited_" + std::to_string(getpid()) + ".calibration.json");
+  std::ofstream(path) << j.dump();
+  try {
+    (void)load_calibration(path);
+  } catch (const InputError &e) {
+    return e.what();
+  }
+  return "";
+}
+bool has(const std::string &message, const std::string &needle) {
+  INFO(message);
+  return message.find(needle) != std::string::npos;
+}
+} // namespace
+
+TEST_CASE("a calibration file's gpu and architecture agree: host-cpu exactly with cpu") {
+  CHECK(load_edited([](nlohmann::json &) {}).empty());
+  const auto label = [](const std::string &gpu, const std::string &arch) {
+    return load_edited([&](nlohmann::json &j) {
+      j["gpu"] = gpu;
+      j["architecture"] = arch;
+    });
+  };
+  CHECK(label("host-cpu", "cpu").empty());
+  CHECK(has(label("host-cpu", "hopper"),
+            ".calibration.json: /architecture = \"hopper\": must be \"cpu\" exactly when"));
+  CHECK(has(label("h100-sxm", "cpu"), "/architecture = \"cpu\": must be \"cpu\" exactly when"));
+  CHECK(has(label("h100-sxm", "ampere"), "disagrees with /gpu = \"h100-sxm\", a hopper GPU"));
+  CHECK(has(label("h100-sxm", "hoper"), "/architecture = \"hoper\": unknown architecture"));
 }

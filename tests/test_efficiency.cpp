@@ -83,3 +83,31 @@ TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bou
   refused({{"gemm_flops_efficiency_by_dtype", {{"bf16", 0}}}},
           "/defaults/gemm_flops_efficiency_by_dtype/bf16", "in [1e-4, 1]");
 }
+
+TEST_CASE("a measured table's gpu and architecture agree: host-cpu exactly with cpu") {
+  const auto measured = [](const std::string &gpu, const std::string &arch) {
+    auto j = base_table();
+    j.update({{"origin", "measured"}, {"gpu", gpu}, {"architecture", arch}});
+    const auto path = std::filesystem::temp_directory_path() /
+                    ("rooftop_test_measured_" + std::to_string(getpid()) + ".json");
+    std::ofstream(path) << j.dump();
+    try {
+      hw::load_default_efficiency(path, hw::GpuCatalogue::builtin().get("h100-sxm"));
+    } catch (const InputError &e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(measured("h100-sxm", "hopper").empty());
+  CHECK(measured("h200-sxm", "hopper").empty()); // transferred within the architecture
+  // A CPU table labelled hopper would have been transferred to every Hopper GPU.
+  CHECK(measured("host-cpu", "hopper").find(".json: /architecture = "
+                                            "\"hopper\": must be \"cpu\" exactly when /gpu is "
+                                            "\"host-cpu\"") != std::string::npos);
+  CHECK(measured("h100-sxm", "cpu").find("/architecture = \"cpu\": must be \"cpu\" exactly when") !=
+        std::string::npos);
+  CHECK(measured("h100-sxm", "ampere").find("/architecture = \"ampere\": disagrees with /gpu = "
+                                            "\"h100-sxm\", a hopper GPU") != std::string::npos);
+  CHECK(measured("h100-sxm", "hoper").find("/architecture = \"hoper\": unknown architecture") !=
+        std::string::npos);
+}
