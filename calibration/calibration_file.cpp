@@ -8,6 +8,9 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace rooftop::cal {
 namespace {
@@ -27,6 +30,13 @@ nlohmann::ordered_json case_json(const Case &c) {
   return j;
 }
 
+/// The valid names of an enum with a to_string, for messages: "a, b, c".
+template <class E, std::size_t N> std::string names(const E (&values)[N]) {
+  std::string out;
+  for (const E v : values) out += (out.empty() ? "" : ", ") + to_string(v);
+  return out;
+}
+
 Case read_case(JsonReader &r) {
   Case c;
   c.id = r.string("id");
@@ -34,7 +44,9 @@ Case read_case(JsonReader &r) {
   try {
     c.kind = case_kind_from_string(kind);
   } catch (const InputError &e) {
-    r.fail("kind", e.what());
+    const CaseKind all[] = {CaseKind::gemm,   CaseKind::stream, CaseKind::attention_decode,
+                            CaseKind::attention_prefill, CaseKind::launch, CaseKind::layer};
+    r.fail("kind", std::string(e.what()) + ": expected one of " + names(all));
   }
   try {
     c.dtype = dtype_from_string(dtype);
@@ -44,7 +56,15 @@ Case read_case(JsonReader &r) {
   c.m = r.integer_or("m", 0);
   c.n = r.integer_or("n", 0);
   c.k = r.integer_or("k", 0);
-  if (auto s = r.optional_string("stream")) c.stream = stream_kind_from_string(*s);
+  if (auto s = r.optional_string("stream")) {
+    try {
+      c.stream = stream_kind_from_string(*s);
+    } catch (const InputError &e) {
+      const StreamKind all[] = {StreamKind::read, StreamKind::write, StreamKind::copy,
+                                StreamKind::triad};
+      r.fail("stream", std::string(e.what()) + ": expected one of " + names(all));
+    }
+  }
   c.bytes = r.number_or("array_bytes", 0, Check::non_negative, "bytes");
   c.batch = r.integer_or("batch", 0);
   c.q_heads = r.integer_or("q_heads", 0);
@@ -58,15 +78,75 @@ Case read_case(JsonReader &r) {
   c.cold = r.boolean_or("cold", false);
   if (c.kind == CaseKind::attention_decode || c.kind == CaseKind::attention_prefill ||
       c.kind == CaseKind::layer) {
-    for (const char *k : {"batch", "q_heads", "context"})
-      if (!r.has(k) || r.json().at(k).get<double>() < 1) r.fail(k, "must be >= 1 for this kind");
+    for (const auto &[k, v] :
+         {std::pair{"batch", c.batch}, {"q_heads", c.q_heads}, {"context", c.context}})
+      if (v < 1)
+        r.fail(k, "must be >= 1 for this kind");
   }
   if (c.kind == CaseKind::gemm)
-    for (const char *k : {"m", "n", "k"})
-      if (!r.has(k) || r.json().at(k).get<double>() < 1) r.fail(k, "must be >= 1 for a GEMM");
+    for (const auto &[k, v] : {std::pair{"m", c.m}, {"n", c.n}, {"k", c.k}})
+      if (v < 1) r.fail(k, "must be >= 1 for a GEMM");
   c.flops = r.number("flops", Check::non_negative, "FLOP");
   c.bytes_moved = r.number("bytes", Check::non_negative, "bytes");
   return c;
+}
+
+/// One self-check. A stored "passed" must agree with the one recomputed from the error and the
+/// tolerance (a skipped check passes): a file that says otherwise contradicts itself.
+SelfCheck read_self_check(JsonReader &e) {
+  SelfCheck c;
+  c.name = e.string("name");
+  c.implementation = e.optional_string("implementation").value_or("");
+  c.max_rel_error = e.number("max_rel_error", Check::non_negative, "fraction");
+  c.tolerance = e.number("tolerance", Check::non_negative, "fraction");
+  c.skip_reason = e.optional_string("skip_reason").value_or("");
+  if (e.has("passed") && e.boolean_or("passed", false) != c.passed())
+    e.fail("passed", c.passed()
+                         ? "contradicts max_rel_error <= tolerance"
+                         : "contradicts max_rel_error " + nlohmann::json(c.max_rel_error).dump() +
+                               " > tolerance " + nlohmann::json(c.tolerance).dump());
+  e.finish();
+  return c;
+}
+
+/// samples_s: an array of times > 0 s, as many as sample_count says when it is given.
+std::vector<double> read_samples(JsonReader &e) {
+  const auto count = e.optional_integer("sample_count", Check::non_negative_integer);
+  std::vector<double> out;
+  const auto *s = e.raw("samples_s");
+  if (!s) return out;
+  if (!s->is_array()) e.fail("samples_s", "must be an array of times > 0 (s)");
+  for (std::size_t k = 0; k < s->size(); ++k) {
+    const auto &x = (*s)[k];
+    const double v = x.is_number() ? x.get<double>() : 0;
+    if (!(v > 0) || !std::isfinite(v))
+      throw InputError(e.where("samples_s") + "/" + std::to_string(k) + " = " + x.dump() +
+                       ": must be a time > 0 (s)");
+    out.push_back(v);
+  }
+  if (count && *count != static_cast<long long>(out.size()))
+    e.fail("sample_count",
+           "contradicts the " + std::to_string(out.size()) + " values of samples_s");
+  return out;
+}
+
+Measurement read_measurement(JsonReader &e) {
+  Measurement m;
+  m.c = read_case(e);
+  m.skipped = e.boolean_or("skipped", false);
+  m.implementation = e.optional_string("implementation").value_or("");
+  if (m.skipped) {
+    m.failed = e.boolean_or("failed", false);
+    m.skip_reason = e.string("skip_reason");
+  } else {
+    m.median_s = e.number("median_s", Check::positive, "s");
+    m.mean_s = e.number("mean_s", Check::positive, "s");
+    m.rel_stdev = e.number("rel_stdev", Check::non_negative, "fraction");
+    m.discarded = static_cast<int>(e.integer_or("discarded_samples", 0));
+    m.samples_s = read_samples(e);
+  }
+  e.finish();
+  return m;
 }
 
 } // namespace
@@ -164,39 +244,19 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
     if (!checks->is_array()) r.fail("self_checks", "must be an array");
     for (std::size_t i = 0; i < checks->size(); ++i) {
       JsonReader e((*checks)[i], file.string(), "/self_checks/" + std::to_string(i));
-      SelfCheck c;
-      c.name = e.string("name");
-      c.implementation = e.optional_string("implementation").value_or("");
-      c.max_rel_error = e.number("max_rel_error", Check::non_negative, "fraction");
-      c.tolerance = e.number("tolerance", Check::non_negative, "fraction");
-      c.skip_reason = e.optional_string("skip_reason").value_or("");
-      e.ignore({"passed"});
-      e.finish();
-      run.self_checks.push_back(c);
+      run.self_checks.push_back(read_self_check(e));
     }
   }
   const auto &arr = r.array("measurements");
   r.finish();
+  std::map<std::string, std::size_t> first; // id -> index of its first measurement
   for (std::size_t i = 0; i < arr.size(); ++i) {
     JsonReader e(arr[i], file.string(), "/measurements/" + std::to_string(i));
-    Measurement m;
-    m.c = read_case(e);
-    m.skipped = e.boolean_or("skipped", false);
-    m.implementation = e.optional_string("implementation").value_or("");
-    if (m.skipped) {
-      m.failed = e.boolean_or("failed", false);
-      m.skip_reason = e.string("skip_reason");
-    } else {
-      m.median_s = e.number("median_s", Check::positive, "s");
-      m.mean_s = e.number("mean_s", Check::positive, "s");
-      m.rel_stdev = e.number("rel_stdev", Check::non_negative, "fraction");
-      e.ignore({"sample_count"});
-      m.discarded = static_cast<int>(e.integer_or("discarded_samples", 0));
-      if (const auto *s = e.raw("samples_s"))
-        for (const auto &x : *s) m.samples_s.push_back(x.get<double>());
-    }
-    e.finish();
-    run.measurements.push_back(m);
+    run.measurements.push_back(read_measurement(e));
+    const auto [it, fresh] = first.emplace(run.measurements.back().c.id, i);
+    if (!fresh)
+      e.fail("id", "duplicate of /measurements/" + std::to_string(it->second) +
+                       "/id (ids must be unique)");
   }
   return run;
 }

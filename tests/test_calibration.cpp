@@ -412,7 +412,7 @@ namespace {
 /// Loads tests/data/good/calibration/small.calibration.json after `edit`; the InputError's
 /// message, or "" when it loads.
 template <class F> std::string load_edited(F &&edit) {
-  nlohmann::json j = nlohmann::json::parse(std::ifstream(good + "calibration/small.calibration.json"));
+  auto j = nlohmann::json::parse(std::ifstream(good + "calibration/small.calibration.json"));
   edit(j);
   const auto path = std::filesystem::temp_directory_path() /
                     ("rooftop_test_edited_" + std::to_string(getpid()) + ".calibration.json");
@@ -444,4 +444,30 @@ TEST_CASE("a calibration file's gpu and architecture agree: host-cpu exactly wit
   CHECK(has(label("h100-sxm", "cpu"), "/architecture = \"cpu\": must be \"cpu\" exactly when"));
   CHECK(has(label("h100-sxm", "ampere"), "disagrees with /gpu = \"h100-sxm\", a hopper GPU"));
   CHECK(has(label("h100-sxm", "hoper"), "/architecture = \"hoper\": unknown architecture"));
+}
+
+TEST_CASE("a calibration file is refused where its entries contradict themselves") {
+  const auto first = [](nlohmann::json &j) -> nlohmann::json & { return j["measurements"][0]; };
+  // 3 samples, sample_count 4
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["sample_count"] = 4; }),
+            "/measurements/0/sample_count = 4: contradicts the 3 values of samples_s"));
+  CHECK(load_edited([&](nlohmann::json &j) { first(j).erase("samples_s"); }).empty());
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["sample_count"] = 1.5; }),
+            "/measurements/0/sample_count = 1.5"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["samples_s"][1] = -1e-6; }),
+            "/measurements/0/samples_s/1 = -1e-06: must be a time > 0 (s)"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["samples_s"][2] = nullptr; }),
+            "/measurements/0/samples_s/2 = null: must be a time > 0 (s)"));
+  // a failed check stored as passed, and a passing one stored as failed: 0.003 <= 0.01
+  CHECK(has(load_edited([](nlohmann::json &j) { j["self_checks"][0]["passed"] = false; }),
+            "/self_checks/0/passed = false: contradicts max_rel_error <= tolerance"));
+  CHECK(has(load_edited([](nlohmann::json &j) { j["self_checks"][0]["passed"] = "yes"; }),
+            "/self_checks/0/passed = \"yes\": must be true or false"));
+  // a skipped check passes whatever its error
+  CHECK(load_edited([](nlohmann::json &j) { j["self_checks"][2]["max_rel_error"] = 1.0; }).empty());
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["kind"] = "gem"; }),
+            "/measurements/0/kind = \"gem\": unknown case kind 'gem': expected one of gemm, "
+            "stream, attention_decode, attention_prefill, launch, layer"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["m"] = 0; }),
+            "/measurements/0/m = 0: must be >= 1 for a GEMM"));
 }

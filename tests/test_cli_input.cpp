@@ -97,3 +97,25 @@ TEST_CASE("cli input: absurd efficiency-table values are refused with their boun
                    {"efficiency-kernel-overhead-huge.json", "/defaults/kernel_overhead_s",
                     "[0, 1] (s)"});
 }
+
+TEST_CASE("cli input: calibration files: wrong types, unknown names and contradictions") {
+  const auto validate = [](const std::string &file) {
+    return rooftop({"validate", "--calibration", k_bad + file});
+  };
+  expect_one_error(validate("calibration-samples-string.json"), 2,
+                   {"calibration-samples-string.json", "/measurements/0/samples_s/0 = \"a\"",
+                    "must be a time > 0 (s)"});
+  expect_one_error(validate("calibration-samples-object.json"), 2,
+                   {"calibration-samples-object.json", "/measurements/0/samples_s", "an array"});
+  expect_one_error(validate("calibration-samples-number.json"), 2,
+                   {"calibration-samples-number.json", "/measurements/0/samples_s = 5", "an array"});
+  expect_one_error(validate("calibration-stream-typo.json"), 2,
+                   {"calibration-stream-typo.json", "/measurements/1/stream = \"readd\"",
+                    "read, write, copy, triad"});
+  expect_one_error(validate("calibration-self-check-contradiction.json"), 2,
+                   {"calibration-self-check-contradiction.json", "/self_checks/1/passed = true",
+                    "max_rel_error 0.5 > tolerance 0.02"});
+  expect_one_error(validate("calibration-duplicate-id.json"), 2,
+                   {"calibration-duplicate-id.json", "/measurements/2/id = \"gemm_bf16_2x3x4\"",
+                    "duplicate of /measurements/0/id"});
+}
