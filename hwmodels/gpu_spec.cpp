@@ -5,6 +5,7 @@
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 #include "core/paths.hpp"
+#include "hwmodels/links.hpp"
 
 #include <array>
 #include <utility>
@@ -132,7 +133,13 @@ GpuCatalogue GpuCatalogue::load(const std::filesystem::path &dir) {
 }
 
 const GpuCatalogue &GpuCatalogue::builtin() {
-  static const GpuCatalogue c = load(data_dir() / "hardware" / "gpus");
+  static const GpuCatalogue c = [] {
+    GpuCatalogue g = load(data_dir() / "hardware" / "gpus");
+    // Every GPU's NVLink figure agrees with links.json wherever the catalogue is read (hw list
+    // and show too), not only where systems load.
+    for (const auto &[id, gpu] : g.all()) check_nvlink(gpu, builtin_links());
+    return g;
+  }();
   return c;
 }
 

@@ -128,7 +128,8 @@ class GpuCatalogue {
 public:
   /// Loads every *.json in `dir`; ids must be unique and match the file name.
   static GpuCatalogue load(const std::filesystem::path &dir);
-  /// The default catalogue under data_dir().
+  /// The default catalogue under data_dir(), each GPU's NVLink figure checked against
+  /// data/hardware/links.json (check_nvlink). Throws InputError naming file and field.
   static const GpuCatalogue &builtin();
   /// Throws InputError naming the id and listing the known ones.
   [[nodiscard]] const GpuSpec &get(const std::string &id) const;

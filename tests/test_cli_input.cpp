@@ -3,6 +3,7 @@
 #include "cli_runner.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -118,4 +119,20 @@ TEST_CASE("cli input: calibration files: wrong types, unknown names and contradi
   expect_one_error(validate("calibration-duplicate-id.json"), 2,
                    {"calibration-duplicate-id.json", "/measurements/2/id = \"gemm_bf16_2x3x4\"",
                     "duplicate of /measurements/0/id"});
+}
+
+TEST_CASE("cli input: hw list and hw show check NVLink against links.json, as systems do") {
+  // 800e9 bidirectional disagrees with NVLink 4's 450e9 one way x 2 = 900e9.
+  const DataCopy data;
+  const auto gpu = data.dir / "hardware/gpus/h100-sxm.json";
+  auto j = nlohmann::json::parse(std::ifstream(gpu));
+  j["nvlink"]["bandwidth_bidirectional_Bps"] = 800e9;
+  data.write("hardware/gpus/h100-sxm.json", j.dump(2));
+  const std::vector<std::string> needles{"h100-sxm.json",
+                                         "/nvlink/bandwidth_bidirectional_Bps = 800000000000.0",
+                                         "links.json"};
+  expect_one_error(data.rooftop({"hw", "list"}), 2, needles);
+  expect_one_error(data.rooftop({"hw", "list", "--json"}), 2, needles);
+  expect_one_error(data.rooftop({"hw", "show", "h100-sxm"}), 2, needles);
+  expect_one_error(data.rooftop({"system", "list"}), 2, needles); // as before
 }
