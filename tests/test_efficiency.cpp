@@ -1,5 +1,5 @@
 // Efficiency tables (rooftop.efficiency/1): the bounds of every field, stated in the error with
-// the file and the JSON pointer.
+// the file and the JSON pointer; gpu/architecture agreement; the documented example.
 #include "core/errors.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "hwmodels/gpu_spec.hpp"
@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 
@@ -110,4 +111,23 @@ TEST_CASE("a measured table's gpu and architecture agree: host-cpu exactly with 
                                             "\"h100-sxm\", a hopper GPU") != std::string::npos);
   CHECK(measured("h100-sxm", "hoper").find("/architecture = \"hoper\": unknown architecture") !=
         std::string::npos);
+}
+
+TEST_CASE("the rooftop.efficiency/1 example of docs/schemas.md is a valid file") {
+  // tests/data/good/efficiency-documented.json is a copy of the example; it must load, and the
+  // page must still show it verbatim, so neither can change alone.
+  const std::string copy = ROOFTOP_TEST_DATA_DIR "/good/efficiency-documented.json";
+  const auto read = [](const std::string &path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string doc = read(ROOFTOP_TEST_DATA_DIR "/../../docs/schemas.md");
+  const std::string example = read(copy);
+  REQUIRE(!example.empty());
+  CHECK(doc.find("```json\n" + example + "```") != std::string::npos);
+  const auto &ampere = hw::GpuCatalogue::builtin().get("a100-sxm-80gb");
+  const auto e = hw::load_default_efficiency(copy, ampere);
+  CHECK(e.gemm_flops == doctest::Approx(0.87)); // per_architecture/ampere
+  CHECK(e.hbm_bandwidth == doctest::Approx(0.88)); // defaults
+  CHECK(e.kernel_overhead.value() == doctest::Approx(2e-6));
 }
