@@ -35,7 +35,8 @@ public:
   }
   bool parse_error(std::size_t, const std::string &token, const nlohmann::detail::exception &) {
     token_ = token;
-    for (const auto &f : frames_) pointer_ += "/" + (f.array ? std::to_string(f.index) : escape(f.key));
+    for (const auto &f : frames_)
+      pointer_ += "/" + (f.array ? std::to_string(f.index) : escape(f.key));
     return false;
   }
   [[nodiscard]] const std::string &pointer() const { return pointer_; }
@@ -62,7 +63,8 @@ private:
   /// RFC 6901: "~" -> "~0", "/" -> "~1".
   static std::string escape(const std::string &k) {
     std::string out;
-    for (char c : k) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+    for (char c : k)
+      out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
     return out;
   }
   std::vector<Frame> frames_;
@@ -112,7 +114,8 @@ void JsonReader::fail(const std::string &key, const std::string &message) const 
 void JsonReader::wrong_type(const std::string &key, const std::string &what) const {
   auto it = j_.find(key);
   const bool null = it != j_.end() && it->is_null();
-  fail(key, "must be " + what + (null ? " (got null: give a value, or omit the key if it is optional)" : ""));
+  fail(key, "must be " + what +
+                (null ? " (got null: give a value, or omit the key if it is optional)" : ""));
 }
 
 bool JsonReader::has(const std::string &key) const {

@@ -158,8 +158,10 @@ std::string measured_on_mismatch(const std::string &gpu, const std::string &arch
   if ((gpu == "host-cpu") != (architecture == "cpu"))
     return "must be \"cpu\" exactly when /gpu is \"host-cpu\" (a CPU run never transfers to a GPU)";
   const auto &all = GpuCatalogue::builtin().all();
-  if (auto it = all.find(gpu); it != all.end() && to_string(it->second.architecture) != architecture)
-    return "disagrees with /gpu = \"" + gpu + "\", a " + to_string(it->second.architecture) + " GPU";
+  if (auto it = all.find(gpu);
+      it != all.end() && to_string(it->second.architecture) != architecture)
+    return "disagrees with /gpu = \"" + gpu + "\", a " + to_string(it->second.architecture) +
+           " GPU";
   return "";
 }
 

@@ -49,7 +49,8 @@ struct DataCopy {
 
 /// `rooftop estimate` of a small model on an H100 with the efficiency table `file`.
 Run estimate_with_efficiency(const std::string &file) {
-  return rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--efficiency", file});
+  return rooftop(
+      {"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--efficiency", file});
 }
 
 } // namespace
@@ -108,8 +109,9 @@ TEST_CASE("cli input: calibration files: wrong types, unknown names and contradi
                     "must be a time > 0 (s)"});
   expect_one_error(validate("calibration-samples-object.json"), 2,
                    {"calibration-samples-object.json", "/measurements/0/samples_s", "an array"});
-  expect_one_error(validate("calibration-samples-number.json"), 2,
-                   {"calibration-samples-number.json", "/measurements/0/samples_s = 5", "an array"});
+  expect_one_error(
+      validate("calibration-samples-number.json"), 2,
+      {"calibration-samples-number.json", "/measurements/0/samples_s = 5", "an array"});
   expect_one_error(validate("calibration-stream-typo.json"), 2,
                    {"calibration-stream-typo.json", "/measurements/1/stream = \"readd\"",
                     "read, write, copy, triad"});
