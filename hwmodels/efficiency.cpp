@@ -175,7 +175,8 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
     r.ignore({"per_architecture"});
   }
   e.sources = r.string_map("sources");
-  r.ignore({"description", "notes"});
+  (void)r.optional_string("description");
+  (void)r.string_list("notes");
   r.finish();
   e.origin = EfficiencyOrigin::spec;
   e.provenance = provenance;
@@ -186,7 +187,8 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
     if (measured_on && !known)
       r.fail("gpu", "not a catalogue GPU id, a GPU file or host-cpu");
     if (!measured_on || !measured_arch)
-      throw InputError(file.string() + ": a measured table needs \"gpu\" and \"architecture\"");
+      throw InputError(r.where(measured_on ? "architecture" : "gpu") +
+                       ": missing, and required in a measured table (\"origin\": \"measured\")");
     if (const auto why = measured_on_mismatch(*measured_on, *measured_arch); !why.empty())
       r.fail("architecture", why);
     if (*measured_arch != arch)

@@ -31,13 +31,11 @@ nlohmann::json base_table() {
             {"collective_latency_s", 1e-5}}}};
 }
 
-/// Loads the base table for an H100 with `defaults` edited; the InputError's message, or "".
-std::string load_with(const nlohmann::json &edit) {
-  auto j = base_table();
-  if (!edit.is_null()) j["defaults"].update(edit);
+/// Loads `table` for an H100; the InputError's message, or "" when it loads.
+std::string load_table(const nlohmann::json &table) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("rooftop_test_efficiency_" + std::to_string(getpid()) + ".json");
-  std::ofstream(path) << j.dump();
+  std::ofstream(path) << table.dump();
   try {
     hw::load_default_efficiency(path, hw::GpuCatalogue::builtin().get("h100-sxm"));
   } catch (const InputError &e) {
@@ -46,10 +44,17 @@ std::string load_with(const nlohmann::json &edit) {
   return "";
 }
 
+/// Loads the base table for an H100 with `defaults` edited; the InputError's message, or "".
+std::string load_with(const nlohmann::json &edit) {
+  auto j = base_table();
+  j["defaults"].update(edit);
+  return load_table(j);
+}
+
 } // namespace
 
 TEST_CASE("efficiency bounds: values at the bounds load") {
-  CHECK(load_with(nlohmann::json::object()).empty());
+  CHECK(load_table(base_table()).empty());
   CHECK(load_with({{"gemm_tile_m", 4096}, {"gemm_tile_n", 1}}).empty());
   CHECK(load_with({{"gemm_m_half", 1e9}, {"attention_context_half", 1e9}}).empty());
   CHECK(load_with({{"kernel_overhead_s", 1.0}, {"collective_latency_s", 0.0}}).empty());
@@ -89,15 +94,7 @@ TEST_CASE("a measured table's gpu and architecture agree: host-cpu exactly with 
   const auto measured = [](const std::string &gpu, const std::string &arch) {
     auto j = base_table();
     j.update({{"origin", "measured"}, {"gpu", gpu}, {"architecture", arch}});
-    const auto path = std::filesystem::temp_directory_path() /
-                    ("rooftop_test_measured_" + std::to_string(getpid()) + ".json");
-    std::ofstream(path) << j.dump();
-    try {
-      hw::load_default_efficiency(path, hw::GpuCatalogue::builtin().get("h100-sxm"));
-    } catch (const InputError &e) {
-      return std::string(e.what());
-    }
-    return std::string();
+    return load_table(j);
   };
   CHECK(measured("h100-sxm", "hopper").empty());
   CHECK(measured("h200-sxm", "hopper").empty()); // transferred within the architecture
@@ -111,6 +108,20 @@ TEST_CASE("a measured table's gpu and architecture agree: host-cpu exactly with 
                                             "\"h100-sxm\", a hopper GPU") != std::string::npos);
   CHECK(measured("h100-sxm", "hoper").find("/architecture = \"hoper\": unknown architecture") !=
         std::string::npos);
+  auto no_arch = base_table();
+  no_arch.update({{"origin", "measured"}, {"gpu", "h100-sxm"}});
+  CHECK(load_table(no_arch).find(
+            ".json: /architecture: missing, and required in a measured table") !=
+        std::string::npos);
+}
+
+TEST_CASE("an efficiency table's description and notes are text") {
+  auto j = base_table();
+  j["notes"] = 5;
+  CHECK(load_table(j).find("/notes = 5: must be an array of strings") != std::string::npos);
+  j = base_table();
+  j["description"] = nlohmann::json::array();
+  CHECK(load_table(j).find("/description = []: must be a string") != std::string::npos);
 }
 
 TEST_CASE("the rooftop.efficiency/1 example of docs/schemas.md is a valid file") {
