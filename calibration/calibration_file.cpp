@@ -142,7 +142,7 @@ Measurement read_measurement(JsonReader &e) {
     m.median_s = e.number("median_s", Check::positive, "s");
     m.mean_s = e.number("mean_s", Check::positive, "s");
     m.rel_stdev = e.number("rel_stdev", Check::non_negative, "fraction");
-    m.discarded = static_cast<int>(e.integer_or("discarded_samples", 0));
+    m.discarded = e.to_int("discarded_samples", e.integer_or("discarded_samples", 0));
     m.samples_s = read_samples(e);
   }
   e.finish();
@@ -223,8 +223,8 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   JsonReader d = r.object("device");
   run.device.backend = d.string("backend");
   run.device.name = d.string("name");
-  run.device.sm_version = static_cast<int>(d.integer_or("sm_version", 0));
-  run.device.sm_count = static_cast<int>(d.integer_or("sm_count", 0));
+  run.device.sm_version = d.to_int("sm_version", d.integer_or("sm_version", 0));
+  run.device.sm_count = d.to_int("sm_count", d.integer_or("sm_count", 0));
   run.device.clock_hz = d.number_or("clock_hz", 0, Check::non_negative, "Hz");
   run.device.memory_clock_hz = d.number_or("memory_clock_hz", 0, Check::non_negative, "Hz");
   run.device.memory_bytes = d.number_or("memory_bytes", 0, Check::non_negative, "bytes");
@@ -234,9 +234,9 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   run.device.power_limit_w = d.number_or("power_limit_w", 0, Check::non_negative, "W");
   d.finish();
   JsonReader sr = r.object("stop_rule");
-  run.rule.warmup = static_cast<int>(sr.integer_or("warmup", 0));
-  run.rule.min_samples = static_cast<int>(sr.integer("min_samples"));
-  run.rule.max_samples = static_cast<int>(sr.integer("max_samples"));
+  run.rule.warmup = sr.to_int("warmup", sr.integer_or("warmup", 0));
+  run.rule.min_samples = sr.to_int("min_samples", sr.integer("min_samples"));
+  run.rule.max_samples = sr.to_int("max_samples", sr.integer("max_samples"));
   run.rule.target_rel_stderr = sr.number("target_rel_stderr", Check::positive, "fraction");
   run.rule.max_seconds = sr.number("max_seconds", Check::positive, "s");
   sr.finish();

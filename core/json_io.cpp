@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -198,6 +199,12 @@ long long JsonReader::integer(const std::string &key, Check check) {
 long long JsonReader::integer_or(const std::string &key, long long fallback, Check check) {
   auto v = optional_integer(key, check);
   return v ? *v : fallback;
+}
+
+int JsonReader::to_int(const std::string &key, long long v) const {
+  if (v > std::numeric_limits<int>::max() || v < std::numeric_limits<int>::min())
+    fail(key, "must be at most 2147483647 in magnitude");
+  return static_cast<int>(v);
 }
 
 std::optional<std::string> JsonReader::optional_string(const std::string &key) {

@@ -48,6 +48,9 @@ public:
                                             Check check = Check::positive_integer);
   long long integer_or(const std::string &key, long long fallback,
                        Check check = Check::non_negative_integer);
+  /// `v`, read from `key`, as an int (SM, link and sample counts); fails naming the key when it
+  /// does not fit (|v| > 2147483647) instead of wrapping around.
+  [[nodiscard]] int to_int(const std::string &key, long long v) const;
   std::string string(const std::string &key);
   std::optional<std::string> optional_string(const std::string &key);
   bool boolean_or(const std::string &key, bool fallback);

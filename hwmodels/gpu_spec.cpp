@@ -92,15 +92,15 @@ GpuSpec load_gpu(const std::filesystem::path &file) {
   }
   g.form_factor = r.string("form_factor");
   g.preliminary = r.boolean_or("preliminary", false);
-  if (auto v = r.optional_integer("sm_count")) g.sm_count = static_cast<int>(*v);
+  if (auto v = r.optional_integer("sm_count")) g.sm_count = r.to_int("sm_count", *v);
   if (auto v = r.optional_number("boost_clock_hz", Check::positive, "Hz")) g.boost_clock = Hertz(*v);
   g.tdp_w = r.optional_number("tdp_w", Check::positive, "W");
   read_memory(r.object("memory"), g);
   read_flops(r.object("dense_flops_per_s"), g);
   if (r.has("nvlink")) {
     JsonReader n = r.object("nvlink");
-    g.nvlink = NvlinkSpec{static_cast<int>(n.integer("generation")),
-                          static_cast<int>(n.integer_or("links", 0, Check::positive_integer)),
+    g.nvlink = NvlinkSpec{n.to_int("generation", n.integer("generation")),
+                          n.to_int("links", n.integer_or("links", 0, Check::positive_integer)),
                           BytesPerSecond(n.number("bandwidth_bidirectional_Bps", Check::positive,
                                                   "bytes/s, both directions"))};
     n.finish();
@@ -109,7 +109,8 @@ GpuSpec load_gpu(const std::filesystem::path &file) {
   }
   if (r.has("pcie")) {
     JsonReader p = r.object("pcie");
-    g.pcie = PcieSpec{static_cast<int>(p.integer("generation")), static_cast<int>(p.integer("lanes"))};
+    g.pcie = PcieSpec{p.to_int("generation", p.integer("generation")),
+                      p.to_int("lanes", p.integer("lanes"))};
     p.finish();
   } else {
     r.ignore({"pcie"});

@@ -26,11 +26,11 @@ std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
                                                 "c2c",  "infiniband", "ethernet"};
     if (std::find(kinds.begin(), kinds.end(), l.kind) == kinds.end())
       e.fail("kind", "expected one of pcie, nvlink, nvswitch, c2c, infiniband, ethernet");
-    l.generation = static_cast<int>(e.integer_or("generation", 0, Check::non_negative_integer));
-    l.lanes = static_cast<int>(e.integer_or("lanes", 0, Check::non_negative_integer));
+    l.generation = e.to_int("generation", e.integer_or("generation", 0));
+    l.lanes = e.to_int("lanes", e.integer_or("lanes", 0));
     if (l.kind == "pcie" && (l.generation == 0 || l.lanes == 0))
       e.fail(l.generation == 0 ? "generation" : "lanes", "required for a PCIe link");
-    l.links = static_cast<int>(e.integer_or("links", 0, Check::non_negative_integer));
+    l.links = e.to_int("links", e.integer_or("links", 0));
     if (l.links > 0 && l.kind != "nvlink") e.fail("links", "only for an NVLink link");
     l.in_switch_reduction = e.boolean_or("in_switch_reduction", false);
     l.in_switch_latency = Seconds(e.number_or("in_switch_latency_s", 0, Check::non_negative, "s"));

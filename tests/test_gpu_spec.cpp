@@ -75,7 +75,10 @@ TEST_CASE("bad GPU files fail with the file and JSON pointer") {
         Case{"gpu-bad-architecture.json", "/architecture"},
         Case{"gpu-missing-capacity.json", "/memory/capacity_bytes: missing"},
         Case{"gpu-no-links.json", "nvlink or a pcie"},
-        Case{"gpu-malformed.json", "malformed JSON"}}) {
+        Case{"gpu-malformed.json", "malformed JSON"},
+        // 2^32 + 4 wrapped around to 4 when cast to int
+        Case{"gpu-nvlink-generation-wraps.json",
+             "/nvlink/generation = 4294967300: must be at most"}}) {
     CAPTURE(file);
     CHECK_THROWS_WITH_AS(hw::load_gpu(bad_dir + file),
                          doctest::Contains(doctest::String((std::string(file) + ": ").c_str())), InputError);

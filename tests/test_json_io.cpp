@@ -59,6 +59,15 @@ TEST_CASE("in a foreign format (Nulls::absent) a null reads as an absent key, ne
   CHECK(!r.object("o").optional_string("s").has_value());
 }
 
+TEST_CASE("an integer narrowed to int fails naming the key instead of wrapping around") {
+  const auto j = nlohmann::json::parse(R"({"n": 4294967300, "m": 7})");
+  JsonReader r(j, "f.json");
+  CHECK(r.to_int("m", r.integer("m")) == 7);
+  CHECK_THROWS_WITH_AS((void)r.to_int("n", r.integer("n")),
+                       "f.json: /n = 4294967300: must be at most 2147483647 in magnitude",
+                       InputError);
+}
+
 TEST_CASE("unknown keys are errors in strict schemas") {
   const auto j = nlohmann::json::parse(R"({"known": 1, "bandwith_Bps": 2})");
   JsonReader r(j, "g.json");
