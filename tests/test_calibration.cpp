@@ -455,9 +455,13 @@ TEST_CASE("a calibration file is refused where its entries contradict themselves
   CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["sample_count"] = 1.5; }),
             "/measurements/0/sample_count = 1.5"));
   CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["samples_s"][1] = -1e-6; }),
-            "/measurements/0/samples_s/1 = -1e-06: must be a time > 0 (s)"));
+            "/measurements/0/samples_s/1 = -1e-06: must be a time in [1e-12, 3600] (s)"));
   CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["samples_s"][2] = nullptr; }),
-            "/measurements/0/samples_s/2 = null: must be a time > 0 (s)"));
+            "/measurements/0/samples_s/2 = null: must be a time in [1e-12, 3600] (s)"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["median_s"] = 5e-324; }),
+            "/measurements/0/median_s = 5e-324: must be a time in [1e-12, 3600] (s)"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["mean_s"] = 1e308; }),
+            "/measurements/0/mean_s = 1e+308: must be a time in [1e-12, 3600] (s)"));
   // a failed check stored as passed, and a passing one stored as failed: 0.003 <= 0.01
   CHECK(has(load_edited([](nlohmann::json &j) { j["self_checks"][0]["passed"] = false; }),
             "/self_checks/0/passed = false: contradicts max_rel_error <= tolerance"));

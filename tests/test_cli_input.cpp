@@ -106,7 +106,7 @@ TEST_CASE("cli input: calibration files: wrong types, unknown names and contradi
   };
   expect_one_error(validate("calibration-samples-string.json"), 2,
                    {"calibration-samples-string.json", "/measurements/0/samples_s/0 = \"a\"",
-                    "must be a time > 0 (s)"});
+                    "must be a time in [1e-12, 3600] (s)"});
   expect_one_error(validate("calibration-samples-object.json"), 2,
                    {"calibration-samples-object.json", "/measurements/0/samples_s", "an array"});
   expect_one_error(
