@@ -4,6 +4,7 @@
 #include "core/errors.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -71,6 +72,19 @@ private:
   std::vector<Frame> frames_;
   std::string pointer_, token_;
 };
+
+/// A bound for messages: "1e9", "1e-12", "0.5", "3600" (not "1e+09").
+std::string bound_text(double v) {
+  if (v != 0) {
+    const int e = static_cast<int>(std::floor(std::log10(std::fabs(v))));
+    const double mantissa = v / std::pow(10.0, e);
+    if ((e >= 5 || e <= -4) && std::fabs(mantissa - std::round(mantissa)) < 1e-9)
+      return std::to_string(static_cast<long long>(std::round(mantissa))) + "e" + std::to_string(e);
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 } // namespace
 
@@ -199,6 +213,13 @@ long long JsonReader::integer(const std::string &key, Check check) {
 long long JsonReader::integer_or(const std::string &key, long long fallback, Check check) {
   auto v = optional_integer(key, check);
   return v ? *v : fallback;
+}
+
+double JsonReader::within(const std::string &key, double v, double lo, double hi,
+                          const std::string &unit) const {
+  if (!(v >= lo && v <= hi))
+    fail(key, "must be in [" + bound_text(lo) + ", " + bound_text(hi) + "] (" + unit + ")");
+  return v;
 }
 
 int JsonReader::to_int(const std::string &key, long long v) const {

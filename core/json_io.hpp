@@ -48,6 +48,11 @@ public:
                                             Check check = Check::positive_integer);
   long long integer_or(const std::string &key, long long fallback,
                        Check check = Check::non_negative_integer);
+  /// `v`, read from `key`, when it lies in [lo, hi]; else fails naming the key and the bounds
+  /// ("must be in [1e9, 1e15] (bytes/s)"). For values whose absurd extremes would make an
+  /// estimate infinite or meaningless.
+  double within(const std::string &key, double v, double lo, double hi,
+                const std::string &unit) const;
   /// `v`, read from `key`, as an int (SM, link and sample counts); fails naming the key when it
   /// does not fit (|v| > 2147483647) instead of wrapping around.
   [[nodiscard]] int to_int(const std::string &key, long long v) const;

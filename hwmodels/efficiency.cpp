@@ -29,12 +29,10 @@ double efficiency(JsonReader &r, const std::string &key, double fallback, bool o
   return v;
 }
 
-/// A non-negative number of at most `max` (written as `max_text` in the message).
+/// A non-negative number of at most `max`.
 double at_most(JsonReader &r, const std::string &key, double fallback, double max,
-               const std::string &max_text, const std::string &unit) {
-  const double v = r.number_or(key, fallback, Check::non_negative, unit);
-  if (v > max) r.fail(key, "must be in [0, " + max_text + "] (" + unit + ")");
-  return v;
+               const std::string &unit) {
+  return r.within(key, r.number_or(key, fallback, Check::non_negative, unit), 0, max, unit);
 }
 
 /// A GEMM tile side: 0 (off) or a whole number in [1, 4096].
@@ -70,7 +68,7 @@ void apply(JsonReader r, Efficiency &e) {
   e.link_bandwidth = efficiency(r, "nvlink_bandwidth_efficiency", e.link_bandwidth);
   e.network_bandwidth = efficiency(r, "network_bandwidth_efficiency", e.network_bandwidth);
   e.nvls_bandwidth = efficiency(r, "nvls_bandwidth_efficiency", e.nvls_bandwidth);
-  e.gemm_m_half = at_most(r, "gemm_m_half", e.gemm_m_half, k_max_half, "1e9", "rows");
+  e.gemm_m_half = at_most(r, "gemm_m_half", e.gemm_m_half, k_max_half, "rows");
   e.gemm_tile_m = tile(r, "gemm_tile_m", e.gemm_tile_m, "rows");
   e.gemm_tile_n = tile(r, "gemm_tile_n", e.gemm_tile_n, "columns");
   if ((e.gemm_tile_m > 0) != (e.gemm_tile_n > 0))
@@ -79,12 +77,12 @@ void apply(JsonReader r, Efficiency &e) {
   e.attention_bandwidth =
       efficiency(r, "attention_bandwidth_efficiency", e.attention_bandwidth, /*off=*/true);
   e.attention_context_half =
-      at_most(r, "attention_context_half", e.attention_context_half, k_max_half, "1e9", "tokens");
+      at_most(r, "attention_context_half", e.attention_context_half, k_max_half, "tokens");
   apply_by_dtype(r, e);
   e.kernel_overhead = Seconds(
-      at_most(r, "kernel_overhead_s", e.kernel_overhead.value(), k_max_fixed_s, "1", "s"));
+      at_most(r, "kernel_overhead_s", e.kernel_overhead.value(), k_max_fixed_s, "s"));
   e.collective_latency = Seconds(
-      at_most(r, "collective_latency_s", e.collective_latency.value(), k_max_fixed_s, "1", "s"));
+      at_most(r, "collective_latency_s", e.collective_latency.value(), k_max_fixed_s, "s"));
   r.finish();
 }
 

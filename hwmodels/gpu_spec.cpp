@@ -24,18 +24,30 @@ constexpr std::array<std::pair<Architecture, const char *>, 8> k_arch{{
     {Architecture::cpu, "cpu"},
 }};
 
+// Bounds of the figures the model divides by or sizes with, far outside any GPU's (the catalogue
+// spans 0.86e12..22e12 bytes/s of HBM and 1.2e12..3.5e16 FLOP/s): a value of 5e-324 bytes/s is
+// "> 0" yet made every estimate infinite.
+constexpr double k_min_rate = 1e9;       ///< bytes/s or FLOP/s
+constexpr double k_max_bandwidth = 1e15; ///< bytes/s
+constexpr double k_max_flops = 1e18;     ///< FLOP/s
+
 void read_memory(JsonReader r, GpuSpec &g) {
   g.memory_type = r.string("type");
-  g.memory_capacity = Bytes(r.number("capacity_bytes", Check::positive, "bytes"));
-  g.memory_bandwidth = BytesPerSecond(r.number("bandwidth_Bps", Check::positive, "bytes/s"));
-  if (auto l2 = r.optional_number("l2_bytes", Check::positive, "bytes")) g.l2 = Bytes(*l2);
+  const double capacity = r.number("capacity_bytes", Check::positive, "bytes");
+  g.memory_capacity = Bytes(r.within("capacity_bytes", capacity, 1e6, 1e15, "bytes"));
+  const double bw = r.number("bandwidth_Bps", Check::positive, "bytes/s");
+  g.memory_bandwidth =
+      BytesPerSecond(r.within("bandwidth_Bps", bw, k_min_rate, k_max_bandwidth, "bytes/s"));
+  if (auto l2 = r.optional_number("l2_bytes", Check::positive, "bytes"))
+    g.l2 = Bytes(r.within("l2_bytes", *l2, 1e3, 1e10, "bytes"));
   r.finish();
 }
 
 void read_flops(JsonReader r, GpuSpec &g) {
   for (const std::string_view f : DenseFlops::formats)
     if (auto v = r.optional_number(std::string(f), Check::positive, "FLOP/s"))
-      g.dense_flops[f] = FlopsPerSecond(*v);
+      g.dense_flops[f] =
+          FlopsPerSecond(r.within(std::string(f), *v, k_min_rate, k_max_flops, "FLOP/s"));
   r.finish();
   if (!g.dense_flops.get("bf16"))
     throw InputError(r.where("bf16") + ": missing required field (FLOP/s)");
@@ -93,16 +105,19 @@ GpuSpec load_gpu(const std::filesystem::path &file) {
   g.form_factor = r.string("form_factor");
   g.preliminary = r.boolean_or("preliminary", false);
   if (auto v = r.optional_integer("sm_count")) g.sm_count = r.to_int("sm_count", *v);
-  if (auto v = r.optional_number("boost_clock_hz", Check::positive, "Hz")) g.boost_clock = Hertz(*v);
+  if (auto v = r.optional_number("boost_clock_hz", Check::positive, "Hz"))
+    g.boost_clock = Hertz(*v);
   g.tdp_w = r.optional_number("tdp_w", Check::positive, "W");
   read_memory(r.object("memory"), g);
   read_flops(r.object("dense_flops_per_s"), g);
   if (r.has("nvlink")) {
     JsonReader n = r.object("nvlink");
+    const double bw = n.number("bandwidth_bidirectional_Bps", Check::positive,
+                               "bytes/s, both directions");
     g.nvlink = NvlinkSpec{n.to_int("generation", n.integer("generation")),
                           n.to_int("links", n.integer_or("links", 0, Check::positive_integer)),
-                          BytesPerSecond(n.number("bandwidth_bidirectional_Bps", Check::positive,
-                                                  "bytes/s, both directions"))};
+                          BytesPerSecond(n.within("bandwidth_bidirectional_Bps", bw, k_min_rate,
+                                                  k_max_bandwidth, "bytes/s, both directions"))};
     n.finish();
   } else {
     r.ignore({"nvlink"});

@@ -33,9 +33,15 @@ std::vector<LinkSpec> load_links(const std::filesystem::path &file) {
     l.links = e.to_int("links", e.integer_or("links", 0));
     if (l.links > 0 && l.kind != "nvlink") e.fail("links", "only for an NVLink link");
     l.in_switch_reduction = e.boolean_or("in_switch_reduction", false);
-    l.in_switch_latency = Seconds(e.number_or("in_switch_latency_s", 0, Check::non_negative, "s"));
-    l.bandwidth_one_way = BytesPerSecond(e.number("bandwidth_one_way_Bps", Check::positive, "bytes/s, one way"));
-    l.latency = Seconds(e.number("latency_s", Check::non_negative, "s"));
+    // Bounds far outside any link's (1 GbE is 1.25e8 bytes/s, NVLink 6 1.8e12), so that a
+    // bandwidth of 5e-324 cannot make a collective take forever.
+    const double isl = e.number_or("in_switch_latency_s", 0, Check::non_negative, "s");
+    l.in_switch_latency = Seconds(e.within("in_switch_latency_s", isl, 0, 1, "s"));
+    const double bw = e.number("bandwidth_one_way_Bps", Check::positive, "bytes/s, one way");
+    l.bandwidth_one_way =
+        BytesPerSecond(e.within("bandwidth_one_way_Bps", bw, 1e6, 1e15, "bytes/s, one way"));
+    l.latency =
+        Seconds(e.within("latency_s", e.number("latency_s", Check::non_negative, "s"), 0, 1, "s"));
     l.source = e.string("source");
     l.where = file.string() + ": /links/" + std::to_string(i);
     e.finish();

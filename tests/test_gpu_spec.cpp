@@ -78,7 +78,13 @@ TEST_CASE("bad GPU files fail with the file and JSON pointer") {
         Case{"gpu-malformed.json", "malformed JSON"},
         // 2^32 + 4 wrapped around to 4 when cast to int
         Case{"gpu-nvlink-generation-wraps.json",
-             "/nvlink/generation = 4294967300: must be at most"}}) {
+             "/nvlink/generation = 4294967300: must be at most"},
+        // > 0, yet every estimate came out infinite
+        Case{"gpu-bandwidth-denormal.json",
+             "/memory/bandwidth_Bps = 5e-324: must be in [1e9, 1e15] (bytes/s)"},
+        Case{"gpu-flops-huge.json", "/dense_flops_per_s/bf16 = 1e+300: must be in [1e9, 1e18]"},
+        Case{"gpu-nvlink-bandwidth-tiny.json",
+             "/nvlink/bandwidth_bidirectional_Bps = 1e-300: must be in [1e9, 1e15]"}}) {
     CAPTURE(file);
     CHECK_THROWS_WITH_AS(hw::load_gpu(bad_dir + file),
                          doctest::Contains(doctest::String((std::string(file) + ": ").c_str())), InputError);
@@ -164,6 +170,13 @@ TEST_CASE("a system whose scale-up link disagrees with its GPU is refused") {
 TEST_CASE("an NVLink link count is refused on other links") {
   CHECK_THROWS_WITH_AS(hw::load_links(bad_dir + "links-links-on-pcie.json"),
                        doctest::Contains("/links/0/links = 2: only for an NVLink link"),
+                       InputError);
+}
+
+TEST_CASE("a link bandwidth outside [1e6, 1e15] bytes/s is refused") {
+  CHECK_THROWS_WITH_AS(hw::load_links(bad_dir + "links-bandwidth-denormal.json"),
+                       doctest::Contains("/links/0/bandwidth_one_way_Bps = 5e-324: must be in "
+                                         "[1e6, 1e15] (bytes/s, one way)"),
                        InputError);
 }
 

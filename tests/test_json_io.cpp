@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 using namespace rooftop;
@@ -66,6 +67,18 @@ TEST_CASE("an integer narrowed to int fails naming the key instead of wrapping a
   CHECK_THROWS_WITH_AS((void)r.to_int("n", r.integer("n")),
                        "f.json: /n = 4294967300: must be at most 2147483647 in magnitude",
                        InputError);
+}
+
+TEST_CASE("within: a value outside its bounds names the key and the bounds") {
+  const auto j = nlohmann::json::parse(R"({"bw_Bps": 5e-324, "t_s": 0.5})");
+  JsonReader r(j, "f.json");
+  CHECK(r.within("t_s", 0.5, 0, 1, "s") == 0.5);
+  CHECK_THROWS_WITH_AS((void)r.within("bw_Bps", 5e-324, 1e9, 1e15, "bytes/s"),
+                       "f.json: /bw_Bps = 5e-324: must be in [1e9, 1e15] (bytes/s)", InputError);
+  CHECK_THROWS_WITH_AS((void)r.within("t_s", 0.5, 1e-12, 0.25, "s"),
+                       doctest::Contains("must be in [1e-12, 0.25] (s)"), InputError);
+  CHECK_THROWS_WITH_AS((void)r.within("t_s", std::nan(""), 0, 1, "s"),
+                       doctest::Contains("must be in [0, 1] (s)"), InputError);
 }
 
 TEST_CASE("unknown keys are errors in strict schemas") {
