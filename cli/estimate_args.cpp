@@ -147,7 +147,7 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
     s.efficiency = hw::Efficiency::ideal();
   } else if (!a.calibration_file.empty()) {
     const auto j = read_json_file(a.calibration_file);
-    if (j.is_object() && j.value("schema", "") == "rooftop.calibration/1")
+    if (j.is_object() && j.contains("schema") && j["schema"] == "rooftop.calibration/1")
       throw InputError(a.calibration_file + ": /schema: this is a calibration run (its "
                        "measurements); give --calibration its fitted table, which `rooftop "
                        "calibrate` writes beside it as <name>.efficiency.json");

@@ -69,7 +69,9 @@ SystemSpec load_system(const std::filesystem::path &file, const std::vector<Link
   u.finish();
   JsonReader o = r.object("scale_out");
   s.nic = find_link(links, o.string("nic"), o.where("nic"));
-  s.nics_per_gpu = o.number("nics_per_gpu", Check::positive, "NIC ports per GPU");
+  s.nics_per_gpu = o.within("nics_per_gpu",
+                             o.number("nics_per_gpu", Check::positive, "NIC ports per GPU"),
+                             1.0 / 64, 64, "NIC ports per GPU");
   o.finish();
   s.cpu_link = find_link(links, r.string("cpu_link"), r.where("cpu_link"));
   s.sources = r.string_map("sources");

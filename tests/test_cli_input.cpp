@@ -138,3 +138,12 @@ TEST_CASE("cli input: hw list and hw show check NVLink against links.json, as sy
   expect_one_error(data.rooftop({"hw", "show", "h100-sxm"}), 2, needles);
   expect_one_error(data.rooftop({"system", "list"}), 2, needles); // as before
 }
+
+TEST_CASE("cli input: --calibration on a file whose schema is not a string") {
+  const cli_test::TempDir tmp;
+  const auto file = (tmp.path / "schema5.json").string();
+  std::ofstream(file) << R"({"schema": 5})";
+  expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--calibration", file}),
+                   2, {"schema5.json", "/schema = 5", "must be a string"});
+}
