@@ -107,7 +107,12 @@ std::vector<CaseError> compare_measurements(const std::vector<cal::Measurement> 
     if (m.skipped || !(m.median_s > 0)) continue;
     CaseError e;
     e.m = &m;
-    e.predicted_s = predict_case(m.c, gpu, eff);
+    try {
+      e.predicted_s = predict_case(m.c, gpu, eff);
+    } catch (const NotSupported &err) { // e.g. an FP4 GEMM on a GPU without FP4 tensor cores
+      throw InputError("/measurements/" + std::to_string(i) + " (" + m.c.id + "): /dtype = " +
+                       to_string(m.c.dtype) + ": " + gpu.id + " cannot run it (" + err.what() + ")");
+    }
     e.relative_error = e.predicted_s / m.median_s - 1;
     e.held_out = cal::held_out(ms, i);
     e.group = cal::to_string(m.c.kind);

@@ -36,6 +36,10 @@ wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) 
   d.ep = a.ep;
   d.ep_imbalance = a.ep_imbalance;
   d.overlap_comm = a.overlap_comm;
+  // Each is at most 2^24, so the product of two fits; bound it before the third multiplies in.
+  if (a.tp * a.pp > (1LL << 24) / a.cp)
+    throw InputError("--tp x --pp x --cp = " + std::to_string(a.tp) + " x " + std::to_string(a.pp) +
+                     " x " + std::to_string(a.cp) + ": beyond any real deployment (at most 2^24 GPUs)");
   const long long replica = a.tp * a.pp * a.cp;
   const bool gpus_given = a.gpus_option != nullptr && a.gpus_option->count() > 0;
   if (a.dp_option && a.dp_option->count() > 0 && a.dp < 1)

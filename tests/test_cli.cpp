@@ -521,6 +521,18 @@ TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
   CHECK(check.err.find("self-checks passed") != std::string::npos);
   expect_error(rooftop({"validate", "--calibration", out, "--png", "/nonexistent-dir/x.png"}), 2,
                {"not a writable directory"});
+  // a measurement in a dtype the GPU has no tensor-core rate for names itself
+  auto fp4 = file;
+  for (auto &m : fp4["measurements"])
+    if (m.at("kind") == "gemm") m["dtype"] = "fp4";
+  const std::string fp4_file = dir + "/fp4.json";
+  std::ofstream(fp4_file) << fp4.dump();
+  expect_error(rooftop({"validate", "--calibration", fp4_file}), 2,
+               {"fp4.json", "/measurements/", "/dtype = fp4"});
+  // TP x PP x CP beyond 2^24 is refused before it overflows
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp",
+                        "16777216", "--pp", "16777216", "--cp", "16777216"}),
+               2, {"--tp x --pp x --cp"});
   // a CPU run is not any GPU's calibration
   expect_error(rooftop({"calibrate", "--backend", "cpu", "--gpu", "h100-sxm", "--quick"}), 2,
                {"--backend cpu", "omit --gpu"});

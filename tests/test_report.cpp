@@ -202,11 +202,26 @@ TEST_CASE("batch sweep: powers of two past max_batch, the run's batch, the compu
     d.batch = b;
     return sim::estimate(f.gpu, f.model, d, f.eff, f.opts);
   };
-  if (s.first_compute_bound > 0) {
-    CHECK(at(s.first_compute_bound).decode.bound == sim::Bound::compute);
-    if (s.first_compute_bound > 1)
-      CHECK(at(s.first_compute_bound - 1).decode.bound != sim::Bound::compute);
-  }
+  // A 512-token context keeps this decode memory-bound at every batch the sweep tries.
+  CHECK(s.first_compute_bound == 0);
+  CHECK(at(s.points.back().batch).decode.bound != sim::Bound::compute);
+}
+
+TEST_CASE("batch sweep: the compute-bound edge is found where decode turns compute-bound") {
+  // A 16-token context: the weights dominate the bytes, so a large enough batch is compute-bound.
+  Fixture f;
+  f.d.input_len = 16;
+  f.d.output_len = 2;
+  f.e = sim::estimate(f.gpu, f.model, f.d, f.eff, f.opts);
+  const auto s = rep::batch_sweep(f.gpu, f.model, f.d, f.eff, f.opts, f.e.memory.max_batch);
+  const auto at = [&](long long b) {
+    wl::Deployment d = f.d;
+    d.batch = b;
+    return sim::estimate(f.gpu, f.model, d, f.eff, f.opts);
+  };
+  REQUIRE(s.first_compute_bound > 1);
+  CHECK(at(s.first_compute_bound).decode.bound == sim::Bound::compute);
+  CHECK(at(s.first_compute_bound - 1).decode.bound != sim::Bound::compute);
 }
 
 TEST_CASE("memory rows: the run's batch, then the largest that fits") {
