@@ -31,7 +31,12 @@ std::vector<rep::CalibrationPoint> errors_for_plot(const std::vector<CaseError> 
 
 void run_nccl(const std::string &file, bool json) {
   const auto rows = sim::load_published_collectives(file);
-  const auto cmp = sim::compare_published(rows);
+  std::vector<sim::CollectiveComparison> cmp;
+  try {
+    cmp = sim::compare_published(rows);
+  } catch (const InputError &e) {
+    throw InputError(file + ": " + e.what());
+  }
   std::vector<double> errors;
   for (const auto &c : cmp)
     if (!c.published.fitted) errors.push_back(c.relative_error);

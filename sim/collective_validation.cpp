@@ -45,12 +45,19 @@ std::vector<PublishedCollective> load_published_collectives(const std::filesyste
 
 std::vector<CollectiveComparison> compare_published(const std::vector<PublishedCollective> &rows) {
   std::vector<CollectiveComparison> out;
-  for (const auto &p : rows) {
-    const auto &sys = hw::SystemCatalogue::builtin().get(p.system);
-    const auto cluster = hw::make_cluster(sys, p.nodes);
-    const auto eff = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get(sys.gpu));
-    const auto cost = collective_cost(p.op, p.size, cluster, p.ranks, eff);
-    out.push_back({p, cost, cost.busbw / p.busbw - 1.0});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto &p = rows[i];
+    try {
+      const auto &sys = hw::SystemCatalogue::builtin().get(p.system);
+      const auto cluster = hw::make_cluster(sys, p.nodes);
+      const auto eff = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get(sys.gpu));
+      const auto cost = collective_cost(p.op, p.size, cluster, p.ranks, eff);
+      out.push_back({p, cost, cost.busbw / p.busbw - 1.0});
+    } catch (const InputError &e) { // name the row (system, nodes, ranks), not a CLI option
+      throw InputError("/rows/" + std::to_string(i) + " (" + p.id + ": system " + p.system + ", " +
+                       std::to_string(p.nodes) + " nodes, " + std::to_string(p.ranks) +
+                       " ranks): " + e.what());
+    }
   }
   return out;
 }

@@ -412,6 +412,16 @@ TEST_CASE("cli: collective bad input") {
 }
 
 TEST_CASE("cli: validate compares with published nccl-tests figures") {
+  {
+    // a row naming an unknown system: the error names the file and the row
+    auto rows = nlohmann::json::parse(
+        std::ifstream(k_repo_data + "/validation/nccl_tests_published.json"));
+    rows["rows"][0]["system"] = "nope";
+    const std::string bad = std::filesystem::temp_directory_path() / "rooftop_bad_rows.json";
+    std::ofstream(bad) << rows.dump();
+    expect_error(rooftop({"validate", "--nccl-tests", bad}), 2,
+                 {"rooftop_bad_rows.json", "/rows/0", "system nope", "unknown system"});
+  }
   const Run r = rooftop({"validate", "--json"});
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
