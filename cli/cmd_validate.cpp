@@ -5,10 +5,12 @@
 #include "calibration/calibration_file.hpp"
 #include "calibration/fit.hpp"
 #include "cli/calibration_predict.hpp"
+#include "cli/serving_validation.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "reports/calibration_plot.hpp"
 #include "sim/collective_validation.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -82,6 +84,107 @@ void run_nccl(const std::string &file, bool json) {
   std::cout << fmt::format("busbw in GB/s (1e9 bytes/s). {} rows counted: median |error| {:.1f}%, "
                            "p90 {:.1f}%, max {:.1f}%\n",
                            s.count, 100 * s.median_abs, 100 * s.p90_abs, 100 * s.max_abs);
+}
+
+nlohmann::ordered_json summary_json(const sim::ErrorSummary &s, double median_signed) {
+  return {{"count", s.count},
+          {"median_relative_error", median_signed},
+          {"median_abs_relative_error", s.median_abs},
+          {"p90_abs_relative_error", s.p90_abs},
+          {"max_abs_relative_error", s.max_abs}};
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string metric_value(const std::string &metric, double v) {
+  if (metric == "ttft_s" || metric == "tpot_s" || metric == "e2e_latency_s")
+    return fmt::format("{:.1f} ms", v * 1e3);
+  return fmt::format("{:.0f} tok/s", v);
+}
+
+/// validate --serving: every published end-to-end figure, estimated with its row's options.
+void run_serving(const std::string &file, bool json) {
+  const auto pub = load_serving_published(file);
+  const auto cmp = compare_serving(pub);
+  std::map<std::string, std::vector<double>> by_source;
+  std::vector<double> all;
+  std::size_t not_fit = 0, uncounted = 0;
+  for (const auto &c : cmp) {
+    if (!c.fits) ++not_fit;
+    if (!c.counted()) {
+      ++uncounted;
+      continue;
+    }
+    by_source[c.row->source].push_back(c.relative_error);
+    all.push_back(c.relative_error);
+  }
+  if (json) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const auto &c : cmp)
+      rows.push_back({{"id", c.row->id},
+                      {"source", c.row->source},
+                      {"command", "rooftop estimate " + c.row->args},
+                      {"metric", c.row->metric},
+                      {"published", c.row->published},
+                      {"predicted", c.predicted},
+                      {"relative_error", c.relative_error},
+                      {"batch", c.batch},
+                      {"fits", c.fits},
+                      {"counted", c.counted()}});
+    nlohmann::ordered_json sources = nlohmann::ordered_json::object();
+    for (const auto &[key, src] : pub.sources) {
+      const auto &errs = by_source[key];
+      sources[key] = {{"framework", src.framework},
+                      {"citation", src.citation},
+                      {"rooftop_args", src.rooftop_args},
+                      {"summary", summary_json(sim::summarize_errors(errs), median(errs))}};
+    }
+    std::cout << nlohmann::ordered_json{{"schema", "rooftop.validation/1"},
+                                        {"file", file},
+                                        {"kind", "serving"},
+                                        {"rows", rows},
+                                        {"sources", sources},
+                                        {"rows_not_fitting", not_fit},
+                                        {"rows_not_counted", uncounted},
+                                        {"summary", summary_json(sim::summarize_errors(all), median(all))}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << fmt::format("{:<46} {:>15} {:>15} {:>8}  {}\n", "id", "published", "rooftop",
+                           "error", "note");
+  for (const auto &c : cmp) {
+    std::string note;
+    if (c.batch_max) note = "batch " + std::to_string(c.batch);
+    if (!c.fits)
+      note += std::string(note.empty() ? "" : ", ") +
+              (c.counted() ? "rooftop: does not fit" : "rooftop: not even batch 1 fits (not counted)");
+    std::cout << fmt::format("{:<46} {:>15} {:>15} {:>+7.1f}%  {}\n", c.row->id,
+                             metric_value(c.row->metric, c.row->published),
+                             metric_value(c.row->metric, c.predicted), 100 * c.relative_error, note);
+  }
+  std::cout << "\nerror = rooftop / published - 1 (for throughput, + means rooftop is optimistic; "
+               "for latency, pessimistic)\n";
+  for (const auto &[key, errs] : by_source) {
+    const auto s = sim::summarize_errors(errs);
+    std::cout << fmt::format("  {:<28} {:>4} rows  median {:>+6.1f}%  median |error| {:>5.1f}%  p90 "
+                             "{:>6.1f}%  max {:>6.1f}%\n",
+                             key, s.count, 100 * median(errs), 100 * s.median_abs, 100 * s.p90_abs,
+                             100 * s.max_abs);
+  }
+  const auto s = sim::summarize_errors(all);
+  std::cout << fmt::format("  {:<28} {:>4} rows  median {:>+6.1f}%  median |error| {:>5.1f}%  p90 "
+                           "{:>6.1f}%  max {:>6.1f}%\n",
+                           "all", s.count, 100 * median(all), 100 * s.median_abs, 100 * s.p90_abs,
+                           100 * s.max_abs);
+  std::cout << fmt::format("{} of {} published deployments do not fit by rooftop's memory model; "
+                           "{} of them (--batch max, not even batch 1) are not counted. Sources: {}\n",
+                           not_fit, cmp.size(), uncounted, "rooftop validate --serving --json");
 }
 
 } // namespace
@@ -169,17 +272,33 @@ void add_validate(CLI::App &app) {
   auto eff_file = std::make_shared<std::string>();
   auto png = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto serving = std::make_shared<std::string>();
   auto *v = app.add_subcommand("validate", "compare rooftop with published or measured figures");
   v->add_option("--nccl-tests", *file,
                 "published nccl-tests rows (default data/validation/nccl_tests_published.json)")
       ->expected(0, 1);
+  auto *serving_opt =
+      v->add_option("--serving", *serving,
+                    "published end-to-end serving results, each estimated with its row's options "
+                    "(default data/validation/serving_published.json)")
+          ->expected(0, 1);
   v->add_option("--calibration", *cal_file,
                 "a rooftop.calibration/1 file: predict every measured kernel and layer");
   v->add_option("--efficiency", *eff_file,
                 "with --calibration: this efficiency table instead of refitting the file");
   v->add_option("--png", *png, "with --calibration: also plot predicted versus measured (gnuplot)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
-  v->callback([file, cal_file, eff_file, png, json] {
+  v->callback([file, cal_file, eff_file, png, json, serving, serving_opt] {
+    if (serving_opt->count() > 0) {
+      if (!cal_file->empty() || !file->empty() || !png->empty() || !eff_file->empty())
+        throw InputError("--serving goes alone (with --json): it takes no --nccl-tests, "
+                         "--calibration, --efficiency or --png");
+      run_serving(serving->empty()
+                      ? (data_dir() / "validation" / "serving_published.json").string()
+                      : *serving,
+                  *json);
+      return;
+    }
     if (!cal_file->empty()) {
       run_calibration(*cal_file, *eff_file, *json, *png);
       return;

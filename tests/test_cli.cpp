@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -49,6 +50,7 @@ const std::vector<std::string> k_gpus{"a100-sxm-80gb", "h100-sxm", "h100-pcie",
                                       "h200-sxm",      "b200",     "b300",
                                       "gb200",         "rubin",    "l40s"};
 const std::vector<std::string> k_models{"llama-3.1-8b",    "llama-3.1-70b", "llama-3.1-405b",
+                                        "llama-2-7b",      "llama-2-70b",
                                         "qwen3-32b",       "qwen3-235b-a22b", "mixtral-8x7b",
                                         "deepseek-v3",     "gpt-oss-120b",  "gpt-oss-20b"};
 
@@ -435,6 +437,88 @@ TEST_CASE("cli: validate compares with published nccl-tests figures") {
     const double pub = row.at("published_busbw_Bps"), pred = row.at("predicted_busbw_Bps");
     CHECK(row.at("relative_error").get<double>() == doctest::Approx(pred / pub - 1));
   }
+}
+
+TEST_CASE("cli: validate --serving estimates every published serving row") {
+  const std::string file = k_repo_data + "/validation/serving_published.json";
+  const auto published = nlohmann::json::parse(std::ifstream(file));
+  const Run r = rooftop({"validate", "--serving", "--json"});
+  const auto j = parse(r);
+  const auto &rows = j.at("rows");
+  REQUIRE(rows.size() == published.at("rows").size());
+  std::size_t counted = 0;
+  std::map<std::string, const nlohmann::json *> by_source;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto &row = rows[i];
+    INFO(row.at("id").get<std::string>());
+    CHECK(row.at("id") == published["rows"][i].at("id"));
+    CHECK(row.at("published").get<double>() == published["rows"][i].at("published").get<double>());
+    const double pred = row.at("predicted"), pub = row.at("published");
+    CHECK(std::isfinite(pred));
+    CHECK(pred > 0);
+    CHECK(row.at("relative_error").get<double>() == doctest::Approx(pred / pub - 1));
+    if (row.at("counted").get<bool>()) ++counted;
+    by_source[row.at("source").get<std::string>()] = &row;
+  }
+  CHECK(j.at("summary").at("count").get<std::size_t>() == counted);
+  // One row per source, estimated again by `rooftop estimate` itself: the figure validate
+  // reports is the one the estimate command prints for the same options.
+  REQUIRE(by_source.size() >= 3);
+  for (const auto &[source, row] : by_source) {
+    INFO(source << ": " << row->at("command").get<std::string>());
+    std::istringstream words(row->at("command").get<std::string>());
+    std::vector<std::string> args;
+    for (std::string w; words >> w;) args.push_back(w);
+    REQUIRE(args.size() > 2);
+    args.erase(args.begin()); // "rooftop"
+    args.push_back("--json");
+    const Run e = rooftop(args);
+    INFO("stderr: " << e.err);
+    const auto est = nlohmann::json::parse(e.out);
+    CHECK(est.at(row->at("metric").get<std::string>()).get<double>() ==
+          doctest::Approx(row->at("predicted").get<double>()).epsilon(1e-12));
+    CHECK(est.at("workload").at("batch").get<long long>() == row->at("batch").get<long long>());
+    CHECK((est.at("feasibility") == "ok") == row->at("fits").get<bool>());
+  }
+  // The text table names every row and ends with the per-source statistics.
+  const Run text = rooftop({"validate", "--serving"});
+  REQUIRE(text.exit_code == 0);
+  CHECK(contains(text.out, published["rows"][0].at("id").get<std::string>()));
+  CHECK(contains(text.out, "median |error|"));
+}
+
+TEST_CASE("cli: validate --serving refuses a bad rows file, naming the file and the field") {
+  const auto good = nlohmann::json::parse(
+      std::ifstream(k_repo_data + "/validation/serving_published.json"));
+  const cli_test::TempDir tmp;
+  int n = 0;
+  auto check = [&](const std::function<void(nlohmann::json &)> &edit,
+                   const std::vector<std::string> &needles) {
+    nlohmann::json j = good;
+    edit(j);
+    const std::string f = (tmp.path / ("serving" + std::to_string(n++) + ".json")).string();
+    std::ofstream(f) << j.dump();
+    auto all = needles;
+    all.push_back(f);
+    expect_error(rooftop({"validate", "--serving", f}), 2, all);
+  };
+  check([](auto &j) { j["rows"][0]["args"] = "--model llama-2-7b --gpu h100-sxm --bogus 3"; },
+        {"/rows/0/args", "--bogus"});
+  check([](auto &j) { j["rows"][1]["args"] = "--model nope --gpu h100-sxm"; },
+        {"/rows/1/args", "nope"});
+  check([](auto &j) { j["rows"][0]["args"] = "--model llama-2-7b --gpu h100-sxm --tp 3"; },
+        {"/rows/0/args", "--tp"});
+  check([](auto &j) { j["rows"][0]["metric"] = "tokens"; }, {"/rows/0/metric", "ttft_s"});
+  check([](auto &j) { j["rows"][0]["source"] = "somewhere"; }, {"/rows/0/source"});
+  check([](auto &j) { j["rows"][1]["id"] = j["rows"][0]["id"]; }, {"/rows/1/id", "duplicate"});
+  check([](auto &j) { j["rows"][0]["published"] = -5; }, {"/rows/0/published"});
+  check([](auto &j) { j["rows"][0]["args"] = "--model 'llama-2-7b'"; }, {"/rows/0/args", "quotes"});
+  check([](auto &j) { j["schema"] = "rooftop.nccl_published/1"; }, {"/schema"});
+  check([](auto &j) { j["rows"] = nlohmann::json::array(); }, {"/rows"});
+  check([](auto &j) { j["sources"].begin()->erase("citation"); }, {"citation"});
+  expect_error(rooftop({"validate", "--serving", "--calibration", "x.json"}), 2, {"--serving"});
+  expect_error(rooftop({"validate", "--serving", (tmp.path / "missing.json").string()}), 2,
+               {"missing.json"});
 }
 
 TEST_CASE("cli: --efficiency file with a negative value names the JSON pointer") {
