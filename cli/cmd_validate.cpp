@@ -183,8 +183,9 @@ void run_serving(const std::string &file, bool json) {
                            "all", s.count, 100 * median(all), 100 * s.median_abs, 100 * s.p90_abs,
                            100 * s.max_abs);
   std::cout << fmt::format("{} of {} published deployments do not fit by rooftop's memory model; "
-                           "{} of them (--batch max, not even batch 1) are not counted. Sources: {}\n",
-                           not_fit, cmp.size(), uncounted, "rooftop validate --serving --json");
+                           "{} of them (--batch max, not even batch 1) are not counted.\n"
+                           "Each row's command and source: --json; the sources: {}\n",
+                           not_fit, cmp.size(), uncounted, "docs/validation/serving.md");
 }
 
 } // namespace
