@@ -5,7 +5,9 @@
 #include "core/json_io.hpp"
 #include "hwmodels/gpu_spec.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -88,6 +90,27 @@ Case read_case(JsonReader &r) {
       if (v < 1) r.fail(k, "must be >= 1 for a GEMM");
   c.flops = r.number("flops", Check::non_negative, "FLOP");
   c.bytes_moved = r.number("bytes", Check::non_negative, "bytes");
+  // The declared work must be what the shape gives (plan.cpp declare_work: 2mnk for a GEMM,
+  // the arrays a stream moves, ...): the fit divides by it. A layer case's work needs its
+  // model, which is checked where the case is predicted.
+  if (c.kind != CaseKind::layer) {
+    Case ref = c;
+    declare_work(ref);
+    const auto agrees = [](double a, double b) {
+      return std::fabs(a - b) <= 1e-9 * std::max(std::fabs(a), std::fabs(b));
+    };
+    const auto num = [](double v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", v);
+      return std::string(buf);
+    };
+    if (!agrees(c.flops, ref.flops))
+      r.fail("flops", "contradicts the case's shape, which gives " + num(ref.flops) + " FLOP" +
+                          (c.kind == CaseKind::gemm ? " (2 m n k)" : ""));
+    if (!agrees(c.bytes_moved, ref.bytes_moved))
+      r.fail("bytes", "contradicts the case's shape, which gives " + num(ref.bytes_moved) +
+                          " bytes of traffic");
+  }
   return c;
 }
 

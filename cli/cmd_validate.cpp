@@ -220,6 +220,10 @@ void run_calibration(const std::string &file, const std::string &efficiency_file
   } catch (const InputError &e) { // e.g. a layer case naming a model this machine cannot load
     throw InputError(file + ": /measurements: " + e.what());
   }
+  if (errors.empty())
+    throw InputError(file + ": /measurements: nothing to compare: all " +
+                     std::to_string(run.measurements.size()) +
+                     " measurements were skipped or failed (see their skip_reason)");
   if (!png.empty()) rep::write_calibration_plot(png, errors_for_plot(errors), spec.id);
   if (json) {
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();

@@ -257,6 +257,7 @@ TEST_CASE("calibration files round-trip") {
   skipped.id = "s";
   skipped.dtype = DType::fp8;
   skipped.m = skipped.n = skipped.k = 16;
+  declare_work(skipped); // a plan declares every case's work, skipped or not
   Measurement sm;
   sm.c = skipped;
   sm.skipped = true;
@@ -474,4 +475,15 @@ TEST_CASE("a calibration file is refused where its entries contradict themselves
             "stream, attention_decode, attention_prefill, launch, layer"));
   CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["m"] = 0; }),
             "/measurements/0/m = 0: must be >= 1 for a GEMM"));
+  // declared work that the shape does not give: the 2x3x4 BF16 GEMM is 2 x 2 x 3 x 4 = 48
+  // FLOP and (2x4 + 4x3 + 2x3) x 2 = 52 bytes
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["flops"] = 24; }),
+            "/measurements/0/flops = 24: contradicts the case's shape, which gives 48 FLOP (2 m n k)"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["m"] = 4; }),
+            "/measurements/0/flops = 48: contradicts the case's shape, which gives 96 FLOP"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["bytes"] = 104; }),
+            "/measurements/0/bytes = 104: contradicts the case's shape, which gives 52 bytes"));
+  // a 1 MiB read stream moves 1 MiB
+  CHECK(has(load_edited([](nlohmann::json &j) { j["measurements"][1]["bytes"] = 2097152; }),
+            "/measurements/1/bytes = 2097152: contradicts the case's shape, which gives 1048576"));
 }

@@ -121,6 +121,22 @@ TEST_CASE("cli input: calibration files: wrong types, unknown names and contradi
   expect_one_error(validate("calibration-duplicate-id.json"), 2,
                    {"calibration-duplicate-id.json", "/measurements/2/id = \"gemm_bf16_2x3x4\"",
                     "duplicate of /measurements/0/id"});
+  // every case skipped: nothing to compare is an error, not an empty report
+  auto all_skipped = nlohmann::json::parse(
+      std::ifstream(k_data + "/good/calibration/small.calibration.json"));
+  for (auto &m : all_skipped["measurements"]) {
+    m["skipped"] = true;
+    m["skip_reason"] = "no device";
+    for (const char *k : {"median_s", "mean_s", "rel_stdev", "samples_s", "sample_count",
+                          "discarded_samples", "implementation"})
+      m.erase(k);
+  }
+  const cli_test::TempDir tmp;
+  const std::string f = (tmp.path / "all-skipped.calibration.json").string();
+  std::ofstream(f) << all_skipped.dump();
+  expect_one_error(rooftop({"validate", "--calibration", f}), 2,
+                   {"all-skipped.calibration.json", "/measurements", "nothing to compare",
+                    "skipped or failed"});
 }
 
 TEST_CASE("cli input: hw list and hw show check NVLink against links.json, as systems do") {
