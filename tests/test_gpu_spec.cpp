@@ -29,7 +29,7 @@ TEST_CASE("the built-in catalogue has the required GPUs, each figure sourced") {
                          "gb200", "rubin", "l40s"}) {
     CAPTURE(id);
     const auto &g = c.get(id);
-    CHECK(g.memory_capacity.value() > 0);
+    CHECK(g.memory_datasheet.value() > 0);
     CHECK(g.memory_bandwidth.value() > 0);
     CHECK(g.sources.count("/memory/bandwidth_Bps") == 1);
     CHECK(g.sources.count("/memory/capacity_bytes") == 1);
