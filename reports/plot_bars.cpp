@@ -119,7 +119,9 @@ PlotScript memory_plot(const std::vector<MemoryRow> &rows, const std::string &gp
                        {"runtime reserve", gbv(m.reserved), "#bab0ac", gb(m.reserved)}}});
     b.xmax = std::max(b.xmax, gbv(m.capacity));
   }
-  if (!rows.empty()) b.markers.push_back({b.xmax, "capacity " + gb(rows.front().memory.capacity)});
+  if (!rows.empty())
+    b.markers.push_back({b.xmax, "capacity " + gb(rows.front().memory.capacity) + " (" +
+                                     hw::capacity_label(rows.front().memory.capacity_source) + ")"});
   return stacked_bars_plot("memory", "Memory per GPU", k_memory_size[0], k_memory_size[1], b);
 }
 
