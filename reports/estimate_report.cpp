@@ -175,7 +175,8 @@ std::string out_of_memory_message(const EstimateInputs &in, const sim::Estimate 
       "{} does not fit on {} x {} (TP={}): needs {} per GPU (weights {}, KV cache {}, "
       "activations {}, reserve {}) but has {}: short by {}; largest batch that fits: {}",
       in.model.id, d.gpus(), in.gpu.id, d.tp, gb(m.total()), gb(m.weights), gb(m.kv_cache),
-      gb(m.activations), gb(m.reserved), capacity_text(m), gb(m.total() - m.capacity), m.max_batch);
+      gb(m.activations), gb(m.reserved), capacity_text(m), gb(m.total() - m.capacity),
+      m.max_batch);
 }
 
 std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
@@ -205,8 +206,9 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
   s += fmt::format("  total {} of {}: {}; largest batch that fits: {}\n", gb(m.total()),
                    capacity_text(m), m.fits() ? "fits" : "DOES NOT FIT", m.max_batch);
   if (m.capacity_source == hw::CapacitySource::reported)
-    s += fmt::format("  (capacity: the card's total as nvidia-smi reports it; its datasheet says {})\n",
-                     gb(in.gpu.memory_datasheet));
+    s += fmt::format(
+        "  (capacity: the card's total as nvidia-smi reports it; its datasheet says {})\n",
+        gb(in.gpu.memory_datasheet));
   if (m.kv_replication > 1)
     s += fmt::format("  each K/V head (or MLA latent) is held by {:.0f} GPUs of the TP group: the KV "
                      "cache above counts the copies\n",

@@ -35,7 +35,8 @@ struct MemoryBreakdown {
   Bytes activations; ///< peak transient activations of a prefill pass (one chunk when chunked)
   Bytes reserved;    ///< runtime reserve (reserve_fraction x capacity)
   Bytes capacity;    ///< GPU memory: the reported total where known, else the datasheet's
-  hw::CapacitySource capacity_source = hw::CapacitySource::datasheet; ///< which figure `capacity` is
+  /// Which figure `capacity` is (the reported total or the datasheet's).
+  hw::CapacitySource capacity_source = hw::CapacitySource::datasheet;
   [[nodiscard]] Bytes total() const { return weights + kv_cache + activations + reserved; }
   [[nodiscard]] bool fits() const { return total() <= capacity; }
   long long max_batch = 0; ///< largest batch that fits for these lengths (0: not even 1)

@@ -175,7 +175,8 @@ TEST_CASE("cli input: a GPU file without reported_bytes falls back to the datash
   j["memory"].erase("reported_bytes");
   j["sources"].erase("/memory/reported_bytes");
   data.write("hardware/gpus/h100-sxm.json", j.dump(2));
-  const Run r = data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--json"});
+  const Run r =
+      data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--json"});
   INFO("stderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   const auto e = nlohmann::json::parse(r.out);
