@@ -126,7 +126,9 @@ hw::GpuSpec host_reference_spec(const std::vector<Measurement> &measurements, co
   g.architecture = hw::Architecture::cpu; // a calibration of it never transfers to a GPU
   g.form_factor = "pcie";
   g.memory_type = "DRAM";
-  g.memory_capacity = Bytes(d.memory_bytes > 0 ? d.memory_bytes : 1);
+  // The memory the device itself reported (host RAM for the CPU backend): there is no datasheet.
+  g.memory_datasheet = Bytes(d.memory_bytes > 0 ? d.memory_bytes : 1);
+  g.memory_reported = g.memory_datasheet;
   g.memory_bandwidth = BytesPerSecond(bw);
   if (d.l2_bytes > 0) g.l2 = Bytes(d.l2_bytes);
   for (const char *k : {"fp32", "bf16", "fp16"}) g.dense_flops[k] = FlopsPerSecond(flops);

@@ -116,7 +116,8 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--output-len", a.output_len, "generated tokens per sequence")
       ->capture_default_str();
   c.add_option("--reserve-fraction", a.reserve_fraction,
-               "fraction of GPU memory kept for the runtime")
+               "fraction of GPU memory kept for the runtime, of the total nvidia-smi reports "
+               "(the datasheet's where none is known), as vLLM's gpu_memory_utilization")
       ->capture_default_str();
   c.add_option("--decode-samples", a.decode_samples,
                "context points at which decode is evaluated")

@@ -30,11 +30,23 @@ constexpr std::array<std::pair<Architecture, const char *>, 8> k_arch{{
 constexpr double k_min_rate = 1e9;       ///< bytes/s or FLOP/s
 constexpr double k_max_bandwidth = 1e15; ///< bytes/s
 constexpr double k_max_flops = 1e18;     ///< FLOP/s
+// A reported total within [0.9, 1.2] x the datasheet capacity: the catalogue spans 1.001 (B300:
+// 275040 MiB for "288 GB") to 1.074 (A100: 81920 MiB = 80 GiB for "80GB"); a figure outside
+// the band is a typo, a unit slip (GiB for bytes) or another card's.
+constexpr double k_min_reported_ratio = 0.9;
+constexpr double k_max_reported_ratio = 1.2;
 
 void read_memory(JsonReader r, GpuSpec &g) {
   g.memory_type = r.string("type");
   const double capacity = r.number("capacity_bytes", Check::positive, "bytes");
-  g.memory_capacity = Bytes(r.within("capacity_bytes", capacity, 1e6, 1e15, "bytes"));
+  g.memory_datasheet = Bytes(r.within("capacity_bytes", capacity, 1e6, 1e15, "bytes"));
+  if (auto reported = r.optional_number("reported_bytes", Check::positive, "bytes")) {
+    r.within("reported_bytes", *reported, 1e6, 1e15, "bytes");
+    g.memory_reported = Bytes(r.within(
+        "reported_bytes", *reported, k_min_reported_ratio * capacity,
+        k_max_reported_ratio * capacity,
+        "bytes, 0.9 to 1.2 x capacity_bytes"));
+  }
   const double bw = r.number("bandwidth_Bps", Check::positive, "bytes/s");
   g.memory_bandwidth =
       BytesPerSecond(r.within("bandwidth_Bps", bw, k_min_rate, k_max_bandwidth, "bytes/s"));
@@ -59,6 +71,15 @@ std::string to_string(Architecture a) {
   for (const auto &[k, n] : k_arch)
     if (k == a) return n;
   throw InternalError("to_string: unknown Architecture");
+}
+
+std::string to_string(CapacitySource s) {
+  return s == CapacitySource::reported ? "reported" : "datasheet";
+}
+
+std::string capacity_label(CapacitySource s) {
+  return s == CapacitySource::reported ? "nvidia-smi total"
+                                       : "datasheet figure: no reported total";
 }
 
 Architecture architecture_from_string(const std::string &s) {

@@ -21,6 +21,14 @@ std::string to_string(Architecture a);
 /// Throws InputError listing the valid names.
 Architecture architecture_from_string(const std::string &s);
 
+/// Which figure a GPU's memory capacity is: the total that nvidia-smi / NVML reports for the
+/// card, or the datasheet's round "80 GB" (used only where no reported total is known).
+enum class CapacitySource { reported, datasheet };
+/// "reported" | "datasheet", as the JSON reports print it.
+std::string to_string(CapacitySource s);
+/// A phrase for text reports: "nvidia-smi total" | "datasheet figure: no reported total".
+std::string capacity_label(CapacitySource s);
+
 /// NVLink attachment of one GPU.
 struct NvlinkSpec {
   int generation = 0;                   ///< NVLink generation (3, 4, 5, 6)
@@ -100,7 +108,10 @@ struct GpuSpec {
   std::optional<Hertz> boost_clock; ///< Hz
   std::optional<double> tdp_w;      ///< board power, W
   std::string memory_type; ///< HBM3, HBM3e, GDDR6, ...
-  Bytes memory_capacity;   ///< bytes (datasheet GB x 1e9)
+  Bytes memory_datasheet;  ///< datasheet capacity, bytes (datasheet GB x 1e9)
+  /// Total memory the driver reports for the card (nvidia-smi "FB Memory Usage: Total", NVML
+  /// memory.total), bytes; nullopt where no public report exists (pre-release parts).
+  std::optional<Bytes> memory_reported;
   BytesPerSecond memory_bandwidth; ///< HBM/DRAM bandwidth, bytes/s
   std::optional<Bytes> l2; ///< L2 cache, bytes
   /// Dense peak FLOP/s by format name (fp64, fp64_tensor, fp32, tf32, bf16, fp16, fp8, int8, fp4).
@@ -115,6 +126,15 @@ struct GpuSpec {
   /// GPU has no such path (e.g. FP8 on Ampere). int4/mxfp4/fp4 map to the fp4 rate where present.
   [[nodiscard]] std::optional<FlopsPerSecond> matmul_peak(DType t) const {
     return dense_flops.matmul(t);
+  }
+  /// The memory capacity the model uses: the reported total where known, else the datasheet
+  /// figure, bytes.
+  [[nodiscard]] Bytes memory_capacity() const {
+    return memory_reported ? *memory_reported : memory_datasheet;
+  }
+  /// Which figure memory_capacity() is.
+  [[nodiscard]] CapacitySource capacity_source() const {
+    return memory_reported ? CapacitySource::reported : CapacitySource::datasheet;
   }
   /// Peak of the CUDA cores for element-wise FP32 work, FLOP/s.
   [[nodiscard]] FlopsPerSecond vector_peak() const { return dense_flops.vector(); }

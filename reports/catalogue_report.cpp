@@ -88,7 +88,9 @@ nlohmann::ordered_json gpu_json(const hw::GpuSpec &g) {
                       {"tdp_w", opt(g.tdp_w)},
                       {"memory",
                        {{"type", g.memory_type},
-                        {"capacity_bytes", g.memory_capacity.value()},
+                        {"capacity_bytes", g.memory_datasheet.value()},
+                        {"reported_bytes", opt(g.memory_reported)},
+                        {"capacity_source", hw::to_string(g.capacity_source())},
                         {"bandwidth_Bps", g.memory_bandwidth.value()},
                         {"l2_bytes", opt(g.l2)}}},
                       {"dense_flops_per_s", flops},
@@ -110,9 +112,16 @@ std::string gpu_text(const hw::GpuSpec &g) {
   if (g.sm_count) s += fmt::format(", {} SMs", *g.sm_count);
   if (g.boost_clock) s += fmt::format(", boost {:.0f} MHz", g.boost_clock->value() / 1e6);
   if (g.tdp_w) s += fmt::format(", {:.0f} W", *g.tdp_w);
-  s += fmt::format("\n  memory {} {} at {}", gb(g.memory_capacity), g.memory_type,
+  s += fmt::format("\n  memory {} {} (datasheet) at {}", gb(g.memory_datasheet), g.memory_type,
                    bandwidth(g.memory_bandwidth));
   if (g.l2) s += fmt::format(", L2 {:.1f} MiB", g.l2->value() / 1048576.0);
+  s += g.memory_reported
+           ? fmt::format("\n  memory as nvidia-smi reports it: {} ({:+.1f}% on the datasheet), "
+                         "the capacity estimates use",
+                         gb(*g.memory_reported),
+                         100.0 * (g.memory_reported->value() / g.memory_datasheet.value() - 1))
+           : fmt::format("\n  no reported total known: estimates use the datasheet's {}",
+                         gb(g.memory_datasheet));
   s += "\n  dense peak (no sparsity):\n";
   for (const auto &[k, v] : g.dense_flops.entries()) s += fmt::format("    {:<12} {}\n", k, flops_rate(v));
   if (g.nvlink)
@@ -127,17 +136,21 @@ std::string gpu_text(const hw::GpuSpec &g) {
 }
 
 std::string gpu_list_text(const hw::GpuCatalogue &c) {
-  std::string s = fmt::format("{:<15} {:<46} {:>9} {:>9} {:>9} {:>8} {:>9} {:>10}\n", "id", "name",
-                              "BF16 TF/s", "FP8 TF/s", "FP4 TF/s", "mem GB", "HBM TB/s",
-                              "NVLink GB/s");
+  std::string s = fmt::format("{:<15} {:<46} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>10}\n", "id",
+                              "name", "BF16 TF/s", "FP8 TF/s", "FP4 TF/s", "mem GB", "smi GB",
+                              "HBM TB/s", "NVLink GB/s");
   for (const auto &[id, g] : c.all())
-    s += fmt::format("{:<15} {:<46} {:>9} {:>9} {:>9} {:>8.0f} {:>9.2f} {:>10}{}\n", id, g.name,
-                     flops_or_dash(g, "bf16"), flops_or_dash(g, "fp8"), flops_or_dash(g, "fp4"),
-                     g.memory_capacity.value() / 1e9, g.memory_bandwidth.value() / 1e12,
-                     g.nvlink ? fmt::format("{:.0f}", g.nvlink->bandwidth_bidirectional.value() / 1e9)
-                              : "-",
-                     g.preliminary ? "  (preliminary)" : "");
-  s += "(dense peaks; NVLink per GPU, both directions; GB = 1e9 bytes)\n";
+    s += fmt::format(
+        "{:<15} {:<46} {:>9} {:>9} {:>9} {:>8.0f} {:>9} {:>9.2f} {:>10}{}\n", id, g.name,
+        flops_or_dash(g, "bf16"), flops_or_dash(g, "fp8"), flops_or_dash(g, "fp4"),
+        g.memory_datasheet.value() / 1e9,
+        g.memory_reported ? fmt::format("{:.2f}", g.memory_reported->value() / 1e9) : "-",
+        g.memory_bandwidth.value() / 1e12,
+        g.nvlink ? fmt::format("{:.0f}", g.nvlink->bandwidth_bidirectional.value() / 1e9) : "-",
+        g.preliminary ? "  (preliminary)" : "");
+  s += "(dense peaks; NVLink per GPU, both directions; mem GB: the datasheet's, smi GB: the "
+       "total nvidia-smi reports,\n which estimates use where known (else the datasheet's); "
+       "GB = 1e9 bytes)\n";
   return s;
 }
 

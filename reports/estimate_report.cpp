@@ -59,6 +59,10 @@ std::vector<long long> microbatch_sizes(const wl::MicroBatches &mb) {
 
 } // namespace
 
+std::string capacity_text(const sim::MemoryBreakdown &m) {
+  return gb(m.capacity) + " (" + hw::capacity_label(m.capacity_source) + ")";
+}
+
 std::string microbatch_text(const wl::MicroBatches &mb) {
   const std::string n =
       std::to_string(mb.count) + (mb.count == 1 ? " micro-batch" : " micro-batches");
@@ -144,6 +148,8 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
         {"reserved_bytes_per_gpu", m.reserved.value()},
         {"total_bytes_per_gpu", m.total().value()},
         {"capacity_bytes_per_gpu", m.capacity.value()},
+        {"capacity_source", hw::to_string(m.capacity_source)},
+        {"datasheet_capacity_bytes_per_gpu", in.gpu.memory_datasheet.value()},
         {"fits", m.fits()},
         {"max_batch", m.max_batch},
         {"kv_replication", m.kv_replication}}},
@@ -169,7 +175,8 @@ std::string out_of_memory_message(const EstimateInputs &in, const sim::Estimate 
       "{} does not fit on {} x {} (TP={}): needs {} per GPU (weights {}, KV cache {}, "
       "activations {}, reserve {}) but has {}: short by {}; largest batch that fits: {}",
       in.model.id, d.gpus(), in.gpu.id, d.tp, gb(m.total()), gb(m.weights), gb(m.kv_cache),
-      gb(m.activations), gb(m.reserved), gb(m.capacity), gb(m.total() - m.capacity), m.max_batch);
+      gb(m.activations), gb(m.reserved), capacity_text(m), gb(m.total() - m.capacity),
+      m.max_batch);
 }
 
 std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
@@ -197,7 +204,11 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
   s += fmt::format("  weights {}  KV cache {}  activations {}  reserve {}\n", gb(m.weights),
                    gb(m.kv_cache), gb(m.activations), gb(m.reserved));
   s += fmt::format("  total {} of {}: {}; largest batch that fits: {}\n", gb(m.total()),
-                   gb(m.capacity), m.fits() ? "fits" : "DOES NOT FIT", m.max_batch);
+                   capacity_text(m), m.fits() ? "fits" : "DOES NOT FIT", m.max_batch);
+  if (m.capacity_source == hw::CapacitySource::reported)
+    s += fmt::format(
+        "  (capacity: the card's total as nvidia-smi reports it; its datasheet says {})\n",
+        gb(in.gpu.memory_datasheet));
   if (m.kv_replication > 1)
     s += fmt::format("  each K/V head (or MLA latent) is held by {:.0f} GPUs of the TP group: the KV "
                      "cache above counts the copies\n",

@@ -24,6 +24,9 @@ struct EstimateInputs {
 /// "2 micro-batches of 16 sequences", or with an uneven split "3 micro-batches: 1 of 5
 /// sequences, 2 of 4".
 std::string microbatch_text(const wl::MicroBatches &mb);
+/// The capacity an estimate used and which figure it is: "85.52 GB (nvidia-smi total)", or
+/// "288.00 GB (datasheet figure: no reported total)".
+std::string capacity_text(const sim::MemoryBreakdown &m);
 /// The rooftop.estimate/1 object documented in the README (all SI units, per GPU unless named).
 nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e);
 /// A readable summary: inputs, memory, prefill, decode, throughput and the top operators.

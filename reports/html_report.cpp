@@ -72,7 +72,8 @@ nlohmann::json key_figures(const EstimateInputs &in, const sim::Estimate &e) {
             nofit),
        card("memory per GPU", gb(m.total()) + " of " + gb(m.capacity),
             (m.fits() ? "fits" : "DOES NOT FIT") +
-                std::string("; largest batch that fits: ") + std::to_string(m.max_batch),
+                std::string("; largest batch that fits: ") + std::to_string(m.max_batch) +
+                "; capacity: " + hw::capacity_label(m.capacity_source),
             m.fits() ? "" : "bad"),
        card("prefill", sim::to_string(e.prefill.bound) + "-bound",
             fmt::format("{:.0f} FLOP/B; tensor cores {} busy", e.prefill.arithmetic_intensity(),
@@ -116,8 +117,10 @@ nlohmann::json inputs_table(const EstimateInputs &in, const sim::Estimate &e,
   const auto &g = in.gpu;
   auto rows = nlohmann::json::array(
       {kv("model", in.model.id + " (" + in.model.model_type + ", " + in.model.file + ")"),
-       kv("GPU", g.name + " (" + g.id + "): " + gb(g.memory_capacity) + " " + g.memory_type +
-                     ", " + bandwidth(g.memory_bandwidth)),
+       kv("GPU", g.name + " (" + g.id + "): " + gb(g.memory_datasheet) + " " + g.memory_type +
+                     " (datasheet" +
+                     (g.memory_reported ? "; nvidia-smi reports " + gb(*g.memory_reported) : "") +
+                     "), " + bandwidth(g.memory_bandwidth)),
        kv("system", system_text(e, cluster)),
        kv("GPUs and mapping",
           fmt::format("{}: {} (TP x PP x CP = {} per replica, {})", counted(d.gpus(), "GPU"),

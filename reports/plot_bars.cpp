@@ -119,7 +119,11 @@ PlotScript memory_plot(const std::vector<MemoryRow> &rows, const std::string &gp
                        {"runtime reserve", gbv(m.reserved), "#bab0ac", gb(m.reserved)}}});
     b.xmax = std::max(b.xmax, gbv(m.capacity));
   }
-  if (!rows.empty()) b.markers.push_back({b.xmax, "capacity " + gb(rows.front().memory.capacity)});
+  if (!rows.empty()) {
+    const auto &m = rows.front().memory;
+    const std::string label = hw::capacity_label(m.capacity_source);
+    b.markers.push_back({b.xmax, "capacity " + gb(m.capacity) + " (" + label + ")"});
+  }
   return stacked_bars_plot("memory", "Memory per GPU", k_memory_size[0], k_memory_size[1], b);
 }
 

@@ -162,9 +162,12 @@ json memory_table(const std::vector<MemoryRow> &rows) {
                               cell(gb(m.total()), true), cell(gb(m.capacity), true),
                               cell(m.fits() ? "yes" : "no")}}});
   }
+  const std::string capacity =
+      rows.empty() ? "capacity"
+                   : "capacity (" + hw::capacity_label(rows.front().memory.capacity_source) + ")";
   return json::array({table("memory", "Memory per GPU",
                             {"", "weights", "KV cache", "activations", "reserve", "total",
-                             "capacity", "fits"},
+                             capacity, "fits"},
                             out)});
 }
 
@@ -221,8 +224,12 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
 
 json gpu_figure_table(const hw::GpuSpec &gpu) {
   json rows = json::array();
-  rows.push_back(source_row("memory capacity", gb(gpu.memory_capacity),
+  rows.push_back(source_row("memory capacity (datasheet)", gb(gpu.memory_datasheet),
                             lookup(gpu.sources, "/memory/capacity_bytes")));
+  if (gpu.memory_reported)
+    rows.push_back(source_row("memory capacity (nvidia-smi total, used)",
+                              gb(*gpu.memory_reported),
+                              lookup(gpu.sources, "/memory/reported_bytes")));
   rows.push_back(source_row("memory bandwidth", bandwidth(gpu.memory_bandwidth),
                             lookup(gpu.sources, "/memory/bandwidth_Bps")));
   for (const auto &[type, peak] : gpu.dense_flops.entries())
@@ -257,7 +264,7 @@ json figure_entries(const PlotData &p, const std::vector<std::string> &svgs) {
               svgs, 2, sweep_table(p.sweep)),
        figure("memory", "Memory per GPU",
               "Weights, KV cache, prefill activations and the runtime reserve against the "
-              "GPU's capacity.",
+              "GPU's capacity (the total nvidia-smi reports where known, else the datasheet's).",
               svgs, 3, memory_table(p.memory))});
 }
 

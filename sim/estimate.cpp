@@ -154,8 +154,11 @@ MemoryBreakdown stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                              const wl::Deployment &d, const EstimateOptions &o,
                              const wl::StageSlice &stage) {
   MemoryBreakdown mem;
-  mem.capacity = gpu.memory_capacity;
-  mem.reserved = gpu.memory_capacity * o.reserve_fraction;
+  // vLLM sizes its pool as gpu_memory_utilization x the device's reported total
+  // (torch.cuda.mem_get_info), so the reserve is a fraction of the same figure.
+  mem.capacity = gpu.memory_capacity();
+  mem.capacity_source = gpu.capacity_source();
+  mem.reserved = mem.capacity * o.reserve_fraction;
   for (const auto &op : wl::lower_pass(m, d, Phase::decode, {1, 1, 0}, &stage))
     mem.weights += op.stored_weight_bytes * static_cast<double>(op.count);
   const long long tokens = d.input_len + d.output_len;

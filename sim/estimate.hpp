@@ -21,7 +21,8 @@ std::string to_string(Feasibility f);
 
 struct EstimateOptions {
   double reserve_fraction = 0.10; ///< of capacity kept for the runtime (vLLM's default
-                                  ///< gpu_memory_utilization = 0.9 leaves 10%)
+                                  ///< gpu_memory_utilization = 0.9 leaves 10% of the total
+                                  ///< the device reports)
   int decode_samples = 16;        ///< context points at which decode is evaluated (>= 2)
   long long max_prefill_tokens = 0; ///< chunked prefill: tokens per pass for activation memory
                                     ///< (0 = the whole batch in one pass, as TTFT assumes)
@@ -33,7 +34,9 @@ struct MemoryBreakdown {
   Bytes kv_cache;    ///< batch x (input + output) tokens (sliding layers capped at their window)
   Bytes activations; ///< peak transient activations of a prefill pass (one chunk when chunked)
   Bytes reserved;    ///< runtime reserve (reserve_fraction x capacity)
-  Bytes capacity;    ///< GPU memory (datasheet)
+  Bytes capacity;    ///< GPU memory: the reported total where known, else the datasheet's
+  /// Which figure `capacity` is (the reported total or the datasheet's).
+  hw::CapacitySource capacity_source = hw::CapacitySource::datasheet;
   [[nodiscard]] Bytes total() const { return weights + kv_cache + activations + reserved; }
   [[nodiscard]] bool fits() const { return total() <= capacity; }
   long long max_batch = 0; ///< largest batch that fits for these lengths (0: not even 1)

@@ -182,7 +182,8 @@ TEST_CASE("cli: estimate --json follows the rooftop.estimate/1 contract") {
   require_keys(j.at("mapping"), {"tp", "pp", "ep", "dp"}, "/mapping");
   require_keys(j.at("memory"),
                {"weights_bytes_per_gpu", "kv_cache_bytes_per_gpu", "activation_bytes_per_gpu",
-                "reserved_bytes_per_gpu", "capacity_bytes_per_gpu", "fits", "max_batch"},
+                "reserved_bytes_per_gpu", "capacity_bytes_per_gpu", "capacity_source",
+                "datasheet_capacity_bytes_per_gpu", "fits", "max_batch"},
                "/memory");
   for (const char *phase : {"prefill", "decode"})
     require_keys(j.at(phase), {"time_s", "flops", "bytes", "arithmetic_intensity", "bound"},
@@ -277,7 +278,11 @@ TEST_CASE("cli: a 284B model in FP8 does not fit one H100 but fits 8 with TP=8")
   //   embedding + lm_head = 2 x 128256 x 16384                   =   4,202,692,608
   //   final norm                                                 =          16,384
   //   total                                                      = 284,166,995,968 (284.17B)
-  // FP8: ~284 GB of weights > 80 GB on one GPU; / 8 = ~36 GB per GPU with TP=8.
+  // FP8: linear layers 1 B/param, embedding and LM head BF16 (2 B/param):
+  //   (284,166,995,968 - 4,202,692,608) x 1 + 4,202,692,608 x 2 = 288,369,688,576 B,
+  // more than the H100's whole nvidia-smi total (81559 MiB = 85,520,809,984 B) on one GPU;
+  // TP=8: / 8 = 36,046,211,072 B per GPU, within the 0.9 x 85,520,809,984 =
+  // 76,968,728,985.6 B left after the 10% reserve.
   const std::string cfg = k_data + "/good/dense-284b.config.json";
   const auto m = parse(rooftop({"model", "show", cfg, "--json"}));
   CHECK(m.at("total_params").get<double>() == doctest::Approx(284e9).epsilon(0.005));
@@ -292,7 +297,57 @@ TEST_CASE("cli: a 284B model in FP8 does not fit one H100 but fits 8 with TP=8")
   const auto j = parse(eight);
   CHECK(eight.err.empty());
   CHECK(j.at("memory").at("fits") == true);
-  CHECK(j.at("memory").at("weights_bytes_per_gpu").get<double>() < 80e9);
+  CHECK(j.at("memory").at("weights_bytes_per_gpu").get<double>() ==
+        doctest::Approx(36046211072.0).epsilon(1e-3));
+  CHECK(j.at("memory").at("capacity_bytes_per_gpu").get<double>() == 85520809984.0);
+  CHECK(j.at("memory").at("weights_bytes_per_gpu").get<double>() < 76968728985.6);
+}
+
+TEST_CASE("cli: estimate says which capacity it used: the reported total, else the datasheet's") {
+  // H100 SXM: nvidia-smi reports 81559 MiB = 81559 x 2^20 = 85,520,809,984 B (datasheet 80 GB);
+  // the default 10% reserve is taken from that total: 8,552,080,998.4 B.
+  const auto h100 = parse(rooftop(estimate_with({"--json"})));
+  const auto &m = h100.at("memory");
+  CHECK(m.at("capacity_bytes_per_gpu").get<double>() == 85520809984.0);
+  CHECK(m.at("capacity_source") == "reported");
+  CHECK(m.at("datasheet_capacity_bytes_per_gpu").get<double>() == 80e9);
+  CHECK(m.at("reserved_bytes_per_gpu").get<double>() ==
+        doctest::Approx(8552080998.4).epsilon(1e-12));
+  // Rubin has no public nvidia-smi total: the datasheet's 288 GB, labelled "datasheet".
+  const auto rubin = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "rubin",
+                                    "--json"}));
+  CHECK(rubin.at("memory").at("capacity_bytes_per_gpu").get<double>() == 288e9);
+  CHECK(rubin.at("memory").at("capacity_source") == "datasheet");
+  CHECK(rubin.at("memory").at("reserved_bytes_per_gpu").get<double>() ==
+        doctest::Approx(28.8e9).epsilon(1e-12));
+  // The text says the same.
+  const Run text = rooftop(k_estimate_base);
+  CHECK(contains(text.out, "of 85.52 GB (nvidia-smi total)"));
+  CHECK(contains(text.out, "its datasheet says 80.00 GB"));
+  const Run rubin_text = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "rubin"});
+  CHECK(contains(rubin_text.out, "of 288.00 GB (datasheet figure: no reported total)"));
+  // So does the error of a deployment that does not fit.
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-405b", "--gpu", "h100-sxm"}), 2,
+               {"but has 85.52 GB (nvidia-smi total)"});
+}
+
+TEST_CASE("cli: hw list and hw show give the datasheet capacity and the reported total") {
+  const Run list = rooftop({"hw", "list"});
+  REQUIRE(list.exit_code == 0);
+  CHECK(contains(list.out, "mem GB"));
+  CHECK(contains(list.out, "smi GB"));
+  CHECK(contains(list.out, "85.52")); // H100: 85,520,809,984 B
+  const auto j = parse(rooftop({"hw", "show", "h100-sxm", "--json"}));
+  CHECK(j.at("memory").at("capacity_bytes").get<double>() == 80e9);
+  CHECK(j.at("memory").at("reported_bytes").get<double>() == 85520809984.0);
+  CHECK(j.at("memory").at("capacity_source") == "reported");
+  CHECK(!j.at("sources").at("/memory/reported_bytes").get<std::string>().empty());
+  const auto r = parse(rooftop({"hw", "show", "rubin", "--json"}));
+  CHECK(r.at("memory").at("reported_bytes").is_null());
+  CHECK(r.at("memory").at("capacity_source") == "datasheet");
+  const Run show = rooftop({"hw", "show", "h100-sxm"});
+  CHECK(contains(show.out, "memory 80.00 GB HBM3 (datasheet)"));
+  CHECK(contains(show.out, "memory as nvidia-smi reports it: 85.52 GB (+6.9% on the datasheet)"));
 }
 
 // ---- bad input: one error line, the right exit code, never a crash -------------------------

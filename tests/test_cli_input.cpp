@@ -163,3 +163,44 @@ TEST_CASE("cli input: --calibration on a file whose schema is not a string") {
                             "--calibration", file}),
                    2, {"schema5.json", "/schema = 5", "must be a string"});
 }
+
+TEST_CASE("cli input: a bad memory.reported_bytes is one error naming the file and field") {
+  // The H100's datasheet capacity is 80e9, so the reported total must lie in [7.2e10, 9.6e10];
+  // 8e9 is the GiB figure slipped by a factor of ten.
+  const DataCopy data;
+  const auto gpu = data.dir / "hardware/gpus/h100-sxm.json";
+  const auto original = nlohmann::json::parse(std::ifstream(gpu));
+  for (const auto &[value, needle] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {8e9, "/memory/reported_bytes = 8000000000.0: must be in [7.2e+10, 9.6e+10] (bytes, "
+                 "0.9 to 1.2 x capacity_bytes)"},
+           {-1, "/memory/reported_bytes = -1: must be > 0 (bytes)"},
+           {"81559MiB", "/memory/reported_bytes = \"81559MiB\": must be a number (bytes)"}}) {
+    auto j = original;
+    j["memory"]["reported_bytes"] = value;
+    data.write("hardware/gpus/h100-sxm.json", j.dump(2));
+    for (const auto &args : std::vector<std::vector<std::string>>{
+             {"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"}, {"hw", "list"}})
+      expect_one_error(data.rooftop(args), 2, {"h100-sxm.json", needle});
+  }
+}
+
+TEST_CASE("cli input: a GPU file without reported_bytes falls back to the datasheet, and says so") {
+  const DataCopy data;
+  const auto gpu = data.dir / "hardware/gpus/h100-sxm.json";
+  auto j = nlohmann::json::parse(std::ifstream(gpu));
+  j["memory"].erase("reported_bytes");
+  j["sources"].erase("/memory/reported_bytes");
+  data.write("hardware/gpus/h100-sxm.json", j.dump(2));
+  const Run r =
+      data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--json"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto e = nlohmann::json::parse(r.out);
+  // The datasheet's 80 GB, and 10% of it reserved: 8e9 B.
+  CHECK(e.at("memory").at("capacity_bytes_per_gpu").get<double>() == 80e9);
+  CHECK(e.at("memory").at("capacity_source") == "datasheet");
+  CHECK(e.at("memory").at("reserved_bytes_per_gpu").get<double>() ==
+        doctest::Approx(8e9).epsilon(1e-12));
+  const Run text = data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"});
+  CHECK(text.out.find("of 80.00 GB (datasheet figure: no reported total)") != std::string::npos);
+}

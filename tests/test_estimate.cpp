@@ -85,14 +85,22 @@ TEST_CASE("fit and no-fit: 284B parameters in FP8 need an 8-GPU H100 node") {
   const auto one = sim::estimate(h100, m, d, eff);
   CHECK(one.feasibility == sim::Feasibility::out_of_memory);
   CHECK(!one.memory.fits());
+  // Capacity: the H100's nvidia-smi total, 81559 MiB = 85,520,809,984 B; the 10% reserve
+  // 8,552,080,998.4 B leaves 76,968,728,985.6 B for weights, KV cache and activations.
+  CHECK(one.memory.capacity.value() == 85520809984.0);
+  CHECK(one.memory.capacity_source == hw::CapacitySource::reported);
+  CHECK(one.memory.reserved.value() == doctest::Approx(8552080998.4).epsilon(1e-12));
   // Linear layers in FP8 (1 B/param), embedding and LM head kept at BF16 (2 B/param):
-  // (284,720,644,096 - 4,202,692,608) x 1 + 4,202,692,608 x 2 = 288,923,336,704 B
+  // (284,720,644,096 - 4,202,692,608) x 1 + 4,202,692,608 x 2 = 288,923,336,704 B,
+  // 3.75 x the 76,968,728,985.6 B of room: no batch fits.
   CHECK(one.memory.weights.value() == doctest::Approx(288923336704.0).epsilon(1e-4));
   CHECK(one.memory.max_batch == 0);
   d.tp = 8;
   const auto node = sim::estimate(h100, m, d, eff);
   CHECK(node.feasibility == sim::Feasibility::ok);
+  // TP=8: 288,923,336,704 / 8 = 36,115,417,088 B per GPU, under half the room.
   CHECK(node.memory.weights.value() == doctest::Approx(288923336704.0 / 8).epsilon(1e-3));
+  CHECK(node.memory.weights.value() < 0.5 * 76968728985.6);
   CHECK(node.memory.max_batch > 1);
 }
 
@@ -105,6 +113,56 @@ TEST_CASE("DeepSeek-V3 in FP8 does not fit 8 H100s but fits 8 H200s") {
   const auto h200 = sim::estimate(gpu("h200-sxm"), m, d, hw::builtin_efficiency(gpu("h200-sxm")));
   CHECK(h100.feasibility == sim::Feasibility::out_of_memory);
   CHECK(h200.feasibility == sim::Feasibility::ok);
+  // By hand: at least 1 B for each of the 671,026,419,200 parameters over 8 GPUs is
+  // 83,878,302,400 B per GPU, more than the H100's room of 0.9 x 85,520,809,984 =
+  // 76,968,728,985.6 B (its nvidia-smi total less the 10% reserve), so it cannot fit; the H200
+  // has 0.9 x 150,754,820,096 (143771 MiB) = 135,679,338,086.4 B, 51.8 GB above that bound.
+  CHECK(wl::count_params(m).total == 671026419200.0);
+  CHECK(h100.memory.weights.value() >= 671026419200.0 / 8);
+  CHECK(h100.memory.capacity.value() - h100.memory.reserved.value() ==
+        doctest::Approx(76968728985.6).epsilon(1e-12));
+  CHECK(h200.memory.capacity.value() - h200.memory.reserved.value() ==
+        doctest::Approx(135679338086.4).epsilon(1e-12));
+}
+
+TEST_CASE("the fit check uses the reported total, and falls back to the datasheet's, labelled") {
+  // tests/data/good/tiny-llama.config.json (h 64, I 128, 2 layers, 4 q / 2 kv heads x 16,
+  // V 100, untied, BF16), 1024 input + 1024 output tokens, on an H100.
+  //   weights: per layer q 4096 + k,v 4096 + o 4096 + MLP 24,576 + norms 128 = 36,992;
+  //            x 2 = 73,984; + embedding 6400 + head 6400 + final norm 64 = 86,848 x 2 B
+  //            = 173,696 B
+  //   KV cache: 2 layers x (K, V) x 2 heads x 16 x 2 B = 256 B/token x 2048 = 524,288 B
+  //   activations of one 1024-token prefill: the largest operator, the MLP product (read
+  //            gate and up, write the product) 3 x 1024 x 128 x 2 B = 786,432, plus the
+  //            residual stream 1024 x 64 x 2 B = 131,072 -> 917,504 B
+  //   per sequence 524,288 + 917,504 = 1,441,792 B
+  // Reported: 0.9 x 85,520,809,984 - 173,696 = 76,968,555,289.6 B / 1,441,792 = 53,383.95
+  // Datasheet: 0.9 x 80e9 - 173,696 = 71,999,826,304 B / 1,441,792 = 49,937.73
+  const auto m = wl::load_hf_config(good + "tiny-llama.config.json");
+  const sim::EstimateOptions o;
+  const auto d = dep(1, 1024, 1024);
+  const auto &h100 = gpu("h100-sxm");
+  const auto reported = sim::estimate_memory(h100, m, d, o);
+  CHECK(reported.weights.value() == 173696.0);
+  CHECK(reported.kv_cache.value() == 524288.0);
+  CHECK(reported.activations.value() == 917504.0);
+  CHECK(reported.capacity.value() == 85520809984.0);
+  CHECK(reported.capacity_source == hw::CapacitySource::reported);
+  CHECK(reported.reserved.value() == doctest::Approx(8552080998.4).epsilon(1e-12));
+  CHECK(reported.max_batch == 53383);
+  // The same card without a reported total: the datasheet's 80e9, and the label says so.
+  auto datasheet_only = h100;
+  datasheet_only.memory_reported.reset();
+  const auto fallback = sim::estimate_memory(datasheet_only, m, d, o);
+  CHECK(fallback.capacity.value() == 80e9);
+  CHECK(fallback.capacity_source == hw::CapacitySource::datasheet);
+  CHECK(fallback.reserved.value() == doctest::Approx(8e9).epsilon(1e-12));
+  CHECK(fallback.max_batch == 49937);
+  // --reserve-fraction applies to the reported total: 0.2 x 85,520,809,984 leaves
+  // 68,416,647,987.2 - 173,696 = 68,416,474,291.2 B / 1,441,792 = 47,452.4
+  sim::EstimateOptions fifth;
+  fifth.reserve_fraction = 0.2;
+  CHECK(sim::estimate_memory(h100, m, d, fifth).max_batch == 47452);
 }
 
 TEST_CASE("max batch is the largest that fits") {

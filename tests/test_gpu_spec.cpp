@@ -29,7 +29,7 @@ TEST_CASE("the built-in catalogue has the required GPUs, each figure sourced") {
                          "gb200", "rubin", "l40s"}) {
     CAPTURE(id);
     const auto &g = c.get(id);
-    CHECK(g.memory_capacity.value() > 0);
+    CHECK(g.memory_datasheet.value() > 0);
     CHECK(g.memory_bandwidth.value() > 0);
     CHECK(g.sources.count("/memory/bandwidth_Bps") == 1);
     CHECK(g.sources.count("/memory/capacity_bytes") == 1);
@@ -38,6 +38,41 @@ TEST_CASE("the built-in catalogue has the required GPUs, each figure sourced") {
       CHECK(g.sources.count("/dense_flops_per_s/" + k) == 1);
     }
   }
+}
+
+TEST_CASE("the reported total is loaded and is the capacity used, else the datasheet capacity") {
+  const auto &c = hw::GpuCatalogue::builtin();
+  // H100 SXM: nvidia-smi reports 81559 MiB = 81559 x 1,048,576 = 85,520,809,984 bytes; the
+  // datasheet's "80GB" stays 80e9 and is kept alongside.
+  const auto &h100 = c.get("h100-sxm");
+  REQUIRE(h100.memory_reported.has_value());
+  CHECK(h100.memory_reported->value() == 85520809984.0);
+  CHECK(h100.memory_datasheet.value() == 80e9);
+  CHECK(h100.memory_capacity().value() == 85520809984.0);
+  CHECK(h100.capacity_source() == hw::CapacitySource::reported);
+  CHECK(hw::to_string(h100.capacity_source()) == "reported");
+  // A100 80GB: 81920 MiB = exactly 80 GiB = 85,899,345,920 bytes.
+  CHECK(c.get("a100-sxm-80gb").memory_capacity().value() == 85899345920.0);
+  // Rubin has no public nvidia-smi output: the datasheet's 288 GB, labelled as such.
+  const auto &rubin = c.get("rubin");
+  CHECK(!rubin.memory_reported.has_value());
+  CHECK(rubin.memory_capacity().value() == 288e9);
+  CHECK(rubin.capacity_source() == hw::CapacitySource::datasheet);
+  CHECK(hw::capacity_label(rubin.capacity_source()).find("datasheet") != std::string::npos);
+  // Every GPU that has shipped has a sourced reported total within the loader's band.
+  for (const auto &[id, g] : c.all()) {
+    CAPTURE(id);
+    if (id == "rubin") continue;
+    REQUIRE(g.memory_reported.has_value());
+    CHECK(g.sources.count("/memory/reported_bytes") == 1);
+    const double ratio = g.memory_reported->value() / g.memory_datasheet.value();
+    CHECK(ratio >= 0.9);
+    CHECK(ratio <= 1.2);
+  }
+  // A file without the key (the synthetic test GPU) falls back to capacity_bytes = 1e11.
+  const auto t = hw::load_gpu(ROOFTOP_TEST_DATA_DIR "/good/gpus/test-gpu.json");
+  CHECK(!t.memory_reported.has_value());
+  CHECK(t.memory_capacity().value() == 1e11);
 }
 
 TEST_CASE("H100 SXM matches its datasheet (dense, not sparse)") {
@@ -84,7 +119,21 @@ TEST_CASE("bad GPU files fail with the file and JSON pointer") {
              "/memory/bandwidth_Bps = 5e-324: must be in [1e9, 1e15] (bytes/s)"},
         Case{"gpu-flops-huge.json", "/dense_flops_per_s/bf16 = 1e+300: must be in [1e9, 1e18]"},
         Case{"gpu-nvlink-bandwidth-tiny.json",
-             "/nvlink/bandwidth_bidirectional_Bps = 1e-300: must be in [1e9, 1e15]"}}) {
+             "/nvlink/bandwidth_bidirectional_Bps = 1e-300: must be in [1e9, 1e15]"},
+        // memory.reported_bytes (capacity_bytes = 1e11 in these files): a number, > 0, in
+        // [1e6, 1e15] and in [0.9, 1.2] x 1e11 = [9e10, 1.2e11]
+        Case{"gpu-reported-negative.json", "/memory/reported_bytes = -1: must be > 0 (bytes)"},
+        Case{"gpu-reported-string.json",
+             "/memory/reported_bytes = \"85.5GB\": must be a number (bytes)"},
+        Case{"gpu-reported-null.json", "/memory/reported_bytes = null: must be a number"},
+        Case{"gpu-reported-huge.json",
+             "/memory/reported_bytes = 1e+300: must be in [1e6, 1e15] (bytes)"},
+        Case{"gpu-reported-below-datasheet.json",
+             "/memory/reported_bytes = 85000000000.0: must be in [9e10, 1.2e+11] (bytes, 0.9 to "
+             "1.2 x capacity_bytes)"},
+        Case{"gpu-reported-above-datasheet.json",
+             "/memory/reported_bytes = 130000000000.0: must be in [9e10, 1.2e+11] (bytes, 0.9 to "
+             "1.2 x capacity_bytes)"}}) {
     CAPTURE(file);
     CHECK_THROWS_WITH_AS(hw::load_gpu(bad_dir + file),
                          doctest::Contains(doctest::String((std::string(file) + ": ").c_str())), InputError);

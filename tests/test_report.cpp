@@ -234,6 +234,24 @@ TEST_CASE("memory rows: the run's batch, then the largest that fits") {
   CHECK(rows[1].memory.weights == rows[0].memory.weights);
 }
 
+TEST_CASE("the HTML report and memory plot say which capacity figure they use") {
+  // H100: the nvidia-smi total 85.52 GB (81559 MiB), with the datasheet's 80 GB beside it.
+  const Case h100("h100-sxm", "llama-3.1-8b", 1, 1, 1, 1);
+  const auto html = h100.html();
+  CHECK(contains(html, "80.00 GB HBM3 (datasheet; nvidia-smi reports 85.52 GB)"));
+  CHECK(contains(html, "capacity (nvidia-smi total)"));
+  CHECK(contains(html, "memory capacity (nvidia-smi total, used)"));
+  CHECK(contains(html, "capacity: nvidia-smi total"));
+  CHECK(contains(rep::plot_scripts(h100.data(), h100.gpu.name)[3].body,
+                 "capacity 85.52 GB (nvidia-smi total)"));
+  // Rubin: no reported total, so the datasheet's 288 GB, labelled as such.
+  const Case rubin("rubin", "llama-3.1-8b", 1, 1, 1, 1);
+  CHECK(contains(rubin.html(), "capacity (datasheet figure: no reported total)"));
+  CHECK(contains(rubin.html(), "288.00 GB HBM4 (datasheet), 22.00 TB/s"));
+  CHECK(contains(rep::plot_scripts(rubin.data(), rubin.gpu.name)[3].body,
+                 "capacity 288.00 GB (datasheet figure: no reported total)"));
+}
+
 TEST_CASE("inline_svg drops the XML prolog and prefixes ids and their references") {
   const std::string svg = "<?xml version=\"1.0\"?>\n<svg><defs><path id='gpPt1'/>"
                           "<use xlink:href='#gpPt1' id='gpPt11'/></defs><g id=\"c\" "
