@@ -91,8 +91,8 @@ Case read_case(JsonReader &r) {
   c.flops = r.number("flops", Check::non_negative, "FLOP");
   c.bytes_moved = r.number("bytes", Check::non_negative, "bytes");
   // The declared work must be what the shape gives (plan.cpp declare_work: 2mnk for a GEMM,
-  // the arrays a stream moves, ...): the fit divides by it. A layer case's work needs its
-  // model, which is checked where the case is predicted.
+  // the arrays a stream moves, ...): the fit divides by it. A layer case's declared work is
+  // not used (its prediction lowers the model's layer) and is not checked.
   if (c.kind != CaseKind::layer) {
     Case ref = c;
     declare_work(ref);

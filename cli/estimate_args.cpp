@@ -6,6 +6,7 @@
 #include "hwmodels/system.hpp"
 #include "workloads/model_catalogue.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace rooftop::cli {
@@ -126,6 +127,10 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
                "chunked prefill: tokens per prefill pass, bounding activation memory (0 = the "
                "whole batch at once)")
       ->capture_default_str();
+  c.add_option("--max-batch", a.max_batch,
+               "with --batch max: at most this many sequences at once (the engine's "
+               "max_num_seqs or max_batch_size; 0 = only memory limits it)")
+      ->capture_default_str();
   c.add_option("--efficiency", a.efficiency_file,
                "a rooftop.efficiency/1 file to use instead of data/hardware/efficiency.json");
   c.add_flag("--ideal", a.ideal, "spec-sheet peaks, efficiency 1, no overheads");
@@ -170,6 +175,9 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
                      ": must be in [0, 1)");
   s.options.reserve_fraction = a.reserve_fraction;
   s.options.decode_samples = a.decode_samples;
+  if (a.max_batch < 0)
+    throw InputError("--max-batch = " + std::to_string(a.max_batch) +
+                     ": must be >= 0 (0 = only memory limits --batch max)");
   if (a.max_prefill_tokens < 0)
     throw InputError("--max-prefill-tokens = " + std::to_string(a.max_prefill_tokens) +
                      ": must be >= 0 (0 = the whole batch)");
@@ -200,8 +208,12 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
     d.batch = 1;
     wl::validate_mapping(s.model, d);
     d.batch = sim::estimate_memory(*s.gpu, s.model, d, s.options).max_batch;
+    if (a.max_batch > 0) d.batch = std::min(d.batch, a.max_batch);
     if (d.batch < 1) d.batch = 1; // report the shortfall at batch 1
   } else {
+    if (a.max_batch != 0)
+      throw InputError("--max-batch " + std::to_string(a.max_batch) +
+                       " caps --batch max; with --batch " + a.batch + " give no --max-batch");
     d.batch = parse_batch(a.batch);
   }
   return s;

@@ -26,6 +26,7 @@ struct EstimateArgs {
   double reserve_fraction = 0.10; ///< fraction of GPU memory kept for the runtime
   int decode_samples = 16;
   long long max_prefill_tokens = 0; ///< chunked prefill for activation memory (0 = whole batch)
+  long long max_batch = 0;          ///< with --batch max: at most this many sequences (0 = no cap)
   bool ideal = false;
   const CLI::Option *gpus_option = nullptr; ///< set by add_estimate_options; tells if --gpus given
   const CLI::Option *nodes_option = nullptr; ///< likewise for --nodes

@@ -61,6 +61,7 @@ ServingPublished load_serving_published(const std::string &file) {
     JsonReader e(arr[i], file, "/rows/" + std::to_string(i));
     ServingRow row;
     row.id = e.string("id");
+    if (row.id.empty()) e.fail("id", "must not be empty (ids name rows in the report)");
     if (!ids.insert(row.id).second) e.fail("id", "duplicate id (ids name rows in the report)");
     row.source = e.string("source");
     if (!p.sources.count(row.source))
@@ -76,7 +77,9 @@ ServingPublished load_serving_published(const std::string &file) {
       for (const auto &k : m) known += (known.empty() ? "" : ", ") + k;
       e.fail("metric", "expected one of " + known);
     }
-    row.published = e.number("published", Check::positive, row.metric);
+    // bounds: a figure outside them is a typo (and 1e-320 would make the error infinite)
+    row.published = e.within("published", e.number("published", Check::positive, row.metric),
+                             1e-9, 1e12, row.metric);
     e.finish();
     p.rows.push_back(row);
   }
@@ -96,6 +99,10 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p) {
     std::reverse(words.begin(), words.end()); // CLI11 reads a vector from its back
     try {
       app.parse(words);
+    } catch (const CLI::CallForHelp &) {
+      throw InputError(where + ": --help asks for help; a row holds estimate options only");
+    } catch (const CLI::CallForAllHelp &) {
+      throw InputError(where + ": --help-all asks for help; a row holds estimate options only");
     } catch (const CLI::ParseError &e) {
       throw InputError(where + ": " + e.what());
     }
