@@ -120,85 +120,101 @@ std::string summary_line(const std::string &label, const std::vector<double> &er
                      100 * s.max_abs);
 }
 
-/// validate --serving: every published end-to-end figure, estimated with its row's options.
-void run_serving(const std::string &file, bool json) {
-  const auto pub = load_serving_published(file);
-  const auto cmp = compare_serving(pub);
-  // Throughput and latency errors have opposite signs for the same optimism: summarized apart.
+/// The counted errors of a serving comparison. Throughput and latency errors have opposite
+/// signs for the same optimism, so they are summarized apart.
+struct ServingTally {
   std::map<std::string, std::vector<double>> by_source;
   std::vector<double> throughput, latency;
   std::size_t not_fit = 0, uncounted = 0;
+};
+
+ServingTally tally(const std::vector<ServingComparison> &cmp) {
+  ServingTally t;
   for (const auto &c : cmp) {
-    if (!c.fits) ++not_fit;
+    if (!c.fits) ++t.not_fit;
     if (!c.counted()) {
-      ++uncounted;
+      ++t.uncounted;
       continue;
     }
-    by_source[c.row->source].push_back(c.relative_error);
-    (is_latency(c.row->metric) ? latency : throughput).push_back(c.relative_error);
+    t.by_source[c.row->source].push_back(c.relative_error);
+    (is_latency(c.row->metric) ? t.latency : t.throughput).push_back(c.relative_error);
   }
-  if (throughput.empty() && latency.empty())
-    throw InputError(file + ": /rows: nothing to compare: in every row rooftop finds that not "
-                     "even batch 1 fits (--batch max)");
-  if (json) {
-    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-    for (const auto &c : cmp)
-      rows.push_back({{"id", c.row->id},
-                      {"source", c.row->source},
-                      {"command", "rooftop estimate " + c.row->args},
-                      {"metric", c.row->metric},
-                      {"published", c.row->published},
-                      {"predicted", c.predicted},
-                      {"relative_error", c.relative_error},
-                      {"batch", c.batch},
-                      {"fits", c.fits},
-                      {"counted", c.counted()}});
-    nlohmann::ordered_json sources = nlohmann::ordered_json::object();
-    for (const auto &[key, src] : pub.sources) {
-      if (!by_source.count(key)) continue; // no counted row
-      const auto &errs = by_source[key];
-      sources[key] = {{"framework", src.framework},
-                      {"citation", src.citation},
-                      {"rooftop_args", src.rooftop_args},
-                      {"summary", summary_json(sim::summarize_errors(errs), median(errs))}};
-    }
-    std::cout << nlohmann::ordered_json{{"schema", "rooftop.validation/1"},
-                                        {"file", file},
-                                        {"kind", "serving"},
-                                        {"rows", rows},
-                                        {"sources", sources},
-                                        {"rows_not_fitting", not_fit},
-                                        {"rows_not_counted", uncounted},
-                                        {"summary_throughput",
-                                         summary_json(sim::summarize_errors(throughput),
-                                                      median(throughput))},
-                                        {"summary_latency",
-                                         summary_json(sim::summarize_errors(latency), median(latency))}}
-                     .dump(2)
-              << "\n";
-    return;
+  return t;
+}
+
+nlohmann::ordered_json serving_json(const ServingPublished &pub,
+                                    const std::vector<ServingComparison> &cmp,
+                                    const ServingTally &t) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const auto &c : cmp)
+    rows.push_back({{"id", c.row->id},
+                    {"source", c.row->source},
+                    {"command", "rooftop estimate " + c.row->args},
+                    {"metric", c.row->metric},
+                    {"published", c.row->published},
+                    {"predicted", c.predicted},
+                    {"relative_error", c.relative_error},
+                    {"batch", c.batch},
+                    {"fits", c.fits},
+                    {"counted", c.counted()}});
+  nlohmann::ordered_json sources = nlohmann::ordered_json::object();
+  for (const auto &[key, src] : pub.sources) {
+    const auto it = t.by_source.find(key);
+    if (it == t.by_source.end()) continue; // no counted row
+    sources[key] = {{"framework", src.framework},
+                    {"citation", src.citation},
+                    {"rooftop_args", src.rooftop_args},
+                    {"summary",
+                     summary_json(sim::summarize_errors(it->second), median(it->second))}};
   }
-  std::cout << fmt::format("{:<46} {:>15} {:>15} {:>8}  {}\n", "id", "published", "rooftop",
-                           "error", "note");
+  return {{"schema", "rooftop.validation/1"},
+          {"file", pub.file},
+          {"kind", "serving"},
+          {"rows", rows},
+          {"sources", sources},
+          {"rows_not_fitting", t.not_fit},
+          {"rows_not_counted", t.uncounted},
+          {"summary_throughput",
+           summary_json(sim::summarize_errors(t.throughput), median(t.throughput))},
+          {"summary_latency", summary_json(sim::summarize_errors(t.latency), median(t.latency))}};
+}
+
+std::string serving_text(const std::vector<ServingComparison> &cmp, const ServingTally &t) {
+  std::string s = fmt::format("{:<46} {:>15} {:>15} {:>8}  {}\n", "id", "published", "rooftop",
+                              "error", "note");
   for (const auto &c : cmp) {
     std::string note;
     if (c.batch_max) note = "batch " + std::to_string(c.batch);
     if (!c.fits)
       note += std::string(note.empty() ? "" : ", ") +
-              (c.counted() ? "rooftop: does not fit" : "rooftop: not even batch 1 fits (not counted)");
-    std::cout << fmt::format("{:<46} {:>15} {:>15} {:>+7.1f}%  {}\n", c.row->id,
-                             metric_value(c.row->metric, c.row->published),
-                             metric_value(c.row->metric, c.predicted), 100 * c.relative_error, note);
+              (c.counted() ? "rooftop: does not fit"
+                           : "rooftop: not even batch 1 fits (not counted)");
+    s += fmt::format("{:<46} {:>15} {:>15} {:>+7.1f}%  {}\n", c.row->id,
+                     metric_value(c.row->metric, c.row->published),
+                     metric_value(c.row->metric, c.predicted), 100 * c.relative_error, note);
   }
-  std::cout << "\nerror = rooftop / published - 1 (for throughput, + means rooftop is optimistic; "
-               "for latency, -)\n";
-  for (const auto &[key, errs] : by_source) std::cout << summary_line(key, errs);
-  if (!throughput.empty()) std::cout << summary_line("all throughput rows", throughput);
-  if (!latency.empty()) std::cout << summary_line("all latency rows", latency);
-  std::cout << fmt::format("{} of {} published deployments do not fit by rooftop's memory model; "
-                           "{} of them (--batch max, not even batch 1) are not counted.\n"
-                           "Each row's command and source: --json; the sources: {}\n",
-                           not_fit, cmp.size(), uncounted, "docs/validation/serving.md");
+  s += "\nerror = rooftop / published - 1 (for throughput, + means rooftop is optimistic; "
+       "for latency, -)\n";
+  for (const auto &[key, errs] : t.by_source) s += summary_line(key, errs);
+  if (!t.throughput.empty()) s += summary_line("all throughput rows", t.throughput);
+  if (!t.latency.empty()) s += summary_line("all latency rows", t.latency);
+  s += fmt::format("{} of {} published deployments do not fit by rooftop's memory model; "
+                   "{} of them (--batch max, not even batch 1) are not counted.\n"
+                   "Each row's command and source: --json; the sources: {}\n",
+                   t.not_fit, cmp.size(), t.uncounted, "docs/validation/serving.md");
+  return s;
+}
+
+/// validate --serving: every published end-to-end figure, estimated with its row's options.
+void run_serving(const std::string &file, bool json) {
+  const auto pub = load_serving_published(file);
+  const auto cmp = compare_serving(pub);
+  const ServingTally t = tally(cmp);
+  if (t.throughput.empty() && t.latency.empty())
+    throw InputError(file + ": /rows: nothing to compare: in every row rooftop finds that not "
+                     "even batch 1 fits (--batch max)");
+  if (json) std::cout << serving_json(pub, cmp, t).dump(2) << "\n";
+  else std::cout << serving_text(cmp, t);
 }
 
 } // namespace

@@ -478,7 +478,8 @@ TEST_CASE("a calibration file is refused where its entries contradict themselves
   // declared work that the shape does not give: the 2x3x4 BF16 GEMM is 2 x 2 x 3 x 4 = 48
   // FLOP and (2x4 + 4x3 + 2x3) x 2 = 52 bytes
   CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["flops"] = 24; }),
-            "/measurements/0/flops = 24: contradicts the case's shape, which gives 48 FLOP (2 m n k)"));
+            "/measurements/0/flops = 24: contradicts the case's shape, which gives 48 FLOP "
+            "(2 m n k)"));
   CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["m"] = 4; }),
             "/measurements/0/flops = 48: contradicts the case's shape, which gives 96 FLOP"));
   CHECK(has(load_edited([&](nlohmann::json &j) { first(j)["bytes"] = 104; }),
