@@ -53,8 +53,9 @@ TunerGroup group(CollectiveOp op, long long n, long long nodes, BytesPerSecond b
 /// group `g`, NVLS included when `nvls` is (an in-switch level inside one domain).
 Flat tuned(Bytes s, const TunerGroup &g, const hw::NcclTuning *t, const Level *nvls) {
   Flat best{Seconds(std::numeric_limits<double>::infinity()), "ring", std::nullopt};
+  const RingChannels ch = t ? group_channels(*t, g) : RingChannels{};
   const auto consider = [&](NcclAlgorithm a, const char *name) {
-    if (const auto c = fastest_protocol(t, a, s, g); c && c->cost.time < best.time)
+    if (const auto c = fastest_protocol(t, a, s, g, ch); c && c->cost.time < best.time)
       best = {c->cost.time, name, t ? std::optional(c->protocol) : std::nullopt};
   };
   consider(NcclAlgorithm::tree, "tree"); // NCCL's order: ties go to the tree

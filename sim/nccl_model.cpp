@@ -35,7 +35,7 @@ Seconds hop(const hw::NcclTuning &t, NcclFabric f, NcclAlgorithm a, NcclProtocol
 /// bus: Simple B; LL min(llMax, 0.5 B); LL128 min(0.92 B, channels x per-channel cap)
 /// latency: base + intra-node steps x max(hop_intra, net overhead) + inter-node steps x hop_net
 void ring(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup &g,
-          ProtocolCost &c) {
+          const RingChannels &ch, ProtocolCost &c) {
   const auto n = static_cast<double>(g.ranks), k = static_cast<double>(g.nodes);
   const double steps = g.all_reduce ? 2 * (n - 1) : n - 1;
   const double inter_steps = g.nodes == 1 ? 0 : g.all_reduce ? 2 * (k - 1) : k - 1;
@@ -44,7 +44,6 @@ void ring(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup 
     c.algbw = c.bus * (n / steps);
     return;
   }
-  const RingChannels ch = ring_channels(*t, g.bus_bandwidth, g.compute_capability, g.nodes > 1);
   const auto gen = ix(hw::nccl_generation(g.compute_capability));
   if (p == NcclProtocol::ll)
     c.bus = min(ll_max(*t, g.compute_capability, g.nodes), c.bus * t->ring_ll_fraction);
@@ -73,7 +72,7 @@ void ring(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup 
 /// or 120/128, channels x cap); algbw = bus / 2 x treeCorrection[p][floor(log2(S / 64))]
 /// latency: base + 2 ((ppn - 1) hop_intra + floor(log2 nodes) hop_net)
 void tree(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup &g,
-          ProtocolCost &c) {
+          const RingChannels &channels, ProtocolCost &c) {
   const auto ppn_steps = static_cast<double>(g.ranks / g.nodes - 1);
   const auto log_nodes = static_cast<double>(log2i(static_cast<double>(g.nodes)));
   if (!t) {
@@ -81,9 +80,7 @@ void tree(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup 
     c.algbw = c.bus * 0.5;
     return;
   }
-  // A tree has the ring's channels (src/init.cc: treeGraph min = max = ring channels).
-  const auto ch = static_cast<double>(
-      ring_channels(*t, g.bus_bandwidth, g.compute_capability, g.nodes > 1).count);
+  const auto ch = static_cast<double>(channels.count);
   const auto gen = ix(hw::nccl_generation(g.compute_capability));
   const std::size_t col = column(g.nodes);
   c.bus = min(c.bus * t->tree_fraction, t->per_channel_tree[gen][col] * ch);
@@ -109,46 +106,61 @@ RingChannels ring_channels(const hw::NcclTuning &t, BytesPerSecond total, int cc
   const auto &speeds = (between_nodes ? t.speeds_inter : t.speeds_intra)[cc >= 100  ? 2
                                                                          : cc >= 90 ? 1
                                                                                     : 0];
-  const auto fit = [&](BytesPerSecond s) {
-    return static_cast<int>(std::min<double>(t.max_ring_channels, std::floor(total / s)));
-  };
+  const double bw = total.value(), max_channels = t.max_ring_channels;
+  // Channels of speed s that fit: floor(B / s), at most max_ring_channels.
+  const auto fit = [&](double s) { return std::min(max_channels, std::floor(bw / s)); };
   // Pass 1 (search.cc ncclTopoCompute): the fastest speed one channel fits, then slower ones
   // while speed / best > 0.49; the most bandwidth wins, the first on ties.
-  int count = 0;
-  BytesPerSecond speed;
-  for (const auto s : speeds) {
-    if (s > total)
+  double count = 0, speed = 0;
+  for (const auto sp : speeds) {
+    const double s = sp.value();
+    if (s > bw)
       continue;
     if (count > 0 && !(s / speed > t.next_speed_min_ratio))
       break;
-    if (fit(s) > 0 && s * static_cast<double>(fit(s)) > speed * static_cast<double>(count)) {
-      count = fit(s);
+    if (const double c = fit(s); c * s > count * speed) {
+      count = c;
       speed = s;
     }
-    if (count == t.max_ring_channels || speed * static_cast<double>(count) >= total)
+    if (count == max_channels || count * speed >= bw)
       break;
   }
   if (count == 0)
     return {1, total};
   // ncclTopoDupChannels: twice the channels at half the speed.
-  if (speed >= t.duplicate_min && !(cc > 80 && speed < t.duplicate_after_sm80_min &&
-                                    count > t.duplicate_after_sm80_max_channels)) {
-    const int doubled = std::min(2 * count, t.max_ring_channels);
-    speed = speed / std::ceil(static_cast<double>(doubled) / count);
+  if (speed >= t.duplicate_min.value() && !(cc > 80 && speed < t.duplicate_after_sm80_min.value() &&
+                                            count > t.duplicate_after_sm80_max_channels)) {
+    const double doubled = std::min(2 * count, max_channels);
+    speed /= std::ceil(doubled / count);
     count = doubled;
   }
-  // Pass 2: faster speeds, slowest first, kept while the channels still fit and carry more.
-  for (auto it = speeds.rbegin(); it != speeds.rend(); ++it)
-    if (*it > speed && fit(*it) >= count &&
-        *it * static_cast<double>(fit(*it)) > speed * static_cast<double>(count)) {
-      count = fit(*it);
-      speed = *it;
+  // Pass 2: faster speeds, slowest first, kept while the channels still fit and carry more
+  // (once `count` channels no longer fit, no faster speed fits them).
+  for (auto it = speeds.rbegin(); it != speeds.rend(); ++it) {
+    const double s = it->value();
+    if (s <= speed)
+      continue;
+    if (s * count > bw)
+      break;
+    if (const double c = fit(s); c * s > count * speed) {
+      count = c;
+      speed = s;
     }
-  return {count, speed};
+  }
+  return {static_cast<int>(count), BytesPerSecond(speed)};
+}
+
+RingChannels group_channels(const hw::NcclTuning &t, const TunerGroup &g) {
+  return ring_channels(t, g.bus_bandwidth, g.compute_capability, g.nodes > 1);
 }
 
 std::optional<ProtocolCost> nccl_cost(const hw::NcclTuning *t, NcclAlgorithm a, NcclProtocol p,
                                       Bytes size, const TunerGroup &g) {
+  return nccl_cost(t, a, p, size, g, t ? group_channels(*t, g) : RingChannels{});
+}
+
+std::optional<ProtocolCost> nccl_cost(const hw::NcclTuning *t, NcclAlgorithm a, NcclProtocol p,
+                                      Bytes size, const TunerGroup &g, const RingChannels &ch) {
   if (a == NcclAlgorithm::tree && !g.all_reduce)
     return std::nullopt;
   if (!t && p != NcclProtocol::simple)
@@ -159,18 +171,23 @@ std::optional<ProtocolCost> nccl_cost(const hw::NcclTuning *t, NcclAlgorithm a, 
   ProtocolCost c;
   c.bus = g.bus_bandwidth;
   if (a == NcclAlgorithm::ring)
-    ring(t, p, size, g, c);
+    ring(t, p, size, g, ch, c);
   else
-    tree(t, p, size, g, c);
+    tree(t, p, size, g, ch, c);
   c.time = c.latency + size / c.algbw;
   return c;
 }
 
 std::optional<ProtocolChoice> fastest_protocol(const hw::NcclTuning *t, NcclAlgorithm a, Bytes size,
                                                const TunerGroup &g) {
+  return fastest_protocol(t, a, size, g, t ? group_channels(*t, g) : RingChannels{});
+}
+
+std::optional<ProtocolChoice> fastest_protocol(const hw::NcclTuning *t, NcclAlgorithm a, Bytes size,
+                                               const TunerGroup &g, const RingChannels &ch) {
   std::optional<ProtocolChoice> best;
   for (const auto p : {NcclProtocol::ll, NcclProtocol::ll128, NcclProtocol::simple})
-    if (const auto c = nccl_cost(t, a, p, size, g); c && (!best || c->time < best->cost.time))
+    if (const auto c = nccl_cost(t, a, p, size, g, ch); c && (!best || c->time < best->cost.time))
       best = ProtocolChoice{*c, p};
   return best;
 }

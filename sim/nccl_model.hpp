@@ -35,6 +35,9 @@ struct RingChannels {
 /// With no speed that fits, one channel of `total`. `between_nodes` picks the inter-node speeds.
 RingChannels ring_channels(const hw::NcclTuning &t, BytesPerSecond total, int compute_capability,
                            bool between_nodes);
+/// The channels of group `g`: ring_channels of its bus bandwidth, between nodes when it spans
+/// several (a tree has the ring's channels: src/init.cc, treeGraph min = max = ring channels).
+RingChannels group_channels(const hw::NcclTuning &t, const TunerGroup &g);
 
 /// One algorithm with one protocol: its latency, algorithm bandwidth and time for `size` bytes.
 struct ProtocolCost {
@@ -50,6 +53,10 @@ struct ProtocolCost {
 /// Simple only, no base latency, per-step latencies intra_hop / inter_hop, no protocol limits.
 std::optional<ProtocolCost> nccl_cost(const hw::NcclTuning *t, hw::NcclAlgorithm a,
                                       hw::NcclProtocol p, Bytes size, const TunerGroup &g);
+/// The same with the group's channels already known (group_channels; ignored when t is null).
+std::optional<ProtocolCost> nccl_cost(const hw::NcclTuning *t, hw::NcclAlgorithm a,
+                                      hw::NcclProtocol p, Bytes size, const TunerGroup &g,
+                                      const RingChannels &channels);
 
 /// The fastest protocol of algorithm `a` (nullopt where no protocol runs).
 struct ProtocolChoice {
@@ -58,5 +65,8 @@ struct ProtocolChoice {
 };
 std::optional<ProtocolChoice> fastest_protocol(const hw::NcclTuning *t, hw::NcclAlgorithm a,
                                                Bytes size, const TunerGroup &g);
+std::optional<ProtocolChoice> fastest_protocol(const hw::NcclTuning *t, hw::NcclAlgorithm a,
+                                               Bytes size, const TunerGroup &g,
+                                               const RingChannels &channels);
 
 } // namespace rooftop::sim
