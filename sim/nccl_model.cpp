@@ -14,8 +14,8 @@ using hw::NcclProtocol;
 
 template <class E> std::size_t ix(E e) { return static_cast<std::size_t>(e); }
 
-/// NCCL's log2i: floor(log2 x), -1 below 1.
-int log2i(double x) { return x < 1 ? -1 : static_cast<int>(std::floor(std::log2(x))); }
+/// NCCL's log2i: floor(log2 x), -1 below 1 (ilogb: the binary exponent, exact for x >= 1).
+int log2i(double x) { return x < 1 ? -1 : std::ilogb(x); }
 
 /// The node-count column of NCCL's tables: 1 node, 2 nodes, more (tuning.cc `index2`).
 std::size_t column(long long nodes) { return nodes <= 2 ? static_cast<std::size_t>(nodes - 1) : 2; }
