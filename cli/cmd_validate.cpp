@@ -55,6 +55,7 @@ void run_nccl(const std::string &file, bool json) {
                    {"published_busbw_Bps", c.published.busbw.value()},
                    {"predicted_busbw_Bps", c.predicted.busbw.value()},
                    {"predicted_algorithm", c.predicted.algorithm},
+                   {"predicted_protocol", c.predicted.protocol},
                    {"relative_error", c.relative_error},
                    {"fitted", c.published.fitted},
                    {"kind", c.published.kind},
@@ -70,16 +71,18 @@ void run_nccl(const std::string &file, bool json) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << fmt::format("{:<22} {:<14} {:>5} {:<12} {:>12} {:>10} {:>10} {:>8}  {}\n", "id",
-                           "system", "nodes", "op", "size (B)", "published", "rooftop", "error",
-                           "algorithm");
+  std::cout << fmt::format("{:<22} {:<14} {:>5} {:<12} {:>12} {:>10} {:>10} {:>8}  {:<8} {}\n",
+                           "id", "system", "nodes", "op", "size (B)", "published", "rooftop",
+                           "error", "protocol", "algorithm");
   for (const auto &c : cmp)
     std::cout << fmt::format("{:<22} {:<14} {:>5} {:<12} {:>12.0f} {:>10.1f} {:>10.1f} {:>+7.1f}%  "
-                             "{}{}\n",
+                             "{:<8} {}{}\n",
                              c.published.id, c.published.system, c.published.nodes,
                              sim::to_string(c.published.op), c.published.size.value(),
                              c.published.busbw.value() / 1e9, c.predicted.busbw.value() / 1e9,
-                             100 * c.relative_error, c.predicted.algorithm,
+                             100 * c.relative_error,
+                             c.predicted.protocol.empty() ? "-" : c.predicted.protocol,
+                             c.predicted.algorithm,
                              c.published.fitted ? "  (fitted: not counted)" : "");
   std::cout << fmt::format("busbw in GB/s (1e9 bytes/s). {} rows counted: median |error| {:.1f}%, "
                            "p90 {:.1f}%, max {:.1f}%\n",

@@ -41,6 +41,7 @@ SystemSpec load_system(const std::filesystem::path &file, const std::vector<Link
   } catch (const InputError &e) {
     r.fail("gpu", e.what());
   }
+  s.gpu_architecture = gpu->architecture;
   s.gpus_per_node = r.integer("gpus_per_node");
   JsonReader u = r.object("scale_up");
   const std::string topo = u.string("topology");
@@ -127,10 +128,11 @@ Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus, long long group) {
   s.id = gpu.id + "-standalone";
   s.name = std::to_string(gpus) + " x " + gpu.name + " in one server";
   s.gpu = gpu.id;
+  s.gpu_architecture = gpu.architecture;
   s.gpus_per_node = std::max(1LL, gpus);
   s.topology = path.name.rfind("PCIe", 0) == 0 ? Topology::pcie : Topology::p2p;
   s.scale_up_link.id = path.name;
-  s.scale_up_link.kind = "pcie";
+  s.scale_up_link.kind = s.topology == Topology::pcie ? "pcie" : "nvlink";
   s.scale_up_link.bandwidth_one_way = path.bandwidth_one_way;
   s.scale_up_link.latency = path.latency;
   s.scale_up_link.source = "scale-up path of " + gpu.file;

@@ -21,6 +21,7 @@ struct SystemSpec {
   std::string id;
   std::string name;
   std::string gpu;                 ///< GPU id in the GPU catalogue
+  Architecture gpu_architecture = Architecture::hopper; ///< that GPU's (NCCL's tables use it)
   long long gpus_per_node = 0;
   Topology topology = Topology::nvswitch;
   LinkSpec scale_up_link;          ///< each GPU's link into the domain (one way, per GPU)

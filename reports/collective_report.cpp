@@ -19,6 +19,16 @@ nlohmann::ordered_json link_json(const hw::LinkSpec &l) {
 
 std::string gbps(BytesPerSecond b) { return fmt::format("{:.1f} GB/s", b.value() / 1e9); }
 
+/// Which NCCL tuner the protocols come from; null without one (--ideal).
+nlohmann::ordered_json nccl_json(const sim::Level &l) {
+  if (!l.nccl) return nullptr;
+  return {{"version", l.nccl->version},
+          {"commit", l.nccl->commit},
+          {"file", l.nccl->file},
+          {"fabric", hw::to_string(l.fabric)},
+          {"compute_capability", l.compute_capability}};
+}
+
 } // namespace
 
 nlohmann::ordered_json collective_json(const CollectiveInputs &in,
@@ -31,6 +41,7 @@ nlohmann::ordered_json collective_json(const CollectiveInputs &in,
                        {"algbw_Bps", r.algbw.value()},
                        {"busbw_Bps", r.busbw.value()},
                        {"algorithm", r.algorithm},
+                       {"protocol", r.protocol},
                        {"intra_time_s", r.intra_time.value()},
                        {"inter_time_s", r.inter_time.value()}});
   return {{"schema", "rooftop.collective/1"},
@@ -59,6 +70,7 @@ nlohmann::ordered_json collective_json(const CollectiveInputs &in,
             {"link_bandwidth_efficiency", in.efficiency.link_bandwidth},
             {"network_bandwidth_efficiency", in.efficiency.network_bandwidth},
             {"collective_latency_s", in.efficiency.collective_latency.value()}}},
+          {"nccl_tuning", nccl_json(intra)},
           {"results", results}};
 }
 
@@ -77,14 +89,17 @@ std::string collective_text(const CollectiveInputs &in,
                        "oversubscription {:.2f})\n",
                        s.nic.id, s.nics_per_gpu, gbps(inter.bandwidth),
                        in.efficiency.network_bandwidth, in.cluster.oversubscription);
-  out += fmt::format("  efficiency: {} ({})\n\n", hw::to_string(in.efficiency.origin),
+  out += fmt::format("  efficiency: {} ({})\n", hw::to_string(in.efficiency.origin),
                      in.efficiency.provenance);
-  out += fmt::format("{:>14} {:>12} {:>13} {:>13}  {}\n", "size (B)", "time (us)", "algbw (GB/s)",
-                     "busbw (GB/s)", "algorithm");
+  out += intra.nccl ? fmt::format("  protocols: NCCL {} tuner ({})\n\n", intra.nccl->version,
+                                  intra.nccl->file)
+                    : std::string("  protocols: none (ideal: one protocol at line rate)\n\n");
+  out += fmt::format("{:>14} {:>12} {:>13} {:>13}  {:<12} {}\n", "size (B)", "time (us)",
+                     "algbw (GB/s)", "busbw (GB/s)", "protocol", "algorithm");
   for (const auto &r : rows)
-    out += fmt::format("{:>14.0f} {:>12.2f} {:>13.2f} {:>13.2f}  {}\n", r.size.value(),
+    out += fmt::format("{:>14.0f} {:>12.2f} {:>13.2f} {:>13.2f}  {:<12} {}\n", r.size.value(),
                        r.time.value() * 1e6, r.algbw.value() / 1e9, r.busbw.value() / 1e9,
-                       r.algorithm);
+                       r.protocol.empty() ? "-" : r.protocol, r.algorithm);
   out += "(GB/s = 1e9 bytes/s; busbw as nccl-tests defines it)\n";
   return out;
 }

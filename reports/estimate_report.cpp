@@ -86,6 +86,7 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
                              {"ranks", o.ranks},
                              {"ranks_per_domain", o.ranks_per_domain},
                              {"algorithm", o.algorithm},
+                             {"protocol", o.protocol},
                              {"count", o.count},
                              {"bytes_per_call", o.count > 0 ? o.comm_bytes.value() /
                                                                   static_cast<double>(o.count)

@@ -118,6 +118,7 @@ json collectives_table(const std::vector<const sim::OpResult *> &ops) {
                       cell(o->name), cell(o->collective), cell(o->comm_group),
                       cell(std::to_string(o->ranks), true),
                       cell(std::to_string(o->ranks_per_domain), true), cell(o->algorithm),
+                      cell(o->protocol.empty() ? "-" : o->protocol),
                       cell(std::to_string(o->count), true),
                       cell(bytes(Bytes(calls > 0 ? o->comm_bytes.value() / calls : 0.0)), true),
                       cell(time(o->time), true)}}});
@@ -125,7 +126,7 @@ json collectives_table(const std::vector<const sim::OpResult *> &ops) {
   return json::array({table(
       "collectives", "Collectives (per GPU)",
       {"phase", "stage", "name", "collective", "group", "ranks", "ranks per domain",
-       "algorithm", "calls", "bytes per call", "time (all calls)"},
+       "algorithm", "protocol", "calls", "bytes per call", "time (all calls)"},
       rows,
       rows.empty() ? "No collectives: one GPU per replica."
                    : "Ranks per domain: the group's GPUs in one scale-up (NVLink) domain; bytes "

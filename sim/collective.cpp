@@ -1,14 +1,18 @@
-// Alpha-beta collective costs. For n ranks, message S, link bandwidth B (one way, per GPU) and
-// per-step latency a (Thakur, Rabenseifner & Gropp, "Optimization of collective communication
-// operations in MPICH", IJHPCA 2005; Patarasuk & Yuan 2009 for the ring all-reduce):
-//   ring all-reduce          2(n-1) a + 2 (n-1)/n S/B
-//   tree all-reduce          2 ceil(log2 n) a + 2 S/B   (reduce then broadcast, pipelined)
-//   in-switch all-reduce     a_nvls + S/B_nvls          (NVLink SHARP: push S, receive S;
-//                                                        a_nvls from NCCL's tuner, 23 us)
-//   ring all-gather/r-scatter (n-1) a + (n-1)/n S/B
+// Collective costs. NCCL chooses, per call, the algorithm and protocol its tuner predicts fastest
+// (src/graph/tuning.cc); rooftop runs the same model (sim/nccl_model.cpp, constants in
+// data/hardware/nccl_tuning.json): for n ranks, message S, Simple bus bandwidth B per rank,
+//   ring (all-reduce 2(n-1) steps, all-gather/reduce-scatter n-1):
+//     base[p] + steps x hop[p] + S / (B_p x n / steps)
+//   tree (all-reduce; a chain inside a node, a binary tree across nodes):
+//     base[p] + 2 ((ppn - 1) hop[p] + floor(log2 nodes) hop_net[p]) + S / (B_p / 2 x corr[p](S))
+//   in-switch all-reduce (NVLS, Simple only): lat_nvls + S / B_nvls   (lat_nvls: links.json)
+// with B_p the protocol's share of B: LL min(llMax, B/2), LL128 min(0.92 B, channels x cap),
+// Simple B (a tree first takes 0.92 B, then LL / 3.8 and LL128 x 7/9). Without the tuner
+// (--ideal), one protocol at B with the link's per-step latency and no base latency.
+// NCCL's tuner does not cost these; they stay alpha-beta with the link's latency a:
 //   direct all-to-all        (n-1) a + (n-1)/n S/B
 //   send/recv                a + S/B_pair
-// Across k domains of g GPUs, NCCL either runs one ring through all n ranks, its inter-domain
+// Across k domains of g GPUs, NCCL either runs one ring through all ranks, its inter-domain
 // hops carried by the g NICs of each domain in parallel (bottleneck min(B_in, g B_out)), or a
 // hierarchy: the operation inside each domain, then S/g per rail across, one phase after the
 // other (their sum: a multi-node collective is never cheaper than its in-node part). rooftop
@@ -19,45 +23,79 @@
 #include "sim/collective.hpp"
 
 #include "core/errors.hpp"
+#include "sim/nccl_model.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 
 namespace rooftop::sim {
 namespace {
 
+using hw::NcclAlgorithm;
+using hw::NcclProtocol;
+
 struct Flat {
   Seconds time;
   const char *algorithm;
+  std::optional<NcclProtocol> protocol; ///< none where not modelled
 };
 
-double ln2ceil(long long n) { return std::ceil(std::log2(static_cast<double>(n))); }
+/// n ranks on `nodes` nodes as NCCL's tuner sees them, with bus bandwidth `bus` per rank.
+TunerGroup group(CollectiveOp op, long long n, long long nodes, BytesPerSecond bus,
+                 const Level &intra, const Level &inter) {
+  return {op == CollectiveOp::all_reduce, n, nodes, bus, intra.fabric, intra.compute_capability,
+          intra.alpha, inter.alpha};
+}
 
-/// The cheapest algorithm for one level of n ranks.
-Flat flat(CollectiveOp op, Bytes s, long long n, const Level &l) {
-  if (n <= 1) return {Seconds(0), "none"};
-  const auto nd = static_cast<double>(n);
-  const Seconds beta = s / l.bandwidth;
-  switch (op) {
-  case CollectiveOp::all_reduce: {
-    Flat best{l.alpha * (2 * (nd - 1)) + beta * (2 * (nd - 1) / nd), "ring"};
-    const Seconds tree = l.alpha * (2 * ln2ceil(n)) + beta * 2.0;
-    if (tree < best.time) best = {tree, "tree"};
-    if (l.in_switch && n > 2) {
-      const Seconds nvls = l.nvls_latency + s / l.nvls_bandwidth;
-      if (nvls < best.time) best = {nvls, "nvls"};
-    }
-    return best;
+/// The cheapest NCCL algorithm and protocol for an all-reduce, all-gather or reduce-scatter of
+/// group `g`, NVLS included when `nvls` is (an in-switch level inside one domain).
+Flat tuned(Bytes s, const TunerGroup &g, const hw::NcclTuning *t, const Level *nvls) {
+  Flat best{Seconds(std::numeric_limits<double>::infinity()), "ring", std::nullopt};
+  const RingChannels ch = t ? group_channels(*t, g) : RingChannels{};
+  const auto consider = [&](NcclAlgorithm a, const char *name) {
+    if (const auto c = fastest_protocol(t, a, s, g, ch); c && c->cost.time < best.time)
+      best = {c->cost.time, name, t ? std::optional(c->protocol) : std::nullopt};
+  };
+  consider(NcclAlgorithm::tree, "tree"); // NCCL's order: ties go to the tree
+  consider(NcclAlgorithm::ring, "ring");
+  if (nvls) {
+    const Seconds time = nvls->nvls_latency + s / nvls->nvls_bandwidth;
+    if (time < best.time)
+      best = {time, "nvls", t ? std::optional(NcclProtocol::simple) : std::nullopt};
   }
+  return best;
+}
+
+/// The cheapest algorithm for n ranks inside one domain of level `l`.
+Flat flat(CollectiveOp op, Bytes s, long long n, const Level &l) {
+  if (n <= 1) return {Seconds(0), "none", std::nullopt};
+  const auto nd = static_cast<double>(n);
+  switch (op) {
+  case CollectiveOp::all_reduce:
   case CollectiveOp::all_gather:
-  case CollectiveOp::reduce_scatter:
-    return {l.alpha * (nd - 1) + beta * ((nd - 1) / nd), "ring"};
+  case CollectiveOp::reduce_scatter: {
+    const bool nvls = op == CollectiveOp::all_reduce && l.in_switch && n > 2;
+    return tuned(s, group(op, n, 1, l.bandwidth, l, l), l.nccl, nvls ? &l : nullptr);
+  }
   case CollectiveOp::all_to_all:
-    return {l.alpha * (nd - 1) + beta * ((nd - 1) / nd), "direct"};
+    return {l.alpha * (nd - 1) + s / l.bandwidth * ((nd - 1) / nd), "direct", std::nullopt};
   case CollectiveOp::send_recv:
-    return {l.alpha + s / l.pair_bandwidth, "p2p"};
+    return {l.alpha + s / l.pair_bandwidth, "p2p", std::nullopt};
   }
   throw InternalError("flat: unknown collective");
+}
+
+std::string protocol_name(const std::optional<NcclProtocol> &p) {
+  return p ? hw::to_string(*p) : "";
+}
+
+/// "inside/across", "-" for a part without a protocol; "" when neither has one.
+std::string protocol_pair(const Flat &in, const Flat &out) {
+  if (!in.protocol && !out.protocol) return "";
+  const auto name = [](const Flat &f) { return f.protocol ? hw::to_string(*f.protocol) : "-"; };
+  return name(in) + "/" + name(out);
 }
 
 } // namespace
@@ -100,16 +138,72 @@ double bus_factor(CollectiveOp op, long long n) {
 
 std::pair<Level, Level> cluster_levels(const hw::Cluster &c, const hw::Efficiency &eff) {
   const auto &s = c.system;
-  Level intra{s.scale_up_bandwidth() * eff.link_bandwidth, s.scale_up_link.latency,
-              s.in_switch_reduction(), s.pair_bandwidth() * eff.link_bandwidth,
+  const hw::NcclTuning *nccl =
+      eff.origin == hw::EfficiencyOrigin::ideal ? nullptr : &hw::builtin_nccl_tuning();
+  const int cc = hw::nccl_compute_capability(s.gpu_architecture);
+  Level intra{s.scale_up_bandwidth() * eff.link_bandwidth,
+              s.scale_up_link.latency,
+              s.in_switch_reduction(),
+              s.pair_bandwidth() * eff.link_bandwidth,
               s.scale_up_bandwidth() * eff.nvls_bandwidth,
-              s.switch_link ? s.switch_link->in_switch_latency : Seconds(0)};
+              s.switch_link ? s.switch_link->in_switch_latency : Seconds(0),
+              hw::nccl_fabric(s.scale_up_link),
+              nccl,
+              cc};
   // Rail-optimised fat tree: traffic between nodes crosses the spine, divided by the
   // oversubscription ratio.
   const BytesPerSecond out = s.scale_out_bandwidth() * eff.network_bandwidth / c.oversubscription;
-  Level inter{out, s.nic.latency, false, out, out, Seconds(0)};
+  Level inter{out, s.nic.latency, false, out, out, Seconds(0), hw::NcclFabric::net, nccl, cc};
   return {intra, inter};
 }
+
+namespace {
+
+/// All-reduce, all-gather or reduce-scatter across k domains: one ring through all ranks, whose
+/// inter-domain hops share the domain's NICs (f in the thinnest), or the staged hierarchy; the
+/// cheaper, with its algorithm, protocol and time inside and across domains.
+void across_domains(CollectiveCost &r, Bytes size, const Placement &p, const Level &intra,
+                    const Level &inter) {
+  const long long g = p.per_domain, k = p.domains();
+  const auto fd = static_cast<double>(p.fewest_per_domain); // NICs of the thinnest domain
+  const auto n = static_cast<double>(p.size);
+  const bool ar = r.op == CollectiveOp::all_reduce;
+  const TunerGroup ring_group =
+      group(r.op, p.size, k, min(intra.bandwidth, inter.bandwidth * fd), intra, inter);
+  const auto ring = fastest_protocol(intra.nccl, NcclAlgorithm::ring, size, ring_group);
+  const Flat in = flat(r.op, size, g, intra);
+  // Across: one rank per domain on each rail, S/f each.
+  const TunerGroup rail = group(r.op, k, k, inter.bandwidth, intra, inter);
+  Flat out = tuned(size / fd, rail, inter.nccl, nullptr);
+  // An all-gather's thinnest domain receives the n - f outside ranks' shares, (n-f)/n S, through
+  // its f NICs (a reduce-scatter sends as much): never faster than that. For an even split it
+  // is the ring's (k-1)/k S/f and changes nothing. An all-reduce needs no such bound: the other
+  // domains reduce first, so the thin one exchanges S per direction however its ranks are split.
+  if (!ar) {
+    const auto c = nccl_cost(inter.nccl, NcclAlgorithm::ring,
+                             out.protocol.value_or(NcclProtocol::simple), size / fd, rail);
+    out.time = max(out.time, c->latency + size * ((n - fd) / n) / (c->bus * fd));
+  }
+  const Seconds staged = in.time + out.time;
+  if (ring->cost.time < staged) {
+    // The network's part: the same ring were the NICs its only limit.
+    TunerGroup nics = ring_group;
+    nics.bus_bandwidth = inter.bandwidth * fd;
+    r.inter_time = nccl_cost(intra.nccl, NcclAlgorithm::ring, ring->protocol, size, nics)->time;
+    r.intra_time = max(Seconds(0), ring->cost.time - r.inter_time);
+    r.time = ring->cost.time;
+    r.algorithm = "ring";
+    r.protocol = intra.nccl ? hw::to_string(ring->protocol) : "";
+  } else {
+    r.time = staged;
+    r.intra_time = in.time;
+    r.inter_time = out.time;
+    r.algorithm = std::string("hierarchical(") + in.algorithm + "/" + out.algorithm + ")";
+    r.protocol = protocol_pair(in, out);
+  }
+}
+
+} // namespace
 
 CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, const Level &intra,
                                const Level &inter, Seconds call_latency) {
@@ -121,54 +215,27 @@ CollectiveCost collective_cost(CollectiveOp op, Bytes size, const Placement &p, 
   const auto gd = static_cast<double>(g);
   const auto fd = static_cast<double>(p.fewest_per_domain); // NICs of the thinnest domain
   const auto n = static_cast<double>(p.size);
-  Seconds body;
   if (p.size <= 1) {
     r.algorithm = "none";
   } else if (k == 1) {
     const Flat f = flat(op, size, g, intra);
-    body = r.intra_time = f.time;
+    r.time = r.intra_time = f.time;
     r.algorithm = f.algorithm;
+    r.protocol = protocol_name(f.protocol);
   } else if (op == CollectiveOp::send_recv) {
-    body = r.inter_time = flat(op, size, 2, inter).time;
+    r.time = r.inter_time = flat(op, size, 2, inter).time;
     r.algorithm = "p2p";
   } else if (op == CollectiveOp::all_to_all) {
     // Each rank sends S/n to every rank: (g-1)/n S stays inside, (n-g)/n S crosses; concurrent.
     // Inside, a rank of the fullest domain; across, one of the thinnest (n - f peers outside).
     r.intra_time = intra.alpha * (gd - 1) + size * ((gd - 1) / n) / intra.bandwidth;
     r.inter_time = inter.alpha * (n - fd) + size * ((n - fd) / n) / inter.bandwidth;
-    body = max(r.intra_time, r.inter_time);
+    r.time = max(r.intra_time, r.inter_time);
     r.algorithm = "direct";
   } else {
-    // all-reduce, all-gather, reduce-scatter: one ring through all ranks, whose inter-domain
-    // hops share the domain's NICs (f in the thinnest), or the pipelined hierarchy; the cheaper.
-    const bool ar = op == CollectiveOp::all_reduce;
-    const double steps = ar ? 2 * (n - 1) : n - 1;
-    const double volume = ar ? 2 * (n - 1) / n : (n - 1) / n;
-    const BytesPerSecond ring_bw = min(intra.bandwidth, inter.bandwidth * fd);
-    const Seconds ring = inter.alpha * steps + size * volume / ring_bw;
-    const Flat in = flat(op, size, g, intra);
-    Flat out = flat(op, size / fd, k, inter);
-    // An all-gather's thinnest domain receives the n - f outside ranks' shares, (n-f)/n S, through
-    // its f NICs (a reduce-scatter sends as much): never faster than that. For an even split it
-    // is the ring's (k-1)/k S/f and changes nothing. An all-reduce needs no such bound: the other
-    // domains reduce first, so the thin one exchanges S per direction however its ranks are split.
-    if (!ar)
-      out.time = max(out.time, inter.alpha * static_cast<double>(k - 1) +
-                                   size * ((n - fd) / n) / (inter.bandwidth * fd));
-    const Seconds staged = in.time + out.time;
-    if (ring < staged) {
-      body = ring;
-      r.inter_time = inter.alpha * steps + size * volume / (inter.bandwidth * fd);
-      r.intra_time = max(Seconds(0), ring - r.inter_time);
-      r.algorithm = "ring";
-    } else {
-      body = staged;
-      r.intra_time = in.time;
-      r.inter_time = out.time;
-      r.algorithm = std::string("hierarchical(") + in.algorithm + "/" + out.algorithm + ")";
-    }
+    across_domains(r, size, p, intra, inter);
   }
-  r.time = call_latency + body;
+  r.time = call_latency + r.time;
   r.algbw = size / r.time;
   r.busbw = r.algbw * bus_factor(op, p.size);
   return r;

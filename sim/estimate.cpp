@@ -28,6 +28,7 @@ OpResult to_result(const Op &op, const OpCost &c, Phase phase, double weight, co
     r.collective = wl::to_string(op.collective);
     r.comm_group = wl::to_string(op.comm_group);
     r.algorithm = c.algorithm;
+    r.protocol = c.protocol;
     r.ranks = p.size;
     r.ranks_per_domain = p.per_domain;
   }

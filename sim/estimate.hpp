@@ -62,6 +62,7 @@ struct OpResult {
   std::string collective;      ///< all-reduce, all-gather, all-to-all, send-recv
   std::string comm_group;      ///< tp, cp, ep, pp
   std::string algorithm;       ///< ring, tree, nvls, direct, p2p, hierarchical
+  std::string protocol;        ///< NCCL protocol: LL, LL128, Simple, "inside/across"; "" none
   long long ranks = 1;         ///< GPUs in the group
   long long ranks_per_domain = 1; ///< of them in one scale-up domain
   [[nodiscard]] double arithmetic_intensity() const;

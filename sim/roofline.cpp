@@ -3,6 +3,9 @@
 
 #include "core/errors.hpp"
 
+#include <string>
+#include <vector>
+
 namespace rooftop::sim {
 
 std::string to_string(Bound b) {
@@ -54,6 +57,20 @@ const char *intern(const std::string &algorithm) {
     if (algorithm == n) return n;
   return "hierarchical";
 }
+const char *intern_protocol(const std::string &protocol) {
+  // "", LL, LL128, Simple, and a hierarchy's "inside/across" pairs ("-" for a part without one).
+  static const std::vector<std::string> names = [] {
+    const std::vector<std::string> one{"LL", "LL128", "Simple"};
+    std::vector<std::string> v{""};
+    v.insert(v.end(), one.begin(), one.end());
+    for (const auto &a : {"-", "LL", "LL128", "Simple"})
+      for (const auto &b : {"-", "LL", "LL128", "Simple"}) v.push_back(std::string(a) + "/" + b);
+    return v;
+  }();
+  for (const auto &n : names)
+    if (n == protocol) return n.c_str();
+  throw InternalError("intern_protocol: unknown protocol '" + protocol + "'");
+}
 } // namespace
 
 OpCost cost_op(const wl::Op &op, const Machine &m) {
@@ -65,6 +82,7 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     c.network = c.time = r.time;
     c.bound = Bound::communication;
     c.algorithm = intern(r.algorithm);
+    c.protocol = intern_protocol(r.protocol);
     return c;
   }
   const double e_c =

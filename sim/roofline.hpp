@@ -39,6 +39,7 @@ struct OpCost {
   Seconds time;      ///< max(compute, memory) + network + overhead
   Bound bound = Bound::memory;
   const char *algorithm = ""; ///< collectives: the algorithm chosen
+  const char *protocol = "";  ///< collectives: NCCL's protocol (CollectiveCost::protocol)
 };
 
 /// Peak FLOP/s an operator's unit reaches on this GPU before efficiency. Throws NotSupported

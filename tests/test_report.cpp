@@ -414,7 +414,8 @@ TEST_CASE("collectives table: MoE expert parallelism lists its all-to-alls with 
   CHECK(h[5] == "ranks");
   CHECK(h[6] == "ranks per domain");
   CHECK(h[7] == "algorithm");
-  CHECK(h[9] == "bytes per call");
+  CHECK(h[8] == "protocol");
+  CHECK(h[10] == "bytes per call");
   int all_to_all = 0;
   for (const auto &row : (*table)["rows"]) {
     const auto &cells = row["cells"];

@@ -261,17 +261,18 @@ TEST_CASE("report: MoE expert parallelism lists its all-to-all collectives") {
   REQUIRE(r.exit_code == 0);
   const std::string html = slurp(dir / "report.html");
   CHECK(input(html, "GPUs and mapping").find("EP=8") != std::string::npos);
-  // phase, stage, name, collective, group, ranks, ranks per domain, algorithm, calls, bytes
-  // per call, time
+  // phase, stage, name, collective, group, ranks, ranks per domain, algorithm, protocol, calls,
+  // bytes per call, time
   int all_to_all = 0;
   for (const auto &row : table_rows(html, "collectives")) {
-    REQUIRE(row.size() == 11);
+    REQUIRE(row.size() == 12);
     if (row[3] != "all-to-all") continue;
     ++all_to_all;
     CHECK(row[4] == "ep");
     CHECK(row[5] == "8");
     CHECK(row[6] == "8");
     CHECK(!row[7].empty());
+    CHECK(row[8] == "-"); // NCCL's tuner does not cost all-to-all: no protocol
   }
   CHECK(all_to_all >= 4); // dispatch and combine, prefill and decode
 }
