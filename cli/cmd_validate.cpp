@@ -17,6 +17,8 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <tuple>
 
 #include <iostream>
 #include <memory>
@@ -127,9 +129,24 @@ std::string summary_line(const std::string &label, const std::vector<double> &er
 /// signs for the same optimism, so they are summarized apart.
 struct ServingTally {
   std::map<std::string, std::vector<double>> by_source;
+  /// Throughput errors by source, model and TP (as each row's --model and --tp name them).
+  std::map<std::tuple<std::string, std::string, long long>, std::vector<double>> by_deployment;
   std::vector<double> throughput, latency;
   std::size_t not_fit = 0, uncounted = 0;
 };
+
+/// The value of option `name` in a row's estimate options (`--name V` or `--name=V`), or
+/// `fallback` when the row does not give it.
+std::string row_option(const std::string &args, const std::string &name,
+                       const std::string &fallback) {
+  std::istringstream in(args);
+  std::string word;
+  while (in >> word) {
+    if (word == name) return in >> word ? word : fallback;
+    if (word.rfind(name + "=", 0) == 0) return word.substr(name.size() + 1);
+  }
+  return fallback;
+}
 
 ServingTally tally(const std::vector<ServingComparison> &cmp) {
   ServingTally t;
@@ -141,8 +158,23 @@ ServingTally tally(const std::vector<ServingComparison> &cmp) {
     }
     t.by_source[c.row->source].push_back(c.relative_error);
     (is_latency(c.row->metric) ? t.latency : t.throughput).push_back(c.relative_error);
+    if (!is_latency(c.row->metric))
+      t.by_deployment[{c.row->source, row_option(c.row->args, "--model", "?"),
+                       std::stoll(row_option(c.row->args, "--tp", "1"))}]
+          .push_back(c.relative_error);
   }
   return t;
+}
+
+nlohmann::ordered_json by_deployment_json(const ServingTally &t) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (const auto &[key, errs] : t.by_deployment) {
+    const auto &[source, model, tp] = key;
+    nlohmann::ordered_json j = {{"source", source}, {"model", model}, {"tp", tp}};
+    j.update(summary_json(sim::summarize_errors(errs), median(errs)));
+    a.push_back(j);
+  }
+  return a;
 }
 
 nlohmann::ordered_json serving_json(const ServingPublished &pub,
@@ -179,7 +211,8 @@ nlohmann::ordered_json serving_json(const ServingPublished &pub,
           {"rows_not_counted", t.uncounted},
           {"summary_throughput",
            summary_json(sim::summarize_errors(t.throughput), median(t.throughput))},
-          {"summary_latency", summary_json(sim::summarize_errors(t.latency), median(t.latency))}};
+          {"summary_latency", summary_json(sim::summarize_errors(t.latency), median(t.latency))},
+          {"summary_throughput_by_model_tp", by_deployment_json(t)}};
 }
 
 std::string serving_text(const std::vector<ServingComparison> &cmp, const ServingTally &t) {
@@ -201,6 +234,15 @@ std::string serving_text(const std::vector<ServingComparison> &cmp, const Servin
   for (const auto &[key, errs] : t.by_source) s += summary_line(key, errs);
   if (!t.throughput.empty()) s += summary_line("all throughput rows", t.throughput);
   if (!t.latency.empty()) s += summary_line("all latency rows", t.latency);
+  s += "throughput error by source, model and TP:\n";
+  for (const auto &[key, errs] : t.by_deployment) {
+    const auto &[source, model, tp] = key;
+    s += fmt::format("  {:<28} {:<16} TP {:<2} {:>4} rows  median {:>+6.1f}%  min {:>+6.1f}%  "
+                     "max {:>+6.1f}%\n",
+                     source, model, tp, errs.size(), 100 * median(errs),
+                     100 * *std::min_element(errs.begin(), errs.end()),
+                     100 * *std::max_element(errs.begin(), errs.end()));
+  }
   s += fmt::format("{} of {} published deployments do not fit by rooftop's memory model; "
                    "{} of them (--batch max, not even batch 1) are not counted.\n"
                    "Each row's command and source: --json; the sources: {}\n",

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -556,6 +557,36 @@ TEST_CASE("cli: validate --serving estimates every published serving row") {
   // moves it fails here (and the docs must be rerun).
   CHECK(med > 0.25);
   CHECK(med < 0.45);
+  // The groups by source, model and TP, recomputed from each row's command (--tp absent: 1).
+  std::map<std::tuple<std::string, std::string, long long>, std::vector<double>> groups;
+  for (const auto &row : rows) {
+    if (!row.at("counted").get<bool>() || row.at("metric") == "ttft_s" ||
+        row.at("metric") == "tpot_s" || row.at("metric") == "e2e_latency_s")
+      continue;
+    std::istringstream words(row.at("command").get<std::string>());
+    std::string w, model;
+    long long tp = 1;
+    while (words >> w) {
+      if (w == "--model") words >> model;
+      if (w == "--tp") words >> tp;
+    }
+    groups[{row.at("source").get<std::string>(), model, tp}].push_back(
+        row.at("relative_error").get<double>());
+  }
+  const auto &by = j.at("summary_throughput_by_model_tp");
+  REQUIRE(by.size() == groups.size());
+  for (const auto &g : by) {
+    const auto key = std::make_tuple(g.at("source").get<std::string>(),
+                                     g.at("model").get<std::string>(), g.at("tp").get<long long>());
+    INFO(std::get<0>(key) << " " << std::get<1>(key) << " TP " << std::get<2>(key));
+    REQUIRE(groups.count(key) == 1);
+    auto e = groups.at(key);
+    std::sort(e.begin(), e.end());
+    const double m = e.size() % 2 ? e[e.size() / 2] : (e[e.size() / 2 - 1] + e[e.size() / 2]) / 2;
+    CHECK(g.at("count").get<std::size_t>() == e.size());
+    CHECK(g.at("median_relative_error").get<double>() == doctest::Approx(m));
+  }
+  CHECK(groups.count({"trtllm-0.17-max-throughput", "mixtral-8x7b", 8}) == 1);
   // One row per source, estimated again by `rooftop estimate` itself: the figure validate
   // reports is the one the estimate command prints for the same options.
   REQUIRE(by_source.size() >= 3);
