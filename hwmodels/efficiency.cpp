@@ -106,14 +106,16 @@ double Efficiency::gemm_efficiency(DType dtype, double rows) const {
   return gemm_m_half > 0 && rows > 0 ? e_max * rows / (rows + gemm_m_half) : e_max;
 }
 
-double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms) {
-  if (!(tile_m > 0) || !(tile_n > 0) || sms <= 0 || !(rows > 0) || !(cols > 0)) return 1.0;
-  const double tiles = std::ceil(rows / tile_m) * std::ceil(cols / tile_n);
+double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms,
+                          double groups) {
+  if (!(tile_m > 0) || !(tile_n > 0) || sms <= 0 || !(rows > 0) || !(cols > 0) || !(groups > 0))
+    return 1.0;
+  const double tiles = groups * std::ceil(rows / tile_m) * std::ceil(cols / tile_n);
   return tiles / (std::ceil(tiles / sms) * sms);
 }
 
-double Efficiency::gemm_wave_efficiency(double rows, double cols, int sms) const {
-  return gemm_wave_fraction(rows, cols, gemm_tile_m, gemm_tile_n, sms);
+double Efficiency::gemm_wave_efficiency(double rows, double cols, int sms, double groups) const {
+  return gemm_wave_fraction(rows, cols, gemm_tile_m, gemm_tile_n, sms, groups);
 }
 
 double Efficiency::attention_bandwidth_efficiency(double context) const {

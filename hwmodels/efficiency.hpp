@@ -42,16 +42,20 @@ struct Efficiency {
   static Efficiency ideal();
   /// GEMM compute efficiency for `rows` rows of input type `dtype`.
   [[nodiscard]] double gemm_efficiency(DType dtype, double rows) const;
-  /// Wave quantization of an M x N output on `sms` SMs: tiles / (waves x sms), 1 without a
-  /// calibrated tile, an SM count or N.
-  [[nodiscard]] double gemm_wave_efficiency(double rows, double cols, int sms) const;
+  /// Wave quantization of `groups` M x N outputs in one launch (a grouped GEMM: MoE experts) on
+  /// `sms` SMs: tiles / (waves x sms), 1 without a calibrated tile, an SM count or N.
+  [[nodiscard]] double gemm_wave_efficiency(double rows, double cols, int sms,
+                                            double groups = 1) const;
   /// Decode attention's bandwidth efficiency at `context` keys.
   [[nodiscard]] double attention_bandwidth_efficiency(double context) const;
 };
 
 /// Fraction of the SMs' tile slots a GEMM's M x N output fills: ceil(M/tm) ceil(N/tn) tiles run
-/// in waves of `sms`, so the last wave may be partly idle. 1 when any argument is not positive.
-double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms);
+/// in waves of `sms`, so the last wave may be partly idle. A grouped GEMM of `groups` such
+/// problems (the expected count of MoE experts with tokens, not necessarily whole) has `groups`
+/// times the tiles in one launch. 1 when any argument is not positive.
+double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms,
+                          double groups = 1);
 
 /// The efficiencies of a rooftop.efficiency/1 file for `gpu`: the derated defaults with the
 /// GPU architecture's overrides, or a calibrated table (with "origin": "measured" and the "gpu"

@@ -73,6 +73,18 @@ const char *intern_protocol(const std::string &protocol) {
 }
 } // namespace
 
+namespace {
+/// Wave quantization of a GEMM op; for two grouped GEMMs in one op (MoE experts), their times
+/// add: 1 / ((1 - s) / w1 + s / w2), s the second's share of the FLOPs.
+double wave_efficiency(const wl::Op &op, const Machine &m) {
+  const int sms = m.gpu.sm_count.value_or(0);
+  const double w1 = m.eff.gemm_wave_efficiency(op.rows, op.cols, sms, op.groups);
+  if (!(op.second_share > 0)) return w1;
+  const double w2 = m.eff.gemm_wave_efficiency(op.rows, op.second_cols, sms, op.groups);
+  return 1.0 / ((1.0 - op.second_share) / w1 + op.second_share / w2);
+}
+} // namespace
+
 OpCost cost_op(const wl::Op &op, const Machine &m) {
   OpCost c;
   if (op.unit == wl::Unit::network) {
@@ -85,12 +97,10 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     c.protocol = intern_protocol(r.protocol);
     return c;
   }
-  const double e_c =
-      op.unit == wl::Unit::attention ? m.eff.attention_flops
-      : op.unit == wl::Unit::gemm
-          ? m.eff.gemm_efficiency(op.compute_dtype, op.rows) *
-                m.eff.gemm_wave_efficiency(op.rows, op.cols, m.gpu.sm_count.value_or(0))
-          : 1.0;
+  const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops
+                     : op.unit == wl::Unit::gemm
+                         ? m.eff.gemm_efficiency(op.compute_dtype, op.rows) * wave_efficiency(op, m)
+                         : 1.0;
   const double e_m = op.unit == wl::Unit::attention
                          ? m.eff.attention_bandwidth_efficiency(op.context)
                          : m.eff.hbm_bandwidth;

@@ -133,6 +133,12 @@ TEST_CASE("EP dispatch and combine all-to-all volume for a stated batch") {
   CHECK(find(tp_ops, "ffn_all_reduce").comm_bytes.value() == 16 * 64 * 2);
   // each GPU stores 8/2 = 4 whole experts: 4 x 3 x 64 x 32 x 2 B
   CHECK(find(tp_ops, "moe_experts").stored_weight_bytes.value() == 4 * 6144 * 2);
+  // 16 tokens x 2 picks touch 8 (1 - (6/8)^16) = 7.92 experts, 3.96 of them on this GPU; the
+  // grouped GEMMs are whole experts (N = 2 x 32 for gate+up, 64 for down), not TP-sharded
+  const auto &ex = find(tp_ops, "moe_experts");
+  CHECK(ex.groups == doctest::Approx(4 * (1 - std::pow(0.75, 16))));
+  CHECK(ex.cols == 64);
+  CHECK(ex.second_cols == 64);
   // Attention DP: TP 1 x DP 2 replicas, EP 2: 32 tokens in the EP group, 16 per rank, each
   // sending its 16 tokens' 2 copies of the 64-wide hidden state in bf16:
   // 16 x 2 x 64 x 2 B = 4096 B per rank (mean load: imbalance 1)

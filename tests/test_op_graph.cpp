@@ -101,9 +101,18 @@ TEST_CASE("MoE decode at batch 1 reads only the chosen experts") {
   CHECK(ex.stored_weight_bytes.value() == 8 * 6144 * 2);
   // FLOPs: 2 x 1 token x 2 experts x 6144 = 24576
   CHECK(ex.flops.value() == 24576);
+  // Its two grouped GEMMs, for wave quantization: gate+up (N = 2 x 32) then down (N = 64, a
+  // third of the FLOPs), over the 2 experts the token picked, one row each
+  CHECK(ex.rows == doctest::Approx(1));
+  CHECK(ex.cols == 64);
+  CHECK(ex.groups == doctest::Approx(2));
+  CHECK(ex.second_cols == 64);
+  CHECK(ex.second_share == doctest::Approx(1.0 / 3));
   // A large batch touches all experts
   const auto big = wl::lower_pass(m, bf16(), Phase::decode, {4096, 1, 0});
   CHECK(find(big, "moe_experts").weight_bytes.value() == doctest::Approx(8 * 6144 * 2));
+  CHECK(find(big, "moe_experts").groups == doctest::Approx(8));
+  CHECK(find(big, "moe_experts").rows == doctest::Approx(4096 * 2 / 8.0));
 }
 
 TEST_CASE("decode reads the whole KV cache, capped by a sliding window") {

@@ -80,3 +80,29 @@ TEST_CASE("a dtype the GPU has no tensor-core rate for is not supported") {
   op.compute_dtype = DType::fp4;
   CHECK_THROWS_AS(sim::cost_op(op, m), NotSupported);
 }
+
+TEST_CASE("wave quantization: a grouped GEMM's tiles fill waves together, and two GEMMs' times add") {
+  auto g = test_gpu();
+  g.sm_count = 100;
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.gemm_tile_m = 128;
+  e.gemm_tile_n = 128;
+  const sim::Machine m = machine(g, e, 1);
+  wl::Op o = gemm(1e12, 1); // compute-bound: 1 ms at full efficiency
+  o.rows = 100;             // one row tile
+  o.cols = 128 * 30;        // 30 column tiles
+  // one problem: 30 tiles in one wave of 100 -> 0.3
+  CHECK(sim::cost_op(o, m).compute.value() == doctest::Approx(1e-3 / 0.3));
+  // 5 experts of the same shape in one launch: 150 tiles, 2 waves -> 150 / 200 = 0.75
+  o.groups = 5;
+  CHECK(sim::cost_op(o, m).compute.value() == doctest::Approx(1e-3 / 0.75));
+  // with a second GEMM (N = 128 x 20: 100 tiles, one full wave -> 1.0) doing 1/3 of the FLOPs:
+  // 2/3 ms / 0.75 + 1/3 ms / 1.0
+  o.second_cols = 128 * 20;
+  o.second_share = 1.0 / 3.0;
+  CHECK(sim::cost_op(o, m).compute.value() == doctest::Approx(2e-3 / 3 / 0.75 + 1e-3 / 3));
+  // no calibrated tile: no quantization
+  const hw::Efficiency untiled = hw::Efficiency::ideal(); // outlives the machine, which refers to it
+  const sim::Machine spec = machine(g, untiled, 1);
+  CHECK(sim::cost_op(o, spec).compute.value() == doctest::Approx(1e-3));
+}

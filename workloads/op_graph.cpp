@@ -189,6 +189,16 @@ void lower_dense_mlp(const Ctx &c, const FfnSpec &f, int g, long long n, double 
   c.out->push_back(linear(c, down_name, kind, g, n, c.T, i, c.h, c.wb));
 }
 
+/// The two grouped GEMMs of the routed experts, for wave quantization: gate and up fused
+/// (N = 2 x intermediate, gated) or up alone, then down (N = hidden), over `groups` experts with
+/// tokens; the down projection does 1/3 of the FLOPs (gated) or 1/2.
+void expert_gemm_shapes(Op &ex, const FfnSpec &f, double hidden, double inter, double groups) {
+  ex.cols = (f.gated ? 2.0 : 1.0) * inter;
+  ex.groups = std::max(groups, 1.0);
+  ex.second_cols = hidden;
+  ex.second_share = f.gated ? 1.0 / 3.0 : 0.5;
+}
+
 /// Expert parallelism: E/ep whole experts per GPU. With ep = tp the TP group already holds every
 /// token (after the attention all-reduce): each rank runs its experts on the tokens routed to
 /// them and the TP all-reduce that follows combines the outputs, as in TP MoE. With ep = tp x dp
@@ -220,6 +230,7 @@ void lower_moe_ep(const Ctx &c, const FfnSpec &f, int g, long long n) {
   Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
   ex.flops = Flops(2 * local_picks * per_expert);
   ex.rows = local_picks / std::max(std::min(touched, local_experts), 1.0);
+  expert_gemm_shapes(ex, f, c.h, ie, std::min(touched, local_experts));
   ex.weight_bytes = Bytes(std::min(touched, local_experts) * per_expert * c.eb);
   ex.stored_weight_bytes = Bytes(local_experts * per_expert * c.eb);
   ex.act_bytes = Bytes(local_picks * (2 * c.h + (ups + 1) * ie) * c.ab);
@@ -247,6 +258,7 @@ void lower_moe(const Ctx &c, const FfnSpec &f, int g, long long n) {
   Op ex = make("moe_experts", OpKind::moe_experts, Unit::gemm, g, n, c.d.act_dtype);
   ex.flops = Flops(2 * c.T * k * per_expert);
   ex.rows = c.T * k / std::max(touched, 1.0); // tokens per touched expert
+  expert_gemm_shapes(ex, f, c.h, ie, touched);
   ex.weight_bytes = Bytes(touched * per_expert * c.eb);
   ex.stored_weight_bytes = Bytes(E * per_expert * c.eb);
   // Dispatch in, gate/up out, activation, down in, combine out.

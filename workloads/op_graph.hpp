@@ -52,6 +52,12 @@ struct Op {
   int kernels = 1;            ///< kernel launches per instance
   double rows = 0;            ///< GEMMs: rows of the input (M: tokens per weight matrix)
   double cols = 0;            ///< GEMMs: columns of the output (N, after sharding)
+  double groups = 1;          ///< GEMMs: problems of rows x cols in one grouped launch (MoE:
+                              ///< the experts with tokens, an expected count)
+  /// MoE experts, whose one op is two grouped GEMMs: the second's (down projection) N and its
+  /// share of the op's FLOPs; 0 for an op of one GEMM shape.
+  double second_cols = 0;
+  double second_share = 0;
   double context = 0;         ///< attention: mean keys each query attends
 
   /// HBM traffic per instance: weights + activations + KV cache, bytes.
