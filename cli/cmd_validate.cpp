@@ -7,7 +7,7 @@
 #include "cli/calibration_predict.hpp"
 #include "cli/serving_validation.hpp"
 #include "hwmodels/efficiency.hpp"
-#include "reports/calibration_plot.hpp"
+#include "reports/parity_plot.hpp"
 #include "sim/collective_validation.hpp"
 
 #include <algorithm>
@@ -26,11 +26,11 @@
 namespace rooftop::cli {
 namespace {
 
-std::vector<rep::CalibrationPoint> errors_for_plot(const std::vector<CaseError> &errors) {
-  std::vector<rep::CalibrationPoint> pts;
-  for (const auto &e : errors)
-    pts.push_back({e.group, e.m->median_s, e.predicted_s, e.held_out});
-  return pts;
+rep::ParityPlot calibration_plot(const std::vector<CaseError> &errors, const std::string &gpu) {
+  rep::ParityPlot p{"rooftop predicted vs measured kernel time, " + gpu, "measured (s)",
+                    "predicted by rooftop (s)", "held out", "fitted on", 0.1, "top left", {}};
+  for (const auto &e : errors) p.points.push_back({e.group, e.m->median_s, e.predicted_s, e.held_out});
+  return p;
 }
 
 void run_nccl(const std::string &file, bool json) {
@@ -250,14 +250,34 @@ std::string serving_text(const std::vector<ServingComparison> &cmp, const Servin
   return s;
 }
 
+/// The throughput rows of a serving comparison against their published figures, one colour per
+/// model; latency rows (another unit) are left out, and so are uncounted rows.
+rep::ParityPlot serving_plot(const std::vector<ServingComparison> &cmp) {
+  rep::ParityPlot p{"", "published output tokens/s (per GPU where the source gives it so)",
+                    "rooftop (same metric)", "fits in memory", "does not",
+                    0.2, "bottom right", {}};
+  std::size_t latency = 0;
+  for (const auto &c : cmp) {
+    if (is_latency(c.row->metric)) ++latency;
+    if (!c.counted() || is_latency(c.row->metric)) continue;
+    p.points.push_back({row_option(c.row->args, "--model", "?"), c.row->published, c.predicted,
+                        c.fits});
+  }
+  p.title = fmt::format("rooftop vs published serving throughput: {} rows ({} latency rows "
+                        "not plotted)",
+                        p.points.size(), latency);
+  return p;
+}
+
 /// validate --serving: every published end-to-end figure, estimated with its row's options.
-void run_serving(const std::string &file, bool json) {
+void run_serving(const std::string &file, bool json, const std::string &png) {
   const auto pub = load_serving_published(file);
   const auto cmp = compare_serving(pub);
   const ServingTally t = tally(cmp);
   if (t.throughput.empty() && t.latency.empty())
     throw InputError(file + ": /rows: nothing to compare: in every row rooftop finds that not "
                      "even batch 1 fits (--batch max)");
+  if (!png.empty()) rep::write_parity_plot(png, serving_plot(cmp));
   if (json) std::cout << serving_json(pub, cmp, t).dump(2) << "\n";
   else std::cout << serving_text(cmp, t);
 }
@@ -300,7 +320,7 @@ void run_calibration(const std::string &file, const std::string &efficiency_file
                           ? std::string("the file holds no measurement")
                           : "all " + std::to_string(run.measurements.size()) +
                                 " measurements were skipped or failed (see their skip_reason)"));
-  if (!png.empty()) rep::write_calibration_plot(png, errors_for_plot(errors), spec.id);
+  if (!png.empty()) rep::write_parity_plot(png, calibration_plot(errors, spec.id));
   if (json) {
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     std::vector<double> held;
@@ -367,19 +387,20 @@ void add_validate(CLI::App &app) {
                 "a rooftop.calibration/1 file: predict every measured kernel and layer");
   v->add_option("--efficiency", *eff_file,
                 "with --calibration: this efficiency table instead of refitting the file");
-  v->add_option("--png", *png, "with --calibration: also plot predicted versus measured (gnuplot)");
+  v->add_option("--png", *png,
+                "with --calibration or --serving: also plot rooftop against the measured or "
+                "published figures (gnuplot)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
   v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, v] {
     if (serving_opt->count() > 0) {
-      if (v->count("--nccl-tests") + v->count("--calibration") + v->count("--efficiency") +
-              v->count("--png") > 0)
-        throw InputError("--serving goes alone (with --json): it takes no --nccl-tests, "
-                         "--calibration, --efficiency or --png");
+      if (v->count("--nccl-tests") + v->count("--calibration") + v->count("--efficiency") > 0)
+        throw InputError("--serving goes alone (with --json and --png): it takes no "
+                         "--nccl-tests, --calibration or --efficiency");
       // CLI11 reads `--serving` and `--serving ""` alike: both mean the default file
       run_serving(serving->empty()
                       ? (data_dir() / "validation" / "serving_published.json").string()
                       : *serving,
-                  *json);
+                  *json, *png);
       return;
     }
     if (!cal_file->empty()) {
@@ -387,7 +408,8 @@ void add_validate(CLI::App &app) {
       return;
     }
     if (!png->empty() || !eff_file->empty())
-      throw InputError("--png and --efficiency go with --calibration FILE");
+      throw InputError(!png->empty() ? "--png goes with --calibration FILE or --serving"
+                                     : "--efficiency goes with --calibration FILE");
     std::string f = *file;
     if (f.empty()) f = (data_dir() / "validation" / "nccl_tests_published.json").string();
     run_nccl(f, *json);

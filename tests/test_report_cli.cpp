@@ -350,3 +350,25 @@ TEST_CASE("report: bad options are refused like estimate's") {
   CHECK(r.exit_code == 2);
   CHECK(r.err.rfind("error: --tp = 0", 0) == 0);
 }
+
+TEST_CASE("validate --serving --png: a parity plot of the throughput rows; --png alone is refused") {
+  TempDir tmp;
+  const auto png = tmp.path / "serving.png";
+  const Run r = run_rooftop({"validate", "--serving", "--png", png.string()}, tmp.path);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  if (!gnuplot_on_path()) {
+    MESSAGE("gnuplot is not on PATH: checking the error path only (apt-get install gnuplot-nox)");
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.rfind("error: gnuplot not found", 0) == 0);
+  } else {
+    REQUIRE(r.exit_code == 0);
+    CHECK(png_size(png) == std::array<std::uint32_t, 2>{900, 700});
+    CHECK(r.out.find("median |error|") != std::string::npos); // the table still prints
+  }
+  const Run bad = run_rooftop({"validate", "--serving", "--png", "/nonexistent-dir/x.png"}, tmp.path);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("not a writable directory") != std::string::npos);
+  const Run alone = run_rooftop({"validate", "--png", png.string()}, tmp.path);
+  CHECK(alone.exit_code == 2);
+  CHECK(alone.err.find("--png goes with --calibration FILE or --serving") != std::string::npos);
+}
