@@ -127,10 +127,23 @@ std::string summary_line(const std::string &label, const std::vector<double> &er
 
 /// The counted errors of a serving comparison. Throughput and latency errors have opposite
 /// signs for the same optimism, so they are summarized apart.
+/// A group of throughput rows: a source and some of the row's --model, --tp and --gpu (an empty
+/// field, or tp 0, when the grouping does not split by it).
+struct RowGroup {
+  std::string source, model;
+  long long tp = 0;
+  std::string gpu;
+  bool operator<(const RowGroup &o) const {
+    return std::tie(source, model, tp, gpu) < std::tie(o.source, o.model, o.tp, o.gpu);
+  }
+};
+using Grouped = std::map<RowGroup, std::vector<double>>;
+
 struct ServingTally {
   std::map<std::string, std::vector<double>> by_source;
-  /// Throughput errors by source, model and TP (as each row's --model and --tp name them).
-  std::map<std::tuple<std::string, std::string, long long>, std::vector<double>> by_deployment;
+  /// Throughput errors by source, model and TP; by source, model, TP and GPU; by source and GPU
+  /// (as each row's --model, --tp and --gpu name them; --tp absent is 1).
+  Grouped by_model_tp, by_model_tp_gpu, by_gpu;
   std::vector<double> throughput, latency;
   std::size_t not_fit = 0, uncounted = 0;
 };
@@ -158,23 +171,43 @@ ServingTally tally(const std::vector<ServingComparison> &cmp) {
     }
     t.by_source[c.row->source].push_back(c.relative_error);
     (is_latency(c.row->metric) ? t.latency : t.throughput).push_back(c.relative_error);
-    if (!is_latency(c.row->metric))
-      t.by_deployment[{c.row->source, row_option(c.row->args, "--model", "?"),
-                       std::stoll(row_option(c.row->args, "--tp", "1"))}]
-          .push_back(c.relative_error);
+    if (is_latency(c.row->metric)) continue;
+    const std::string model = row_option(c.row->args, "--model", "?");
+    const std::string gpu = row_option(c.row->args, "--gpu", "?");
+    const long long tp = std::stoll(row_option(c.row->args, "--tp", "1"));
+    t.by_model_tp[{c.row->source, model, tp, ""}].push_back(c.relative_error);
+    t.by_model_tp_gpu[{c.row->source, model, tp, gpu}].push_back(c.relative_error);
+    t.by_gpu[{c.row->source, "", 0, gpu}].push_back(c.relative_error);
   }
   return t;
 }
 
-nlohmann::ordered_json by_deployment_json(const ServingTally &t) {
+nlohmann::ordered_json grouped_json(const Grouped &groups) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
-  for (const auto &[key, errs] : t.by_deployment) {
-    const auto &[source, model, tp] = key;
-    nlohmann::ordered_json j = {{"source", source}, {"model", model}, {"tp", tp}};
+  for (const auto &[g, errs] : groups) {
+    nlohmann::ordered_json j = {{"source", g.source}};
+    if (!g.model.empty()) j["model"] = g.model;
+    if (g.tp > 0) j["tp"] = g.tp;
+    if (!g.gpu.empty()) j["gpu"] = g.gpu;
     j.update(summary_json(sim::summarize_errors(errs), median(errs)));
     a.push_back(j);
   }
   return a;
+}
+
+std::string grouped_text(const std::string &title, const Grouped &groups) {
+  std::string s = "throughput error by " + title + ":\n";
+  for (const auto &[g, errs] : groups) {
+    std::string label = g.model;
+    if (g.tp > 0) label += fmt::format(" TP {}", g.tp);
+    if (!g.gpu.empty()) label += (label.empty() ? "" : " ") + g.gpu;
+    s += fmt::format("  {:<28} {:<32} {:>4} rows  median {:>+6.1f}%  min {:>+6.1f}%  "
+                     "max {:>+6.1f}%\n",
+                     g.source, label, errs.size(), 100 * median(errs),
+                     100 * *std::min_element(errs.begin(), errs.end()),
+                     100 * *std::max_element(errs.begin(), errs.end()));
+  }
+  return s;
 }
 
 nlohmann::ordered_json serving_json(const ServingPublished &pub,
@@ -212,7 +245,9 @@ nlohmann::ordered_json serving_json(const ServingPublished &pub,
           {"summary_throughput",
            summary_json(sim::summarize_errors(t.throughput), median(t.throughput))},
           {"summary_latency", summary_json(sim::summarize_errors(t.latency), median(t.latency))},
-          {"summary_throughput_by_model_tp", by_deployment_json(t)}};
+          {"summary_throughput_by_model_tp", grouped_json(t.by_model_tp)},
+          {"summary_throughput_by_model_tp_gpu", grouped_json(t.by_model_tp_gpu)},
+          {"summary_throughput_by_gpu", grouped_json(t.by_gpu)}};
 }
 
 std::string serving_text(const std::vector<ServingComparison> &cmp, const ServingTally &t) {
@@ -234,15 +269,9 @@ std::string serving_text(const std::vector<ServingComparison> &cmp, const Servin
   for (const auto &[key, errs] : t.by_source) s += summary_line(key, errs);
   if (!t.throughput.empty()) s += summary_line("all throughput rows", t.throughput);
   if (!t.latency.empty()) s += summary_line("all latency rows", t.latency);
-  s += "throughput error by source, model and TP:\n";
-  for (const auto &[key, errs] : t.by_deployment) {
-    const auto &[source, model, tp] = key;
-    s += fmt::format("  {:<28} {:<16} TP {:<2} {:>4} rows  median {:>+6.1f}%  min {:>+6.1f}%  "
-                     "max {:>+6.1f}%\n",
-                     source, model, tp, errs.size(), 100 * median(errs),
-                     100 * *std::min_element(errs.begin(), errs.end()),
-                     100 * *std::max_element(errs.begin(), errs.end()));
-  }
+  s += grouped_text("source and GPU", t.by_gpu);
+  s += grouped_text("source, model and TP (all GPUs)", t.by_model_tp);
+  s += grouped_text("source, model, TP and GPU", t.by_model_tp_gpu);
   s += fmt::format("{} of {} published deployments do not fit by rooftop's memory model; "
                    "{} of them (--batch max, not even batch 1) are not counted.\n"
                    "Each row's command and source: --json; the sources: {}\n",

@@ -557,36 +557,53 @@ TEST_CASE("cli: validate --serving estimates every published serving row") {
   // moves it fails here (and the docs must be rerun).
   CHECK(med > 0.25);
   CHECK(med < 0.45);
-  // The groups by source, model and TP, recomputed from each row's command (--tp absent: 1).
-  std::map<std::tuple<std::string, std::string, long long>, std::vector<double>> groups;
+  // The groups by source, model, TP and GPU, recomputed from each row's command (--tp absent:
+  // 1): each JSON grouping has exactly these groups with these counts and medians.
+  using Key = std::tuple<std::string, std::string, long long, std::string>;
+  std::map<std::string, std::map<Key, std::vector<double>>> groupings;
   for (const auto &row : rows) {
     if (!row.at("counted").get<bool>() || row.at("metric") == "ttft_s" ||
         row.at("metric") == "tpot_s" || row.at("metric") == "e2e_latency_s")
       continue;
     std::istringstream words(row.at("command").get<std::string>());
-    std::string w, model;
+    std::string w, model, gpu;
     long long tp = 1;
     while (words >> w) {
       if (w == "--model") words >> model;
+      if (w == "--gpu") words >> gpu;
       if (w == "--tp") words >> tp;
     }
-    groups[{row.at("source").get<std::string>(), model, tp}].push_back(
-        row.at("relative_error").get<double>());
+    const std::string src = row.at("source");
+    const double err = row.at("relative_error");
+    groupings["summary_throughput_by_model_tp"][{src, model, tp, ""}].push_back(err);
+    groupings["summary_throughput_by_model_tp_gpu"][{src, model, tp, gpu}].push_back(err);
+    groupings["summary_throughput_by_gpu"][{src, "", 0, gpu}].push_back(err);
   }
-  const auto &by = j.at("summary_throughput_by_model_tp");
-  REQUIRE(by.size() == groups.size());
-  for (const auto &g : by) {
-    const auto key = std::make_tuple(g.at("source").get<std::string>(),
-                                     g.at("model").get<std::string>(), g.at("tp").get<long long>());
-    INFO(std::get<0>(key) << " " << std::get<1>(key) << " TP " << std::get<2>(key));
-    REQUIRE(groups.count(key) == 1);
-    auto e = groups.at(key);
-    std::sort(e.begin(), e.end());
-    const double m = e.size() % 2 ? e[e.size() / 2] : (e[e.size() / 2 - 1] + e[e.size() / 2]) / 2;
-    CHECK(g.at("count").get<std::size_t>() == e.size());
-    CHECK(g.at("median_relative_error").get<double>() == doctest::Approx(m));
+  for (const auto &[name, groups] : groupings) {
+    INFO(name);
+    const auto &by = j.at(name);
+    REQUIRE(by.size() == groups.size());
+    std::size_t rows_in_groups = 0;
+    for (const auto &g : by) {
+      const Key key{g.at("source").get<std::string>(), g.value("model", std::string()),
+                    g.value("tp", 0LL), g.value("gpu", std::string())};
+      INFO(std::get<0>(key) << " " << std::get<1>(key) << " TP " << std::get<2>(key) << " "
+                            << std::get<3>(key));
+      REQUIRE(groups.count(key) == 1);
+      auto e = groups.at(key);
+      std::sort(e.begin(), e.end());
+      const double m =
+          e.size() % 2 ? e[e.size() / 2] : (e[e.size() / 2 - 1] + e[e.size() / 2]) / 2;
+      CHECK(g.at("count").get<std::size_t>() == e.size());
+      CHECK(g.at("median_relative_error").get<double>() == doctest::Approx(m));
+      rows_in_groups += e.size();
+    }
+    CHECK(rows_in_groups == thr.size());
   }
-  CHECK(groups.count({"trtllm-0.17-max-throughput", "mixtral-8x7b", 8}) == 1);
+  CHECK(groupings["summary_throughput_by_model_tp"].count(
+            {"trtllm-0.17-max-throughput", "mixtral-8x7b", 8, ""}) == 1);
+  CHECK(groupings["summary_throughput_by_gpu"].count({"trtllm-1.0-max-throughput", "", 0, "b200"}) ==
+        1);
   // One row per source, estimated again by `rooftop estimate` itself: the figure validate
   // reports is the one the estimate command prints for the same options.
   REQUIRE(by_source.size() >= 3);
