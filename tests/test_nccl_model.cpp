@@ -193,3 +193,30 @@ TEST_CASE("built-in systems: NCCL's protocol and algorithm as the all-reduce gro
   // --ideal: no protocol model
   CHECK(cost("hgx-h200-8", k_small, 1, true).protocol.empty());
 }
+
+TEST_CASE("one GPU per node: NCCL's tree takes the TREE pattern and 0.85 of its bandwidth") {
+  // search.cc line 1133: with one GPU in the node the tree graph's pattern is TREE; tuning.cc
+  // line 336: maxTreePattern == TREE -> tree busBw x 0.85 (after the LL / LL128 limits).
+  sim::TunerGroup g;
+  g.ranks = 4;
+  g.nodes = 4;
+  g.bus_bandwidth = BytesPerSecond(48e9); // one NDR NIC, 50 GB/s x 0.96
+  // Channels across nodes (sm90 inter speeds): 48 -> 1 channel, doubled to 2 x 24 GB/s.
+  // Simple: bus min(0.92 x 48 = 44.16, 2 x perChMaxTree[Hopper][more] 36 = 72) x 0.85 =
+  // 37.536 GB/s; algbw / 2 = 18.768 GB/s; 1 GiB: floor(log2(2^30 / 64)) = 24 >= 23, no
+  // correction. Latency 8.4 us + 2 x (0 x 4.0 + log2(4) x 14 us) = 64.4 us.
+  CHECK(time(NcclAlgorithm::tree, NcclProtocol::simple, k_large, g) ==
+        rel(64.4e-6 + k_large / 18.768e9));
+  // LL: min(44.16 / 3.8 = 11.621, llMax 20.4) x 0.85 = 9.878 GB/s; corr[LL][10] = 0.6 at 64 KiB.
+  // Latency 6.8 + 2 x 2 x 5.0 = 26.8 us.
+  CHECK(time(NcclAlgorithm::tree, NcclProtocol::ll, k_small, g) ==
+        rel(26.8e-6 + k_small / (44.16e9 / 3.8 * 0.85 * 0.5 * 0.6)));
+  // Several GPUs per node (16 on 2 nodes): the balanced tree, no 0.85. Simple at 1 GiB:
+  // bus min(0.92 x 369 = 339.48, 8 channels x 41.4 = 331.2) = 331.2 GB/s.
+  auto two = h100x8();
+  two.ranks = 16;
+  two.nodes = 2;
+  const auto c =
+      sim::nccl_cost(&nccl(), NcclAlgorithm::tree, NcclProtocol::simple, Bytes(k_large), two);
+  CHECK(c->bus.value() == rel(331.2e9));
+}
