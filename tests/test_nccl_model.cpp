@@ -148,7 +148,7 @@ TEST_CASE("one rank per node: every step is a network hop at the NET row's tree 
   CHECK(ll->bus.value() == rel(24e9));
 }
 
-TEST_CASE("LL128 runs only over NVLink inside a node; the ideal model has one protocol") {
+TEST_CASE("LL128 runs only over NVLink inside a node, and the ideal model has one protocol") {
   auto g = h100x8();
   g.intra = hw::NcclFabric::pci;
   CHECK_FALSE(sim::nccl_cost(&nccl(), NcclAlgorithm::ring, NcclProtocol::ll128, Bytes(4096), g));
