@@ -220,3 +220,39 @@ TEST_CASE("one GPU per node: NCCL's tree takes the TREE pattern and 0.85 of its 
       sim::nccl_cost(&nccl(), NcclAlgorithm::tree, NcclProtocol::simple, Bytes(k_large), two);
   CHECK(c->bus.value() == rel(331.2e9));
 }
+
+TEST_CASE("multi-node rows of NCCL's tables: llMax beyond two nodes, the tree's network hop") {
+  // Ring LL on 4 nodes x 8 H100s: llMaxBws[Intel][more nodes] = 20.4 GB/s (not two nodes' 39);
+  // 62 steps, 6 across: 6.6 + 56 x max(0.6, 1) + 6 x 2.7 = 78.8 us.
+  auto four = h100x8();
+  four.ranks = 32;
+  four.nodes = 4;
+  const auto ll =
+      sim::nccl_cost(&nccl(), NcclAlgorithm::ring, NcclProtocol::ll, Bytes(k_small), four);
+  CHECK(ll->bus.value() == rel(20.4e9));
+  CHECK(ll->latency.value() == rel(78.8e-6));
+  // Tree LL on 2 nodes x 8: 6.8 + 2 x (7 x 0.6 + log2(2) x hwLat[NET][TREE][LL] 5.0) = 25.2 us
+  auto two = h100x8();
+  two.ranks = 16;
+  two.nodes = 2;
+  CHECK(sim::nccl_cost(&nccl(), NcclAlgorithm::tree, NcclProtocol::ll, Bytes(k_small), two)
+            ->latency.value() == rel(25.2e-6));
+}
+
+TEST_CASE("tree LL128 in one node takes 7/9, and Volta's multi-node ring plateau is 1.9") {
+  // 8 H100s: B_t = min(0.92 x 369, 12 x 38.7) = 339.48; LL128 min(339.48 x 7/9, 12 x 36.7)
+  const auto t = sim::nccl_cost(&nccl(), NcclAlgorithm::tree, NcclProtocol::ll128,
+                                Bytes(k_large), h100x8());
+  CHECK(t->bus.value() == rel(339.48e9 * 7 / 9));
+  // Volta (sm70), 16 ranks on 2 nodes, 100 GB/s: channels (before-sm90 inter speeds) 2 x 48
+  // doubled to 4 x 24; 1 GiB / (4 x 16) >= 64 B: Simple latency (8.4 + 28 x 3.4 + 2 x 14 =
+  // 131.6 us) x 1.9 = 250.04 us
+  auto volta = h100x8();
+  volta.ranks = 16;
+  volta.nodes = 2;
+  volta.compute_capability = 70;
+  volta.bus_bandwidth = BytesPerSecond(100e9);
+  CHECK(sim::group_channels(nccl(), volta).count == 4);
+  CHECK(sim::nccl_cost(&nccl(), NcclAlgorithm::ring, NcclProtocol::simple, Bytes(k_large), volta)
+            ->latency.value() == rel(250.04e-6));
+}
