@@ -128,6 +128,7 @@ void read_bandwidths(JsonReader &r, NcclTuning &t) {
   t.tree_ll_fraction = fraction(f, "tree_LL");
   t.tree_ll128_fraction_one_node = fraction(f, "tree_LL128_one_node");
   t.tree_ll128_fraction_more_nodes = fraction(f, "tree_LL128_more_nodes");
+  t.tree_one_gpu_per_node_fraction = fraction(f, "tree_one_gpu_per_node");
   f.finish();
   JsonReader tc = r.object("tree_correction");
   for (std::size_t p = 0; p < 3; ++p)

@@ -57,6 +57,7 @@ struct NcclTuning {
   double tree_ll_fraction = 1 / 3.8;               ///< then tree LL's share of that
   double tree_ll128_fraction_one_node = 7.0 / 9.0; ///< then tree LL128's, one node
   double tree_ll128_fraction_more_nodes = 120.0 / 128.0; ///< ... several nodes
+  double tree_one_gpu_per_node_fraction = 0.85;          ///< then a tree's with one GPU per node
   PerProtocol<std::vector<double>> tree_correction;      ///< [protocol][floor(log2(bytes / 64))]
   Seconds net_overhead;                                  ///< per network post, s
   double net_overhead_simple_factor = 3;                 ///< Simple posts cost this many times more

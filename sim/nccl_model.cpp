@@ -69,7 +69,8 @@ void ring(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup 
 
 /// All-reduce tree: a chain inside each node, a double binary tree across nodes.
 /// bus: min(0.92 B, channels x cap); LL: min(bus / 3.8, llMax); LL128: min(bus x 7/9 (one node)
-/// or 120/128, channels x cap); algbw = bus / 2 x treeCorrection[p][floor(log2(S / 64))]
+/// or 120/128, channels x cap); x 0.85 with one GPU per node (the TREE pattern);
+/// algbw = bus / 2 x treeCorrection[p][floor(log2(S / 64))]
 /// latency: base + 2 ((ppn - 1) hop_intra + floor(log2 nodes) hop_net)
 void tree(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup &g,
           const RingChannels &channels, ProtocolCost &c) {
@@ -90,6 +91,10 @@ void tree(const hw::NcclTuning *t, NcclProtocol p, Bytes size, const TunerGroup 
     c.bus = min(c.bus * (g.nodes == 1 ? t->tree_ll128_fraction_one_node
                                       : t->tree_ll128_fraction_more_nodes),
                 t->per_channel_tree_ll128[gen][col] * ch);
+  // One GPU per node: NCCL's search gives the tree the TREE pattern (search.cc line 1133), which
+  // its tuner takes 0.85 of (tuning.cc line 336).
+  if (g.ranks == g.nodes)
+    c.bus = c.bus * t->tree_one_gpu_per_node_fraction;
   c.algbw = c.bus * 0.5;
   const int log_size = log2i(std::floor(size.value() / 64));
   if (log_size >= 0 && log_size < 23)

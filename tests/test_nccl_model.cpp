@@ -148,7 +148,7 @@ TEST_CASE("one rank per node: every step is a network hop at the NET row's tree 
   CHECK(ll->bus.value() == rel(24e9));
 }
 
-TEST_CASE("LL128 runs only over NVLink inside a node; the ideal model has one protocol") {
+TEST_CASE("LL128 runs only over NVLink inside a node, and the ideal model has one protocol") {
   auto g = h100x8();
   g.intra = hw::NcclFabric::pci;
   CHECK_FALSE(sim::nccl_cost(&nccl(), NcclAlgorithm::ring, NcclProtocol::ll128, Bytes(4096), g));
@@ -192,4 +192,67 @@ TEST_CASE("built-in systems: NCCL's protocol and algorithm as the all-reduce gro
   CHECK(cost("hgx-h100-8", k_large, 2).protocol == "Simple");
   // --ideal: no protocol model
   CHECK(cost("hgx-h200-8", k_small, 1, true).protocol.empty());
+}
+
+TEST_CASE("one GPU per node: NCCL's tree takes the TREE pattern and 0.85 of its bandwidth") {
+  // search.cc line 1133: with one GPU in the node the tree graph's pattern is TREE; tuning.cc
+  // line 336: maxTreePattern == TREE -> tree busBw x 0.85 (after the LL / LL128 limits).
+  sim::TunerGroup g;
+  g.ranks = 4;
+  g.nodes = 4;
+  g.bus_bandwidth = BytesPerSecond(48e9); // one NDR NIC, 50 GB/s x 0.96
+  // Channels across nodes (sm90 inter speeds): 48 -> 1 channel, doubled to 2 x 24 GB/s.
+  // Simple: bus min(0.92 x 48 = 44.16, 2 x perChMaxTree[Hopper][more] 36 = 72) x 0.85 =
+  // 37.536 GB/s; algbw / 2 = 18.768 GB/s; 1 GiB: floor(log2(2^30 / 64)) = 24 >= 23, no
+  // correction. Latency 8.4 us + 2 x (0 x 4.0 + log2(4) x 14 us) = 64.4 us.
+  CHECK(time(NcclAlgorithm::tree, NcclProtocol::simple, k_large, g) ==
+        rel(64.4e-6 + k_large / 18.768e9));
+  // LL: min(44.16 / 3.8 = 11.621, llMax 20.4) x 0.85 = 9.878 GB/s; corr[LL][10] = 0.6 at 64 KiB.
+  // Latency 6.8 + 2 x 2 x 5.0 = 26.8 us.
+  CHECK(time(NcclAlgorithm::tree, NcclProtocol::ll, k_small, g) ==
+        rel(26.8e-6 + k_small / (44.16e9 / 3.8 * 0.85 * 0.5 * 0.6)));
+  // Several GPUs per node (16 on 2 nodes): the balanced tree, no 0.85. Simple at 1 GiB:
+  // bus min(0.92 x 369 = 339.48, 8 channels x 41.4 = 331.2) = 331.2 GB/s.
+  auto two = h100x8();
+  two.ranks = 16;
+  two.nodes = 2;
+  const auto c =
+      sim::nccl_cost(&nccl(), NcclAlgorithm::tree, NcclProtocol::simple, Bytes(k_large), two);
+  CHECK(c->bus.value() == rel(331.2e9));
+}
+
+TEST_CASE("multi-node rows of NCCL's tables: llMax beyond two nodes, the tree's network hop") {
+  // Ring LL on 4 nodes x 8 H100s: llMaxBws[Intel][more nodes] = 20.4 GB/s (not two nodes' 39);
+  // 62 steps, 6 across: 6.6 + 56 x max(0.6, 1) + 6 x 2.7 = 78.8 us.
+  auto four = h100x8();
+  four.ranks = 32;
+  four.nodes = 4;
+  const auto ll =
+      sim::nccl_cost(&nccl(), NcclAlgorithm::ring, NcclProtocol::ll, Bytes(k_small), four);
+  CHECK(ll->bus.value() == rel(20.4e9));
+  CHECK(ll->latency.value() == rel(78.8e-6));
+  // Tree LL on 2 nodes x 8: 6.8 + 2 x (7 x 0.6 + log2(2) x hwLat[NET][TREE][LL] 5.0) = 25.2 us
+  auto two = h100x8();
+  two.ranks = 16;
+  two.nodes = 2;
+  CHECK(sim::nccl_cost(&nccl(), NcclAlgorithm::tree, NcclProtocol::ll, Bytes(k_small), two)
+            ->latency.value() == rel(25.2e-6));
+}
+
+TEST_CASE("tree LL128 in one node takes 7/9, and Volta's multi-node ring plateau is 1.9") {
+  // 8 H100s: B_t = min(0.92 x 369, 12 x 38.7) = 339.48; LL128 min(339.48 x 7/9, 12 x 36.7)
+  const auto t = sim::nccl_cost(&nccl(), NcclAlgorithm::tree, NcclProtocol::ll128,
+                                Bytes(k_large), h100x8());
+  CHECK(t->bus.value() == rel(339.48e9 * 7 / 9));
+  // Volta (sm70), 16 ranks on 2 nodes, 100 GB/s: channels (before-sm90 inter speeds) 2 x 48
+  // doubled to 4 x 24; 1 GiB / (4 x 16) >= 64 B: Simple latency (8.4 + 28 x 3.4 + 2 x 14 =
+  // 131.6 us) x 1.9 = 250.04 us
+  auto volta = h100x8();
+  volta.ranks = 16;
+  volta.nodes = 2;
+  volta.compute_capability = 70;
+  volta.bus_bandwidth = BytesPerSecond(100e9);
+  CHECK(sim::group_channels(nccl(), volta).count == 4);
+  CHECK(sim::nccl_cost(&nccl(), NcclAlgorithm::ring, NcclProtocol::simple, Bytes(k_large), volta)
+            ->latency.value() == rel(250.04e-6));
 }

@@ -99,7 +99,7 @@ struct Case {
 
 } // namespace
 
-TEST_CASE("roofline data: every operator with FLOPs at F/B and F/t; equal peaks share a roof") {
+TEST_CASE("roofline data: every operator with FLOPs at F/B and F/t, and equal peaks share a roof") {
   const Fixture f;
   const auto r = rep::roofline_data(f.gpu, f.eff, f.d, f.e);
   REQUIRE(!r.points.empty());

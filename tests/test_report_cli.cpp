@@ -224,7 +224,7 @@ TEST_CASE("report: pipeline parallelism (TP=4 x PP=2) in the inputs, breakdown a
   CHECK(input(html, "model").find("data/models/llama-3.1-70b") != std::string::npos);
 }
 
-TEST_CASE("report: --system alone, overlap and chunked prefill reproduce; no empty --gpu") {
+TEST_CASE("report: --system alone, overlap and chunked prefill reproduce, and no empty --gpu") {
   if (!gnuplot_on_path()) {
     MESSAGE("skipped: gnuplot is not on PATH");
     return;
