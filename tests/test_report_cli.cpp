@@ -351,7 +351,7 @@ TEST_CASE("report: bad options are refused like estimate's") {
   CHECK(r.err.rfind("error: --tp = 0", 0) == 0);
 }
 
-TEST_CASE("validate --serving --png: a parity plot of the throughput rows; --png alone is refused") {
+TEST_CASE("validate --serving --png: a parity plot of the throughput rows, and --png alone is refused") {
   TempDir tmp;
   const auto png = tmp.path / "serving.png";
   const Run r = run_rooftop({"validate", "--serving", "--png", png.string()}, tmp.path);
