@@ -689,6 +689,10 @@ TEST_CASE("cli: validate --serving refuses a bad rows file, naming the file and 
   expect_error(rooftop({"validate", "--serving", "--calibration", "x.json"}), 2, {"--serving"});
   expect_error(rooftop({"validate", "--serving", (tmp.path / "missing.json").string()}), 2,
                {"missing.json"});
+  // --png naming a directory: one input error naming it, before gnuplot runs (gnuplot's own
+  // failure named a log in a scratch directory already removed)
+  expect_error(rooftop({"validate", "--serving", "--png", tmp.path.string()}), 2,
+               {"--png", tmp.path.string(), "directory"});
 }
 
 TEST_CASE("cli: validate --serving groups rows by the GPU and TP the estimate used") {
