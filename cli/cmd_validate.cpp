@@ -17,7 +17,6 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <tuple>
 
 #include <iostream>
@@ -127,8 +126,8 @@ std::string summary_line(const std::string &label, const std::vector<double> &er
 
 /// The counted errors of a serving comparison. Throughput and latency errors have opposite
 /// signs for the same optimism, so they are summarized apart.
-/// A group of throughput rows: a source and some of the row's --model, --tp and --gpu (an empty
-/// field, or tp 0, when the grouping does not split by it).
+/// A group of throughput rows: a source and some of the model, TP and GPU the row's estimate used
+/// (an empty field, or tp 0, when the grouping does not split by it).
 struct RowGroup {
   std::string source, model;
   long long tp = 0;
@@ -142,24 +141,11 @@ using Grouped = std::map<RowGroup, std::vector<double>>;
 struct ServingTally {
   std::map<std::string, std::vector<double>> by_source;
   /// Throughput errors by source, model and TP; by source, model, TP and GPU; by source and GPU
-  /// (as each row's --model, --tp and --gpu name them; --tp absent is 1).
+  /// (as the row's estimate resolved them: --system gives the GPU, --tp absent is 1).
   Grouped by_model_tp, by_model_tp_gpu, by_gpu;
   std::vector<double> throughput, latency;
   std::size_t not_fit = 0, uncounted = 0;
 };
-
-/// The value of option `name` in a row's estimate options (`--name V` or `--name=V`), or
-/// `fallback` when the row does not give it.
-std::string row_option(const std::string &args, const std::string &name,
-                       const std::string &fallback) {
-  std::istringstream in(args);
-  std::string word;
-  while (in >> word) {
-    if (word == name) return in >> word ? word : fallback;
-    if (word.rfind(name + "=", 0) == 0) return word.substr(name.size() + 1);
-  }
-  return fallback;
-}
 
 ServingTally tally(const std::vector<ServingComparison> &cmp) {
   ServingTally t;
@@ -172,12 +158,9 @@ ServingTally tally(const std::vector<ServingComparison> &cmp) {
     t.by_source[c.row->source].push_back(c.relative_error);
     (is_latency(c.row->metric) ? t.latency : t.throughput).push_back(c.relative_error);
     if (is_latency(c.row->metric)) continue;
-    const std::string model = row_option(c.row->args, "--model", "?");
-    const std::string gpu = row_option(c.row->args, "--gpu", "?");
-    const long long tp = std::stoll(row_option(c.row->args, "--tp", "1"));
-    t.by_model_tp[{c.row->source, model, tp, ""}].push_back(c.relative_error);
-    t.by_model_tp_gpu[{c.row->source, model, tp, gpu}].push_back(c.relative_error);
-    t.by_gpu[{c.row->source, "", 0, gpu}].push_back(c.relative_error);
+    t.by_model_tp[{c.row->source, c.model, c.tp, ""}].push_back(c.relative_error);
+    t.by_model_tp_gpu[{c.row->source, c.model, c.tp, c.gpu}].push_back(c.relative_error);
+    t.by_gpu[{c.row->source, "", 0, c.gpu}].push_back(c.relative_error);
   }
   return t;
 }
@@ -289,8 +272,7 @@ rep::ParityPlot serving_plot(const std::vector<ServingComparison> &cmp) {
   for (const auto &c : cmp) {
     if (is_latency(c.row->metric)) ++latency;
     if (!c.counted() || is_latency(c.row->metric)) continue;
-    p.points.push_back({row_option(c.row->args, "--model", "?"), c.row->published, c.predicted,
-                        c.fits});
+    p.points.push_back({c.model, c.row->published, c.predicted, c.fits});
   }
   p.title = fmt::format("rooftop vs published serving throughput: {} rows ({} latency rows "
                         "not plotted)",

@@ -117,6 +117,9 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p) {
       c.fits = e.feasibility == sim::Feasibility::ok;
       c.batch_max = a.batch == "max";
       c.batch = s.deployment.batch;
+      c.model = a.model;
+      c.gpu = s.gpu->id;
+      c.tp = s.deployment.tp;
       out.push_back(c);
     } catch (const InputError &e) {
       throw InputError(where + ": " + e.what());

@@ -45,6 +45,9 @@ struct ServingComparison {
   bool fits = true;           ///< rooftop finds the deployment fits in memory
   bool batch_max = false;     ///< the row asked for --batch max
   long long batch = 0;        ///< the batch rooftop used (resolved for --batch max)
+  std::string model;          ///< the row's --model, as parsed
+  std::string gpu;            ///< the GPU id the estimate used (from --gpu or --system)
+  long long tp = 1;           ///< the tensor-parallel degree the estimate used
   /// Counted in the error statistics: every row except a --batch max row where not even
   /// batch 1 fits (its figure is for a batch that cannot run).
   [[nodiscard]] bool counted() const { return fits || !batch_max; }

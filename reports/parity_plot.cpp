@@ -17,6 +17,8 @@ namespace rooftop::rep {
 
 void write_parity_plot(const std::filesystem::path &png, const ParityPlot &plot_spec) {
   namespace fs = std::filesystem;
+  if (fs::is_directory(png))
+    throw InputError("--png " + png.string() + ": is a directory; give the PNG file to write");
   const fs::path out_dir = fs::absolute(png).parent_path();
   if (!fs::is_directory(out_dir) || ::access(out_dir.c_str(), W_OK) != 0)
     throw InputError("--png " + png.string() + ": " + out_dir.string() +

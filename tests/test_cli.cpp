@@ -689,6 +689,35 @@ TEST_CASE("cli: validate --serving refuses a bad rows file, naming the file and 
   expect_error(rooftop({"validate", "--serving", "--calibration", "x.json"}), 2, {"--serving"});
   expect_error(rooftop({"validate", "--serving", (tmp.path / "missing.json").string()}), 2,
                {"missing.json"});
+  // --png naming a directory: one input error naming it, before gnuplot runs (gnuplot's own
+  // failure named a log in a scratch directory already removed)
+  expect_error(rooftop({"validate", "--serving", "--png", tmp.path.string()}), 2,
+               {"--png", tmp.path.string(), "directory"});
+}
+
+TEST_CASE("cli: validate --serving groups rows by the GPU and TP the estimate used") {
+  // A row may name its GPU through --system and write --tp as CLI11 reads it (0x2 = 2); the
+  // groups follow the parsed options, not a second reading of the words.
+  const auto good = nlohmann::json::parse(
+      std::ifstream(k_repo_data + "/validation/serving_published.json"));
+  nlohmann::json j = good;
+  nlohmann::json row = good["rows"][0];
+  row["metric"] = "output_tokens_per_s";
+  row["id"] = "via-system";
+  row["args"] = "--model llama-3.1-8b --system hgx-h100-8 --tp 8 --batch 8";
+  nlohmann::json hex = row;
+  hex["id"] = "hex-tp";
+  hex["args"] = "--model llama-3.1-8b --gpu h100-sxm --tp=0x2 --batch 8";
+  j["rows"] = nlohmann::json::array({row, hex});
+  const cli_test::TempDir tmp;
+  const std::string f = (tmp.path / "grouping.json").string();
+  std::ofstream(f) << j.dump();
+  const Run r = rooftop({"validate", "--serving", f, "--json"});
+  const auto out = parse(r);
+  std::set<std::pair<long long, std::string>> groups;
+  for (const auto &g : out.at("summary_throughput_by_model_tp_gpu"))
+    groups.insert({g.value("tp", 0LL), g.value("gpu", std::string())});
+  CHECK(groups == std::set<std::pair<long long, std::string>>{{2, "h100-sxm"}, {8, "h100-sxm"}});
 }
 
 TEST_CASE("cli: --efficiency file with a negative value names the JSON pointer") {
