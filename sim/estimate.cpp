@@ -155,8 +155,9 @@ MemoryBreakdown stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                              const wl::Deployment &d, const EstimateOptions &o,
                              const wl::StageSlice &stage) {
   MemoryBreakdown mem;
-  // vLLM sizes its pool as gpu_memory_utilization x the device's reported total
-  // (torch.cuda.mem_get_info), so the reserve is a fraction of the same figure.
+  // Capacity is the total nvidia-smi reports (memory.reported_bytes), 0.5-1% above what CUDA's
+  // torch.cuda.mem_get_info total shows (the driver's reservation, README); vLLM sizes its pool
+  // as gpu_memory_utilization x that device total, so the reserve is a fraction of capacity.
   mem.capacity = gpu.memory_capacity();
   mem.capacity_source = gpu.capacity_source();
   mem.reserved = mem.capacity * o.reserve_fraction;
