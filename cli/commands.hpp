@@ -18,6 +18,7 @@ void add_report(CLI::App &app);
 void add_collective(CLI::App &app);
 void add_validate(CLI::App &app);
 void add_calibrate(CLI::App &app);
+void add_serve(CLI::App &app);
 
 /// The command line as given (for provenance in files rooftop writes).
 std::vector<std::string> &cli_argv();

@@ -24,6 +24,8 @@ nlohmann::ordered_json phase_json(const sim::PhaseResult &p) {
           {"communication_time_s", p.communication_time.value()}};
 }
 
+} // namespace
+
 nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
   return {{"origin", hw::to_string(e.origin)},
           {"provenance", e.provenance},
@@ -42,6 +44,8 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
           {"kernel_overhead_s", e.kernel_overhead.value()},
           {"collective_latency_s", e.collective_latency.value()}};
 }
+
+namespace {
 
 std::string phase_line(const char *name, const sim::PhaseResult &p) {
   return fmt::format("  {:<8} {:>12}  {:>14}  {:>12}  {:>8.1f} FLOP/B  {:>6} {:>6}  {}-bound\n",

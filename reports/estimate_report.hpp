@@ -27,6 +27,8 @@ std::string microbatch_text(const wl::MicroBatches &mb);
 /// The capacity an estimate used and which figure it is: "85.52 GB (nvidia-smi total)", or
 /// "288.00 GB (datasheet figure: no reported total)".
 std::string capacity_text(const sim::MemoryBreakdown &m);
+/// Where the efficiencies came from and their values (the "efficiency" object of the JSON).
+nlohmann::ordered_json efficiency_json(const hw::Efficiency &e);
 /// The rooftop.estimate/1 object documented in the README (all SI units, per GPU unless named).
 nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e);
 /// A readable summary: inputs, memory, prefill, decode, throughput and the top operators.

@@ -1,0 +1,375 @@
+// Serving simulator: the scheduler loop of continuous batching over a paged KV cache.
+#include "sim/serving.hpp"
+
+#include "core/errors.hpp"
+#include "sim/step_cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+
+namespace rooftop::sim {
+
+std::string to_string(Admission a) { return a == Admission::on_demand ? "on-demand" : "reserve"; }
+
+Admission admission_from_string(const std::string &s) {
+  if (s == "on-demand") return Admission::on_demand;
+  if (s == "reserve") return Admission::reserve;
+  throw InputError("--admission '" + s + "': expected on-demand or reserve");
+}
+
+Seconds RequestOutcome::tpot() const {
+  if (request.output_tokens <= 1) return Seconds(0);
+  return (finish - first_token) * (1.0 / static_cast<double>(request.output_tokens - 1));
+}
+
+LatencyStats latency_stats(std::vector<double> x) {
+  LatencyStats s;
+  if (x.empty()) return s;
+  std::sort(x.begin(), x.end());
+  const auto at = [&](double q) {
+    const double rank = q * static_cast<double>(x.size() - 1);
+    const auto lo = static_cast<std::size_t>(std::floor(rank));
+    const std::size_t hi = std::min(lo + 1, x.size() - 1);
+    return Seconds(x[lo] + (x[hi] - x[lo]) * (rank - static_cast<double>(lo)));
+  };
+  double sum = 0;
+  for (double v : x) sum += v;
+  s.mean = Seconds(sum / static_cast<double>(x.size()));
+  s.p50 = at(0.50);
+  s.p90 = at(0.90);
+  s.p99 = at(0.99);
+  s.max = Seconds(x.back());
+  return s;
+}
+
+namespace {
+
+/// A request inside one replica's scheduler.
+struct Live {
+  std::size_t index = 0;   ///< into ServingResult::requests
+  long long prompt = 0;    ///< tokens to prefill: the input, plus the output so far after a
+                           ///< preemption (recompute)
+  long long computed = 0;  ///< tokens in the KV cache
+  long long generated = 0; ///< output tokens sampled
+  long long blocks = 0;    ///< KV-cache blocks held
+  Bytes held;              ///< their bytes on one GPU
+};
+
+/// One replica's KV pool, in blocks of `block` tokens, bytes on one GPU.
+class KvPool {
+public:
+  KvPool(const wl::ModelSpec &m, const wl::Deployment &d, long long block, Bytes capacity)
+      : m_(m), d_(d), block_(block), capacity_(capacity) {}
+  /// Bytes of `blocks` blocks of one sequence (sliding-window layers keep at most the window).
+  [[nodiscard]] Bytes bytes(long long blocks) const {
+    return wl::kv_cache_bytes_per_gpu(m_, d_, 1, blocks * block_);
+  }
+  [[nodiscard]] long long blocks_for(long long tokens) const {
+    return (tokens + block_ - 1) / block_;
+  }
+  /// Grows `r` to hold `tokens` tokens; false (nothing changed) when the pool lacks room.
+  bool grow(Live &r, long long tokens) {
+    const long long want = blocks_for(tokens);
+    if (want <= r.blocks) return true;
+    const Bytes need = bytes(want);
+    if (used_ - r.held + need > capacity_) return false;
+    used_ += need - r.held;
+    r.held = need;
+    r.blocks = want;
+    peak_ = max(peak_, used_);
+    return true;
+  }
+  void release(Live &r) {
+    used_ -= r.held;
+    r.held = Bytes(0);
+    r.blocks = 0;
+  }
+  [[nodiscard]] bool fits_alone(long long tokens) const { return bytes(blocks_for(tokens)) <= capacity_; }
+  [[nodiscard]] Bytes peak() const { return peak_; }
+
+private:
+  const wl::ModelSpec &m_;
+  const wl::Deployment &d_;
+  long long block_;
+  Bytes capacity_, used_, peak_;
+};
+
+/// Counters one replica adds to the result.
+struct ReplicaTotals {
+  long long steps = 0, decodes = 0, preemptions = 0, max_running = 0;
+  Bytes peak_kv;
+};
+
+/// One scheduled piece of work in a step.
+struct Work {
+  Live *r;
+  long long tokens;
+};
+
+class Replica {
+public:
+  Replica(const StepCost &cost, const SchedulerConfig &cfg, KvPool pool,
+          std::vector<RequestOutcome> &out)
+      : cost_(cost), cfg_(cfg), pool_(std::move(pool)), out_(out) {}
+
+  ReplicaTotals run(const std::vector<std::size_t> &mine) {
+    std::deque<Live> storage;
+    for (std::size_t i : mine) {
+      Live l;
+      l.index = i;
+      l.prompt = out_[i].request.input_tokens;
+      storage.push_back(l);
+      arrivals_.push_back(&storage.back());
+    }
+    for (const Live *r : arrivals_) // a request the whole pool cannot hold would never finish
+      if (!pool_.fits_alone(r->prompt + output(*r))) never_fits(*r);
+    std::size_t next = 0; // next arrival not yet in waiting_
+    Seconds now(0);
+    while (next < arrivals_.size() || !waiting_.empty() || !running_.empty()) {
+      while (next < arrivals_.size() && arrival(*arrivals_[next]) <= now)
+        waiting_.push_back(arrivals_[next++]);
+      const std::vector<Work> work = schedule();
+      if (!work.empty()) {
+        now += step_time(work) + cfg_.step_overhead;
+        finish_step(work, now);
+      } else if (!preempted_) {
+        // Nothing runs and nothing queued can start: idle until the next arrival.
+        if (!running_.empty() || !waiting_.empty() || next >= arrivals_.size())
+          throw InternalError("serving simulator: a step with nothing to schedule");
+        now = max(now, arrival(*arrivals_[next]));
+      }
+    }
+    totals_.peak_kv = pool_.peak();
+    return totals_;
+  }
+
+private:
+  [[nodiscard]] Seconds arrival(const Live &r) const {
+    return Seconds(out_[r.index].request.arrival_s);
+  }
+  [[nodiscard]] long long output(const Live &r) const {
+    return out_[r.index].request.output_tokens;
+  }
+
+  [[noreturn]] void never_fits(const Live &r) const {
+    const auto &q = out_[r.index].request;
+    throw InputError("request " + std::to_string(r.index) + " (" + std::to_string(q.input_tokens) +
+                     " input + " + std::to_string(q.output_tokens) +
+                     " output tokens) cannot be scheduled: its KV cache (" +
+                     std::to_string(pool_.bytes(pool_.blocks_for(q.input_tokens + q.output_tokens))
+                                        .value()) +
+                     " bytes per GPU) does not fit in the KV pool left beside the weights, one "
+                     "step's activations and the reserve");
+  }
+
+  /// Preempts the most recently admitted running request (recompute): it frees its blocks and
+  /// goes back to the head of the queue with its output so far added to its prompt.
+  void preempt_last() {
+    Live *v = running_.back();
+    running_.pop_back();
+    pool_.release(*v);
+    v->prompt = out_[v->index].request.input_tokens + v->generated;
+    v->computed = 0;
+    ++out_[v->index].preemptions;
+    ++totals_.preemptions;
+    waiting_.push_front(v);
+    preempted_ = true;
+  }
+
+  std::vector<Work> schedule() {
+    std::vector<Work> work;
+    long long budget = cfg_.max_num_batched_tokens;
+    preempted_ = false;
+    // Running requests first, in admission order: a decode token or their next prompt chunk.
+    for (std::size_t i = 0; i < running_.size() && budget > 0; ++i) {
+      Live *r = running_[i];
+      const long long n = r->computed < r->prompt ? std::min(r->prompt - r->computed, budget) : 1;
+      bool ok = pool_.grow(*r, r->computed + n);
+      while (!ok && running_.back() != r) { // reserve admission never gets here
+        preempt_last();
+        ok = pool_.grow(*r, r->computed + n);
+      }
+      if (!ok) {
+        if (running_.size() == 1) never_fits(*r); // checked up front; kept as a guard
+        preempt_last(); // r itself
+        break;
+      }
+      work.push_back({r, n});
+      budget -= n;
+    }
+    // Then waiting requests in arrival order, while nothing was preempted this step.
+    while (!preempted_ && !waiting_.empty() && budget > 0 &&
+           static_cast<long long>(running_.size()) < cfg_.max_num_seqs) {
+      Live *r = waiting_.front();
+      const long long n = std::min(r->prompt - r->computed, budget);
+      const long long need = cfg_.admission == Admission::reserve
+                                 ? r->prompt + output(*r) - r->generated
+                                 : r->computed + n;
+      if (!pool_.grow(*r, need)) break;
+      waiting_.pop_front();
+      running_.push_back(r);
+      work.push_back({r, n});
+      budget -= n;
+    }
+    totals_.max_running = std::max(totals_.max_running, static_cast<long long>(running_.size()));
+    return work;
+  }
+
+  Seconds step_time(const std::vector<Work> &work) {
+    StepShape s;
+    for (const auto &w : work) {
+      if (w.r->computed >= w.r->prompt) {
+        ++s.decodes;
+        s.decode_past_sum += static_cast<double>(w.r->computed);
+      } else {
+        s.prefills.push_back({w.r->computed, w.tokens, w.r->computed + w.tokens == w.r->prompt});
+      }
+    }
+    ++totals_.steps;
+    totals_.decodes += s.decodes;
+    return cost_.time(s);
+  }
+
+  void finish_step(const std::vector<Work> &work, Seconds now) {
+    for (const auto &w : work) {
+      Live &r = *w.r;
+      const bool decode = r.computed >= r.prompt;
+      r.computed += w.tokens;
+      if (!decode && r.computed < r.prompt) continue; // a chunk that does not end the prompt
+      ++r.generated;                                   // the step samples a token
+      RequestOutcome &o = out_[r.index];
+      if (r.generated == 1) o.first_token = now;
+      if (r.generated < output(r)) continue;
+      o.finish = now;
+      pool_.release(r);
+      std::erase(running_, &r);
+    }
+  }
+
+  const StepCost &cost_;
+  const SchedulerConfig &cfg_;
+  KvPool pool_;
+  std::vector<RequestOutcome> &out_;
+  std::vector<Live *> arrivals_;
+  std::deque<Live *> waiting_;
+  std::vector<Live *> running_;
+  ReplicaTotals totals_;
+  bool preempted_ = false;
+};
+
+void check_config(const SchedulerConfig &c) {
+  if (c.max_num_seqs < 1) throw InputError("--max-num-seqs must be >= 1");
+  if (c.max_num_batched_tokens < 1) throw InputError("--max-num-batched-tokens must be >= 1");
+  if (c.block_size < 1 || c.block_size > 65536)
+    throw InputError("--block-size must be in [1, 65536] tokens");
+  if (!(std::isfinite(c.step_overhead.value()) && c.step_overhead.value() >= 0 &&
+        c.step_overhead.value() < 1))
+    throw InputError("--step-overhead must be in [0, 1) s");
+  if (!(std::isfinite(c.kv_pool.value()) && c.kv_pool.value() >= 0))
+    throw InputError("--kv-pool must be a size >= 0 bytes (0 = what memory leaves)");
+  if (!(c.reserve_fraction >= 0 && c.reserve_fraction < 1))
+    throw InputError("--reserve-fraction must be in [0, 1)");
+}
+
+} // namespace
+
+ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
+                               const wl::Deployment &d, const hw::Efficiency &eff,
+                               const hw::Cluster &cluster, const SchedulerConfig &cfg,
+                               const std::vector<wl::Request> &requests) {
+  check_config(cfg);
+  wl::validate_requests(requests, "requests");
+  wl::Deployment one = d;
+  one.batch = 1;
+  wl::validate_mapping(m, one);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto &q = requests[i];
+    if (m.max_position_embeddings > 0 &&
+        q.input_tokens + q.output_tokens > m.max_position_embeddings)
+      throw InputError("request " + std::to_string(i) + ": input_tokens + output_tokens = " +
+                       std::to_string(q.input_tokens + q.output_tokens) +
+                       " exceeds max_position_embeddings = " +
+                       std::to_string(m.max_position_embeddings) + " of " + m.file);
+  }
+  const StepCost cost(gpu, m, one, eff, cluster);
+  ServingResult res;
+  // Memory: the weights, one step's activations (a prefill pass of max_num_batched_tokens) and
+  // the reserve; the rest of the GPU holds the KV cache.
+  wl::Deployment step = one;
+  step.input_len = cfg.max_num_batched_tokens;
+  step.output_len = 1;
+  EstimateOptions o;
+  o.reserve_fraction = cfg.reserve_fraction;
+  o.max_prefill_tokens = cfg.max_num_batched_tokens;
+  res.memory = estimate_memory(gpu, m, step, o);
+  res.memory.kv_cache = Bytes(0);
+  res.kv_pool = res.memory.capacity - res.memory.reserved - res.memory.weights -
+                res.memory.activations;
+  if (cfg.kv_pool.value() > 0) {
+    if (cfg.kv_pool > res.kv_pool)
+      throw InputError("--kv-pool = " + std::to_string(cfg.kv_pool.value()) +
+                       " bytes: more than the " + std::to_string(res.kv_pool.value()) +
+                       " bytes per GPU left beside the weights, one step's activations and the "
+                       "reserve");
+    res.kv_pool = cfg.kv_pool;
+  }
+  if (res.kv_pool.value() <= 0)
+    throw InputError("does not fit: weights, one step's activations and the reserve take more "
+                     "than the GPU's memory, leaving no room for the KV cache");
+  res.requests.resize(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    res.requests[i].request = requests[i];
+    res.requests[i].replica = static_cast<long long>(i % static_cast<std::size_t>(d.dp));
+  }
+  // Requests go to the replicas in turn, by arrival.
+  std::vector<std::size_t> order(requests.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return requests[a].arrival_s < requests[b].arrival_s;
+  });
+  std::vector<std::vector<std::size_t>> per(static_cast<std::size_t>(d.dp));
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    per[k % per.size()].push_back(order[k]);
+    res.requests[order[k]].replica = static_cast<long long>(k % per.size());
+  }
+  double decodes = 0;
+  Bytes peak;
+  for (const auto &mine : per) {
+    if (mine.empty()) continue;
+    Replica r(cost, cfg, KvPool(m, one, cfg.block_size, res.kv_pool), res.requests);
+    const ReplicaTotals t = r.run(mine);
+    res.steps += t.steps;
+    res.preemptions += t.preemptions;
+    decodes += static_cast<double>(t.decodes);
+    res.max_running = std::max(res.max_running, t.max_running);
+    peak = max(peak, t.peak_kv);
+  }
+  res.peak_kv_fraction = peak / res.kv_pool;
+  res.mean_decode_batch = res.steps > 0 ? decodes / static_cast<double>(res.steps) : 0;
+  double start = requests.front().arrival_s, end = 0, out_tokens = 0, in_tokens = 0;
+  std::vector<double> ttft, tpot, e2e;
+  for (const auto &q : res.requests) {
+    start = std::min(start, q.request.arrival_s);
+    end = std::max(end, q.finish.value());
+    out_tokens += static_cast<double>(q.request.output_tokens);
+    in_tokens += static_cast<double>(q.request.input_tokens);
+    ttft.push_back(q.ttft().value());
+    e2e.push_back(q.e2e().value());
+    if (q.request.output_tokens > 1) tpot.push_back(q.tpot().value());
+  }
+  res.makespan = Seconds(end - start);
+  const double span = res.makespan.value();
+  res.output_tokens_per_s = out_tokens / span;
+  res.output_tokens_per_s_per_gpu = res.output_tokens_per_s / static_cast<double>(d.gpus());
+  res.input_tokens_per_s = in_tokens / span;
+  res.requests_per_s = static_cast<double>(requests.size()) / span;
+  res.ttft = latency_stats(ttft);
+  res.tpot = latency_stats(tpot);
+  res.e2e = latency_stats(e2e);
+  res.system = cluster.system.id;
+  res.nodes = cluster.nodes;
+  return res;
+}
+
+} // namespace rooftop::sim

@@ -1,0 +1,54 @@
+// The time of one serving step: a mixed batch of decode tokens and prefill chunks on one replica.
+#pragma once
+
+#include "core/units.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+#include "hwmodels/system.hpp"
+#include "sim/roofline.hpp"
+#include "workloads/deployment.hpp"
+#include "workloads/model_spec.hpp"
+
+#include <vector>
+
+namespace rooftop::sim {
+
+/// A slice of one request's prompt computed in a step (chunked prefill).
+struct PrefillChunk {
+  long long past_tokens = 0; ///< tokens of the request already in the KV cache
+  long long new_tokens = 1;  ///< prompt tokens computed in this step (>= 1)
+  bool last = true;          ///< the chunk ends the prompt: the step samples its first token
+};
+
+/// What one step of continuous batching computes.
+struct StepShape {
+  long long decodes = 0;        ///< requests generating one token each
+  double decode_past_sum = 0;   ///< their cached tokens, summed (tokens)
+  std::vector<PrefillChunk> prefills;
+  /// Tokens the step's GEMMs process: decodes + every chunk's new tokens.
+  [[nodiscard]] long long tokens() const;
+};
+
+/// Costs steps of one replica (pp = 1, cp = 1). A step runs every linear layer, norm and
+/// collective once over all its tokens (weights read once: lower_pass with T = tokens()), the
+/// final norm and LM head over the sequences that sample a token, and attention twice: once for
+/// the decodes (at their mean cached length, exact for costs linear in context) and once for
+/// the prefill chunks, as TensorRT-LLM runs context and generation attention as separate kernels.
+class StepCost {
+public:
+  /// Throws InputError for pp > 1 or cp > 1 (not modelled by the serving simulator).
+  StepCost(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
+           const hw::Efficiency &eff, const hw::Cluster &cluster);
+
+  /// Seconds of one step (0 for an empty step).
+  [[nodiscard]] Seconds time(const StepShape &s) const;
+  /// The step's operators (counted per layer, as lower_pass gives them) for inspection.
+  [[nodiscard]] std::vector<wl::Op> ops(const StepShape &s) const;
+
+private:
+  const wl::ModelSpec &m_;
+  wl::Deployment d_;
+  Machine mach_;
+};
+
+} // namespace rooftop::sim

@@ -1,0 +1,109 @@
+// `rooftop serve`: the JSON it prints, the per-request CSV, and its input errors.
+#include "cli_runner.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using cli_test::Run;
+
+Run rooftop(const std::vector<std::string> &args) {
+  const cli_test::TempDir tmp;
+  return cli_test::run_rooftop(args, tmp.path);
+}
+
+std::vector<std::string> serve(std::vector<std::string> extra) {
+  std::vector<std::string> v{"serve", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                             "--weight-dtype", "fp8", "--kv-dtype", "fp8"};
+  v.insert(v.end(), extra.begin(), extra.end());
+  return v;
+}
+
+nlohmann::json parse(const Run &r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+
+} // namespace
+
+TEST_CASE("cli: serve --json: rooftop.serving/1 with its throughput and latency percentiles") {
+  const auto j = parse(rooftop(serve({"--requests", "200", "--input-len", "512", "--output-len",
+                                      "64", "--rate", "20", "--slo-ttft", "0.5", "--json"})));
+  CHECK(j["schema"] == "rooftop.serving/1");
+  CHECK(j["requests"] == 200);
+  CHECK(j["scheduler"]["max_num_seqs"] == 256);
+  CHECK(j["scheduler"]["admission"] == "on-demand");
+  // Throughput is the output tokens over the makespan: 200 x 64 / makespan_s.
+  CHECK(j["output_tokens_per_s"].get<double>() ==
+        doctest::Approx(200 * 64 / j["makespan_s"].get<double>()).epsilon(1e-9));
+  for (const char *k : {"ttft", "tpot", "e2e_latency"}) {
+    INFO(k);
+    const auto &s = j[k];
+    CHECK(s["p50_s"].get<double>() > 0);
+    CHECK(s["p50_s"].get<double>() <= s["p90_s"].get<double>());
+    CHECK(s["p90_s"].get<double>() <= s["p99_s"].get<double>());
+    CHECK(s["p99_s"].get<double>() <= s["max_s"].get<double>());
+  }
+  // Arrivals at 20/s over ~10 s: the run cannot end before the last arrival.
+  CHECK(j["makespan_s"].get<double>() > 5.0);
+  CHECK(j["requests_within_slo"].get<long long>() <= 200);
+  CHECK(j["slo"]["ttft_s"] == 0.5);
+  const auto &mem = j["memory"];
+  CHECK(mem["kv_pool_bytes_per_gpu"].get<double>() ==
+        doctest::Approx(mem["capacity_bytes_per_gpu"].get<double>() -
+                        mem["weights_bytes_per_gpu"].get<double>() -
+                        mem["step_activation_bytes_per_gpu"].get<double>() -
+                        mem["reserved_bytes_per_gpu"].get<double>())
+            .epsilon(1e-12));
+}
+
+TEST_CASE("cli: serve --requests-csv writes one line per request and a workload file runs") {
+  const cli_test::TempDir tmp;
+  const auto csv = (tmp.path / "requests.csv").string();
+  const auto wl = (tmp.path / "w.json").string();
+  std::ofstream(wl) << R"({"schema": "rooftop.requests/1", "source": "test", "requests": [
+    {"arrival_s": 0, "input_tokens": 100, "output_tokens": 10},
+    {"arrival_s": 0.5, "input_tokens": 3000, "output_tokens": 1}]})";
+  const Run r = cli_test::run_rooftop(serve({"--workload", wl, "--requests-csv", csv}), tmp.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("2 requests from") != std::string::npos);
+  const std::string text = cli_test::slurp(csv);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 3); // header + 2 requests
+  CHECK(text.rfind("request,replica,arrival_s,", 0) == 0);
+  CHECK(text.find("\n1,0,0.5,3000,1,") != std::string::npos);
+}
+
+TEST_CASE("cli: serve refuses bad input with one error line") {
+  cli_test::expect_one_error(rooftop(serve({"--batch", "8"})), 2, {"--batch", "serve"});
+  cli_test::expect_one_error(rooftop(serve({"--rate", "-1"})), 2, {"--rate"});
+  cli_test::expect_one_error(rooftop(serve({"--rate", "0"})), 2, {"--rate"});
+  cli_test::expect_one_error(rooftop(serve({"--requests", "0"})), 2, {"--requests"});
+  cli_test::expect_one_error(rooftop(serve({"--max-num-seqs", "0"})), 2, {"--max-num-seqs"});
+  cli_test::expect_one_error(rooftop(serve({"--admission", "lazy"})), 2,
+                             {"--admission", "on-demand", "reserve"});
+  cli_test::expect_one_error(rooftop(serve({"--slo-tpot", "0"})), 2, {"--slo-tpot"});
+  cli_test::expect_one_error(rooftop(serve({"--kv-pool", "1PB"})), 2, {"--kv-pool"});
+  cli_test::expect_one_error(rooftop(serve({"--pp", "2", "--gpus", "2"})), 2, {"--pp"});
+  cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json"})), 2,
+                             {"/nonexistent/w.json"});
+  cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json", "--rate", "2"})),
+                             2, {"--rate", "--workload"});
+  // 100,000 + 256 tokens of FP8 KV: 32 layers x 2 x 8 heads x 128 x 1 B = 65,536 B per token,
+  // 6.6 GB, against a 1 GiB pool.
+  cli_test::expect_one_error(rooftop(serve({"--requests", "1", "--input-len", "100000",
+                                            "--kv-pool", "1GiB"})),
+                             2, {"request 0", "KV pool"});
+  cli_test::expect_one_error(rooftop(serve({"--requests", "1", "--input-len", "1000000"})), 2,
+                             {"max_position_embeddings"});
+  // 810 GB of BF16 weights on one 85.5 GB GPU.
+  cli_test::expect_one_error(
+      rooftop({"serve", "--model", "llama-3.1-405b", "--gpu", "h100-sxm"}), 2, {"does not fit"});
+}

@@ -1,0 +1,317 @@
+// Serving simulator: request generation and traces, the mixed-step cost, and the scheduler.
+#include "core/errors.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+#include "hwmodels/system.hpp"
+#include "sim/estimate.hpp"
+#include "sim/serving.hpp"
+#include "sim/step_cost.hpp"
+#include "workloads/model_catalogue.hpp"
+#include "workloads/requests.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+using namespace rooftop;
+
+namespace {
+const std::string good = ROOFTOP_TEST_DATA_DIR "/good/";
+const hw::GpuSpec &h100() { return hw::GpuCatalogue::builtin().get("h100-sxm"); }
+
+wl::Deployment one_gpu() {
+  wl::Deployment d;
+  d.batch = 1;
+  return d;
+}
+
+/// n requests of `in` / `out` tokens, all at t = 0.
+std::vector<wl::Request> same(long long n, long long in, long long out) {
+  wl::RequestPattern p;
+  p.count = n;
+  p.input_tokens = in;
+  p.output_tokens = out;
+  return wl::generate_requests(p);
+}
+
+struct Setup {
+  wl::ModelSpec m = wl::load_hf_config(good + "dense-30b.config.json");
+  wl::Deployment d = one_gpu();
+  hw::Efficiency eff = hw::Efficiency::ideal();
+  hw::Cluster c = hw::cluster_for_gpu(h100(), 1);
+  sim::ServingResult run(const sim::SchedulerConfig &cfg, const std::vector<wl::Request> &r) {
+    return sim::simulate_serving(h100(), m, d, eff, c, cfg, r);
+  }
+  sim::StepCost cost() { return {h100(), m, d, eff, c}; }
+};
+
+std::string write(const std::string &name, const std::string &text) {
+  const std::string path = "/tmp/rooftop_test_" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+} // namespace
+
+TEST_CASE("generated requests: fixed lengths, all at t = 0 or Poisson arrivals") {
+  const auto r = same(3, 100, 20);
+  REQUIRE(r.size() == 3);
+  for (const auto &q : r) {
+    CHECK(q.arrival_s == 0.0);
+    CHECK(q.input_tokens == 100);
+    CHECK(q.output_tokens == 20);
+  }
+  wl::RequestPattern p;
+  p.count = 100000;
+  p.rate_per_s = 50;
+  const auto a = wl::generate_requests(p);
+  CHECK(std::is_sorted(a.begin(), a.end(), [](const wl::Request &x, const wl::Request &y) {
+    return x.arrival_s < y.arrival_s;
+  }));
+  // The mean of n exponential gaps of mean 1/50 s has a standard deviation of 0.02/sqrt(1e5)
+  // = 6.3e-5 s (0.3%); 1.5% is about five of them.
+  CHECK(a.back().arrival_s / 100000.0 == doctest::Approx(0.02).epsilon(0.015));
+  CHECK(wl::generate_requests(p).back().arrival_s == a.back().arrival_s); // same seed
+  p.seed = 2;
+  CHECK(wl::generate_requests(p).back().arrival_s != a.back().arrival_s);
+  p.rate_per_s = -1;
+  CHECK_THROWS_AS(wl::generate_requests(p), InputError);
+  p.rate_per_s = 1;
+  p.count = 0;
+  CHECK_THROWS_AS(wl::generate_requests(p), InputError);
+}
+
+TEST_CASE("request traces: rooftop.requests/1, sorted by arrival, bad fields named") {
+  const auto path = write("requests.json", R"({"schema": "rooftop.requests/1", "source": "test",
+    "requests": [{"arrival_s": 2.0, "input_tokens": 10, "output_tokens": 5},
+                 {"arrival_s": 1.0, "input_tokens": 20, "output_tokens": 6}]})");
+  const auto r = wl::load_requests(path);
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].arrival_s == 1.0);
+  CHECK(r[0].input_tokens == 20);
+  CHECK(r[1].output_tokens == 5);
+  const auto error = [](const std::string &name, const std::string &text) {
+    try {
+      wl::load_requests(write(name, text));
+    } catch (const InputError &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error("r1.json", R"({"schema": "rooftop.requests/1", "requests": [{"input_tokens": 0,
+    "output_tokens": 5}]})").find("/requests/0/input_tokens") != std::string::npos);
+  CHECK(error("r2.json", R"({"schema": "rooftop.requests/1", "requests": [{"arrival_s": -1,
+    "input_tokens": 3, "output_tokens": 5}]})").find("/requests/0/arrival_s") != std::string::npos);
+  CHECK(error("r3.json", R"({"schema": "rooftop.requests/1", "requests": [{"input_tokens": 3,
+    "output_tokens": 5, "prompt": "hi"}]})").find("prompt") != std::string::npos);
+  CHECK(error("r4.json", R"({"schema": "rooftop.requests/1", "requests": []})")
+            .find("/requests") != std::string::npos);
+  CHECK(error("r5.json", R"({"schema": "rooftop.model/1", "requests": []})").find("/schema") !=
+        std::string::npos);
+}
+
+TEST_CASE("latency percentiles interpolate between order statistics") {
+  // sorted 1 2 3 4: p50 at rank 1.5 -> 2.5; p90 at rank 2.7 -> 3.7; p99 at 2.97 -> 3.97
+  const auto s = sim::latency_stats({4, 1, 3, 2});
+  CHECK(s.mean.value() == doctest::Approx(2.5));
+  CHECK(s.p50.value() == doctest::Approx(2.5));
+  CHECK(s.p90.value() == doctest::Approx(3.7));
+  CHECK(s.p99.value() == doctest::Approx(3.97));
+  CHECK(s.max.value() == 4.0);
+}
+
+TEST_CASE("step cost: a decode-only step is estimate's decode step, a whole prompt its prefill") {
+  Setup s;
+  s.eff = hw::builtin_efficiency(h100()); // with overheads and efficiencies, not only ideal
+  const auto cost = s.cost();
+  // estimate with output 2 has one decode step, at past = input_len.
+  wl::Deployment d = s.d;
+  d.batch = 8;
+  d.input_len = 500;
+  d.output_len = 2;
+  const auto e = sim::estimate(h100(), s.m, d, s.eff, {}, &s.c);
+  sim::StepShape dec;
+  dec.decodes = 8;
+  dec.decode_past_sum = 8 * 500.0;
+  CHECK(cost.time(dec).value() == doctest::Approx(e.tpot.value()).epsilon(1e-12));
+  d.batch = 1;
+  const auto e1 = sim::estimate(h100(), s.m, d, s.eff, {}, &s.c);
+  sim::StepShape pre;
+  pre.prefills.push_back({0, 500, true});
+  CHECK(cost.time(pre).value() == doctest::Approx(e1.ttft.value()).epsilon(1e-12));
+  // Together the weights are read once: less than the two steps apart, more than either.
+  sim::StepShape both = dec;
+  both.prefills = pre.prefills;
+  CHECK(cost.time(both).value() < cost.time(dec).value() + cost.time(pre).value());
+  CHECK(cost.time(both).value() > std::max(cost.time(dec).value(), cost.time(pre).value()));
+  CHECK(cost.time(sim::StepShape{}).value() == 0.0);
+}
+
+TEST_CASE("step cost: GEMMs over every token, the LM head over the sampling sequences") {
+  Setup s;
+  const auto cost = s.cost();
+  sim::StepShape st;
+  st.decodes = 3;
+  st.decode_past_sum = 300;
+  st.prefills = {{0, 40, false}, {100, 25, true}};
+  CHECK(st.tokens() == 68); // 3 + 40 + 25
+  int attention = 0;
+  for (const auto &op : cost.ops(st)) {
+    if (std::strcmp(op.name, "qkv_proj") == 0) CHECK(op.rows == 68.0);
+    if (op.kind == wl::OpKind::lm_head) CHECK(op.rows == 4.0); // 3 decodes + the last chunk
+    if (op.kind == wl::OpKind::attention) ++attention;
+  }
+  CHECK(attention == 2); // decode attention, and one launch for both prefill chunks
+  s.d.pp = 2;
+  CHECK_THROWS_AS(s.cost(), InputError);
+}
+
+TEST_CASE("serving: one request's timeline is one prefill step, then its decode steps") {
+  Setup s;
+  const auto cost = s.cost();
+  sim::SchedulerConfig cfg;
+  const auto r = s.run(cfg, same(1, 300, 5));
+  sim::StepShape pre;
+  pre.prefills.push_back({0, 300, true});
+  const double ttft = cost.time(pre).value();
+  double t = ttft;
+  for (long long past = 300; past < 304; ++past) { // 4 decode steps at 300, 301, 302, 303
+    sim::StepShape dec;
+    dec.decodes = 1;
+    dec.decode_past_sum = static_cast<double>(past);
+    t += cost.time(dec).value();
+  }
+  REQUIRE(r.requests.size() == 1);
+  CHECK(r.steps == 5);
+  CHECK(r.requests[0].ttft().value() == doctest::Approx(ttft).epsilon(1e-12));
+  CHECK(r.requests[0].e2e().value() == doctest::Approx(t).epsilon(1e-12));
+  CHECK(r.requests[0].tpot().value() == doctest::Approx((t - ttft) / 4).epsilon(1e-12));
+  CHECK(r.output_tokens_per_s == doctest::Approx(5 / t).epsilon(1e-12));
+}
+
+TEST_CASE("serving: chunked prefill splits a prompt by the token budget") {
+  Setup s;
+  sim::SchedulerConfig cfg;
+  cfg.max_num_batched_tokens = 30;
+  // 100 prompt tokens: chunks of 30, 30, 30, 10 (the last samples the first token), then 2
+  // decode steps for the 3 output tokens.
+  const auto r = s.run(cfg, same(1, 100, 3));
+  CHECK(r.steps == 6);
+}
+
+TEST_CASE("serving: hand-derived throughput of a memory-bound batch (ideal H100)") {
+  Setup s;
+  sim::SchedulerConfig cfg;
+  // 4 requests of 16 + 100 tokens at t = 0: one step prefills all four (64 tokens), then 99
+  // decode steps of batch 4. dense-30b reads (30,039,349,248 - 196,608,000) x 2 B = 59.69 GB of
+  // weights per step (test_estimate.cpp); at 3.35e12 B/s a step takes 17.82 ms, and 64 tokens
+  // x 60 GFLOP = 3.8 TFLOP take 3.9 ms of the 989.5 TFLOP/s peak: every step is memory-bound.
+  // 100 steps x 17.82 ms = 1.782 s for 400 tokens: 224.5 tokens/s (KV and activations add
+  // under 1%).
+  const auto r = s.run(cfg, same(4, 16, 100));
+  CHECK(r.steps == 100);
+  CHECK(r.makespan.value() == doctest::Approx(100 * 59.685e9 / 3.35e12).epsilon(0.01));
+  CHECK(r.output_tokens_per_s == doctest::Approx(224.5).epsilon(0.01));
+  CHECK(r.mean_decode_batch == doctest::Approx(4 * 99 / 100.0));
+  CHECK(r.preemptions == 0);
+}
+
+TEST_CASE("serving: max_num_seqs runs requests in turn, FIFO") {
+  Setup s;
+  sim::SchedulerConfig cfg;
+  cfg.max_num_seqs = 1;
+  const auto r = s.run(cfg, same(3, 50, 4));
+  CHECK(r.steps == 12); // 3 x (1 prefill + 3 decodes)
+  CHECK(r.max_running == 1);
+  CHECK(r.requests[0].finish < r.requests[1].first_token);
+  CHECK(r.requests[1].finish < r.requests[2].first_token);
+}
+
+TEST_CASE("serving: a small KV pool limits concurrency (reserve) or preempts (on-demand)") {
+  Setup s;
+  // dense-30b: 64 layers x 2 x 8 KV heads x 128 x 2 B = 262,144 B per token (DOMAIN.md's
+  // 30B has 8 KV heads of 128); blocks of 16 tokens = 4 MiB. A request of 100 + 28 tokens
+  // needs 8 blocks; a pool of 20 blocks holds two whole requests.
+  const Bytes per_token = wl::kv_bytes_per_token_per_gpu(s.m, s.d);
+  sim::SchedulerConfig cfg;
+  cfg.kv_pool = per_token * (20.0 * 16);
+  cfg.admission = sim::Admission::reserve;
+  const auto reserved = s.run(cfg, same(6, 100, 28));
+  CHECK(reserved.max_running == 2);
+  CHECK(reserved.preemptions == 0);
+  CHECK(reserved.peak_kv_fraction == doctest::Approx(16.0 / 20.0));
+  cfg.admission = sim::Admission::on_demand;
+  const auto roomy = s.run(cfg, same(6, 100, 28));
+  CHECK(roomy.preemptions == 0); // two admitted on 7 blocks each grow to 8: 16 of 20 blocks
+  CHECK(roomy.max_running == 2);
+  // With 15 blocks the two admitted on their prompts (14 blocks) cannot both grow to 8: the
+  // later one is preempted, and recomputes its prompt and output so far when room returns.
+  cfg.kv_pool = per_token * (15.0 * 16);
+  const auto demand = s.run(cfg, same(6, 100, 28));
+  CHECK(demand.max_running == 2);
+  CHECK(demand.preemptions > 0);
+  CHECK(demand.makespan > roomy.makespan);
+  for (const auto &q : demand.requests) CHECK(q.finish.value() > 0);
+  CHECK(demand.peak_kv_fraction <= 1.0);
+  // A request the whole pool cannot hold is an error, not a hang.
+  cfg.kv_pool = per_token * (7.0 * 16);
+  CHECK_THROWS_AS(s.run(cfg, same(1, 100, 28)), InputError);
+}
+
+TEST_CASE("serving: data-parallel replicas split the requests in turn") {
+  Setup s;
+  sim::SchedulerConfig cfg;
+  const auto one = s.run(cfg, same(2, 64, 10));
+  s.d.dp = 2;
+  s.c = hw::cluster_for_gpu(h100(), 2);
+  const auto two = s.run(cfg, same(4, 64, 10));
+  CHECK(two.requests[0].replica == 0);
+  CHECK(two.requests[1].replica == 1);
+  CHECK(two.makespan.value() == doctest::Approx(one.makespan.value()).epsilon(1e-12));
+  CHECK(two.output_tokens_per_s == doctest::Approx(2 * one.output_tokens_per_s).epsilon(1e-12));
+  CHECK(two.output_tokens_per_s_per_gpu ==
+        doctest::Approx(one.output_tokens_per_s_per_gpu).epsilon(1e-12));
+}
+
+TEST_CASE("serving: requests far apart each run alone") {
+  Setup s;
+  sim::SchedulerConfig cfg;
+  const auto alone = s.run(cfg, same(1, 200, 8));
+  wl::RequestPattern p;
+  p.count = 5;
+  p.rate_per_s = 0.01; // gaps of ~100 s against a run of ~0.15 s
+  p.input_tokens = 200;
+  p.output_tokens = 8;
+  const auto r = s.run(cfg, wl::generate_requests(p));
+  for (const auto &q : r.requests) {
+    CHECK(q.ttft().value() == doctest::Approx(alone.requests[0].ttft().value()).epsilon(1e-12));
+    CHECK(q.e2e().value() == doctest::Approx(alone.requests[0].e2e().value()).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("serving: bad scheduler settings and a model that does not fit are input errors") {
+  Setup s;
+  sim::SchedulerConfig cfg;
+  cfg.max_num_seqs = 0;
+  CHECK_THROWS_AS(s.run(cfg, same(1, 10, 2)), InputError);
+  cfg = {};
+  cfg.block_size = 0;
+  CHECK_THROWS_AS(s.run(cfg, same(1, 10, 2)), InputError);
+  cfg = {};
+  cfg.step_overhead = Seconds(-1);
+  CHECK_THROWS_AS(s.run(cfg, same(1, 10, 2)), InputError);
+  cfg = {};
+  cfg.kv_pool = Bytes(1e15);
+  CHECK_THROWS_AS(s.run(cfg, same(1, 10, 2)), InputError);
+  cfg = {};
+  s.m = wl::resolve_model("llama-3.1-405b"); // 810 GB of BF16 weights on one 80 GB GPU
+  CHECK_THROWS_AS(s.run(cfg, same(1, 10, 2)), InputError);
+}
+
+TEST_CASE("serving: a traced request longer than the model's positions is an input error") {
+  Setup s; // dense-30b: max_position_embeddings 8192
+  sim::SchedulerConfig cfg;
+  CHECK_THROWS_WITH_AS(s.run(cfg, same(1, 8000, 300)),
+                       doctest::Contains("max_position_embeddings"), InputError);
+}
