@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <tuple>
 
 using namespace rooftop;
 
@@ -314,4 +315,34 @@ TEST_CASE("serving: a traced request longer than the model's positions is an inp
   sim::SchedulerConfig cfg;
   CHECK_THROWS_WITH_AS(s.run(cfg, same(1, 8000, 300)),
                        doctest::Contains("max_position_embeddings"), InputError);
+}
+
+TEST_CASE("serving: a max-load run with reserved KV agrees with estimate's static batch") {
+  // Both describe N equal requests at t = 0 with as many running as memory allows: estimate as a
+  // static batch (all prefills, then all decode steps), serve step by step with chunked prefill.
+  // They differ in how prefill and decode share steps and in the tail, not in the total work.
+  const auto m = wl::resolve_model("llama-3.1-8b");
+  const auto &gpu = h100();
+  const auto eff = hw::builtin_efficiency(gpu);
+  for (const auto &[in, out, n] : {std::tuple{128LL, 2048LL, 3000LL}, {2048LL, 128LL, 3000LL},
+                                   {1000LL, 1000LL, 3000LL}}) {
+    CAPTURE(in);
+    CAPTURE(out);
+    wl::Deployment d;
+    d.weight_dtype = d.expert_dtype = d.act_dtype = d.kv_dtype = DType::fp8;
+    d.input_len = in;
+    d.output_len = out;
+    sim::EstimateOptions o;
+    o.reserve_fraction = 0.05;
+    o.max_prefill_tokens = 8192;
+    d.batch = std::min(n, sim::estimate_memory(gpu, m, d, o).max_batch);
+    const auto c = hw::cluster_for_gpu(gpu, 1);
+    const auto e = sim::estimate(gpu, m, d, eff, o, &c);
+    sim::SchedulerConfig cfg;
+    cfg.max_num_seqs = 8192;
+    cfg.admission = sim::Admission::reserve;
+    cfg.reserve_fraction = 0.05;
+    const auto r = sim::simulate_serving(gpu, m, d, eff, c, cfg, same(n, in, out));
+    CHECK(r.output_tokens_per_s == doctest::Approx(e.output_tokens_per_s).epsilon(0.02));
+  }
 }
