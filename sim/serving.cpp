@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <sstream>
 
 namespace rooftop::sim {
 
@@ -44,6 +45,14 @@ LatencyStats latency_stats(std::vector<double> x) {
 }
 
 namespace {
+
+/// "84.2e9 bytes": a size for an error message, in bytes with its decimal exponent.
+std::string gb(Bytes b) {
+  std::ostringstream o;
+  o.precision(4);
+  o << b.value() / 1e9 << "e9 bytes";
+  return o.str();
+}
 
 /// A request inside one replica's scheduler.
 struct Live {
@@ -315,8 +324,12 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
     res.kv_pool = cfg.kv_pool;
   }
   if (res.kv_pool.value() <= 0)
-    throw InputError("does not fit: weights, one step's activations and the reserve take more "
-                     "than the GPU's memory, leaving no room for the KV cache");
+    throw InputError(m.id + " does not fit: weights " + gb(res.memory.weights) +
+                     ", one step's activations " + gb(res.memory.activations) + " and the reserve " +
+                     gb(res.memory.reserved) + " per GPU take more than its " +
+                     gb(res.memory.capacity) +
+                     ", leaving no room for the KV cache (more GPUs, --tp, or a narrower "
+                     "--weight-dtype)");
   res.requests.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     res.requests[i].request = requests[i];
