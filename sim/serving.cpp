@@ -132,7 +132,7 @@ public:
       arrivals_.push_back(&storage.back());
     }
     for (const Live *r : arrivals_) // a request the whole pool cannot hold would never finish
-      if (!pool_.fits_alone(r->prompt + output(*r))) never_fits(*r);
+      if (!pool_.fits_alone(peak_tokens(*r))) never_fits(*r);
     std::size_t next = 0; // next arrival not yet in waiting_
     Seconds now(0);
     while (next < arrivals_.size() || !waiting_.empty() || !running_.empty()) {
@@ -161,13 +161,21 @@ private:
     return out_[r.index].request.output_tokens;
   }
 
+  /// The most tokens a request holds KV blocks for. On demand: I + O - 1, since the prefill
+  /// samples token 1 and the O - 1 decode steps each add the previous token's K/V (the last
+  /// token is sampled, never cached). Reserve: I + O, what TensorRT-LLM's
+  /// getRemainingBlocksToCompletion reserves (ceil((prompt + max_new_tokens) / block)).
+  [[nodiscard]] long long peak_tokens(const Live &r) const {
+    const auto &q = out_[r.index].request;
+    return q.input_tokens + q.output_tokens - (cfg_.admission == Admission::reserve ? 0 : 1);
+  }
+
   [[noreturn]] void never_fits(const Live &r) const {
     const auto &q = out_[r.index].request;
     throw InputError("request " + std::to_string(r.index) + " (" + std::to_string(q.input_tokens) +
                      " input + " + std::to_string(q.output_tokens) +
                      " output tokens) cannot be scheduled: its KV cache (" +
-                     std::to_string(pool_.bytes(pool_.blocks_for(q.input_tokens + q.output_tokens))
-                                        .value()) +
+                     std::to_string(pool_.bytes(pool_.blocks_for(peak_tokens(r))).value()) +
                      " bytes per GPU) does not fit in the KV pool left beside the weights, one "
                      "step's activations and the reserve");
   }

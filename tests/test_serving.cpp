@@ -260,6 +260,28 @@ TEST_CASE("serving: a small KV pool limits concurrency (reserve) or preempts (on
   CHECK_THROWS_AS(s.run(cfg, same(1, 100, 28)), InputError);
 }
 
+TEST_CASE("serving: a request of I + O tokens caches at most I + O - 1 (reserve: I + O)") {
+  Setup s;
+  // The prefill samples token 1 and the O - 1 = 27 decode steps each cache the previous token:
+  // 100 + 27 = 127 tokens at most, never the last sampled one. In blocks of 1 token, a pool of
+  // exactly 127 tokens runs the request alone and is full at its end; 126 cannot hold it.
+  const Bytes per_token = wl::kv_bytes_per_token_per_gpu(s.m, s.d);
+  sim::SchedulerConfig cfg;
+  cfg.block_size = 1;
+  cfg.kv_pool = per_token * 127.0;
+  const auto r = s.run(cfg, same(1, 100, 28));
+  CHECK(r.peak_kv_fraction == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(r.preemptions == 0);
+  cfg.kv_pool = per_token * 126.0;
+  CHECK_THROWS_WITH_AS(s.run(cfg, same(1, 100, 28)), doctest::Contains("request 0"), InputError);
+  // Reserve admission reserves prompt + output = 128 tokens up front, as TensorRT-LLM does.
+  cfg.admission = sim::Admission::reserve;
+  cfg.kv_pool = per_token * 127.0;
+  CHECK_THROWS_AS(s.run(cfg, same(1, 100, 28)), InputError);
+  cfg.kv_pool = per_token * 128.0;
+  CHECK(s.run(cfg, same(1, 100, 28)).peak_kv_fraction == doctest::Approx(1.0).epsilon(1e-12));
+}
+
 TEST_CASE("serving: data-parallel replicas split the requests in turn") {
   Setup s;
   sim::SchedulerConfig cfg;
