@@ -100,7 +100,8 @@ void run(const Args &a) {
   if (a.app->count("--requests-csv") > 0 && a.requests_csv.empty())
     throw InputError("--requests-csv: give a file name");
   const auto r =
-      sim::simulate_serving(*s.gpu, s.model, s.deployment, s.efficiency, s.cluster, cfg, reqs);
+      sim::simulate_serving(*s.gpu, s.model, s.deployment, s.efficiency, s.cluster, cfg, reqs,
+                            a.workload_file);
   if (!a.requests_csv.empty()) {
     std::ofstream out(a.requests_csv);
     out << rep::serving_csv(r);

@@ -46,6 +46,12 @@ LatencyStats latency_stats(std::vector<double> x) {
 
 namespace {
 
+/// How errors name request i: "request i", or "FILE: request i (/requests/i)" for a trace.
+std::string request_label(const std::string &origin, std::size_t i) {
+  const std::string n = std::to_string(i);
+  return origin.empty() ? "request " + n : origin + ": request " + n + " (/requests/" + n + ")";
+}
+
 /// "84.2e9 bytes": a size for an error message, in bytes with its decimal exponent.
 std::string gb(Bytes b) {
   std::ostringstream o;
@@ -119,8 +125,8 @@ struct Work {
 class Replica {
 public:
   Replica(const StepCost &cost, const SchedulerConfig &cfg, KvPool pool,
-          std::vector<RequestOutcome> &out)
-      : cost_(cost), cfg_(cfg), pool_(std::move(pool)), out_(out) {}
+          std::vector<RequestOutcome> &out, const std::string &origin)
+      : cost_(cost), cfg_(cfg), pool_(std::move(pool)), out_(out), origin_(origin) {}
 
   ReplicaTotals run(const std::vector<std::size_t> &mine) {
     std::deque<Live> storage;
@@ -172,7 +178,7 @@ private:
 
   [[noreturn]] void never_fits(const Live &r) const {
     const auto &q = out_[r.index].request;
-    throw InputError("request " + std::to_string(r.index) + " (" + std::to_string(q.input_tokens) +
+    throw InputError(request_label(origin_, r.index) + " (" + std::to_string(q.input_tokens) +
                      " input + " + std::to_string(q.output_tokens) +
                      " output tokens) cannot be scheduled: its KV cache (" +
                      std::to_string(pool_.bytes(pool_.blocks_for(peak_tokens(r))).value()) +
@@ -268,6 +274,7 @@ private:
   const SchedulerConfig &cfg_;
   KvPool pool_;
   std::vector<RequestOutcome> &out_;
+  const std::string &origin_;
   std::vector<Live *> arrivals_;
   std::deque<Live *> waiting_;
   std::vector<Live *> running_;
@@ -294,9 +301,10 @@ void check_config(const SchedulerConfig &c) {
 ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                const wl::Deployment &d, const hw::Efficiency &eff,
                                const hw::Cluster &cluster, const SchedulerConfig &cfg,
-                               const std::vector<wl::Request> &requests) {
+                               const std::vector<wl::Request> &requests,
+                               const std::string &origin) {
   check_config(cfg);
-  wl::validate_requests(requests, "requests");
+  wl::validate_requests(requests, origin.empty() ? "requests" : origin);
   wl::Deployment one = d;
   one.batch = 1;
   wl::validate_mapping(m, one);
@@ -304,7 +312,7 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
     const auto &q = requests[i];
     if (m.max_position_embeddings > 0 &&
         q.input_tokens + q.output_tokens > m.max_position_embeddings)
-      throw InputError("request " + std::to_string(i) + ": input_tokens + output_tokens = " +
+      throw InputError(request_label(origin, i) + ": input_tokens + output_tokens = " +
                        std::to_string(q.input_tokens + q.output_tokens) +
                        " exceeds max_position_embeddings = " +
                        std::to_string(m.max_position_embeddings) + " of " + m.file);
@@ -358,7 +366,7 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   Bytes peak;
   for (const auto &mine : per) {
     if (mine.empty()) continue;
-    Replica r(cost, cfg, KvPool(m, one, cfg.block_size, res.kv_pool), res.requests);
+    Replica r(cost, cfg, KvPool(m, one, cfg.block_size, res.kv_pool), res.requests, origin);
     const ReplicaTotals t = r.run(mine);
     res.steps += t.steps;
     res.preemptions += t.preemptions;

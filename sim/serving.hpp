@@ -85,12 +85,15 @@ struct ServingResult {
   long long nodes = 1;
 };
 
-/// Simulates `requests` on the deployment: requests go to the dp replicas in turn, and each
-/// replica runs continuous batching (SchedulerConfig). Throws InputError when the model does not
-/// fit beside one step's activations, or when a request could never fit in the KV pool.
+/// Simulates `requests` on the deployment: requests go to the dp replicas in turn, by arrival,
+/// and each replica runs continuous batching (SchedulerConfig). Throws InputError when the model
+/// does not fit beside one step's activations, or when a request could never fit in the KV pool
+/// or exceeds the model's positions; `origin`, a trace file, is named in those errors with the
+/// request's JSON pointer (requests are indexed as given, in any order of arrival).
 ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                const wl::Deployment &d, const hw::Efficiency &eff,
                                const hw::Cluster &cluster, const SchedulerConfig &cfg,
-                               const std::vector<wl::Request> &requests);
+                               const std::vector<wl::Request> &requests,
+                               const std::string &origin = {});
 
 } // namespace rooftop::sim

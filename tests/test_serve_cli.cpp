@@ -81,6 +81,29 @@ TEST_CASE("cli: serve --requests-csv writes one line per request and a workload 
   CHECK(text.find("\n1,0,0.5,3000,1,") != std::string::npos);
 }
 
+TEST_CASE("cli: serve names a trace's requests by their place in the file, not by arrival") {
+  const cli_test::TempDir tmp;
+  const auto csv = (tmp.path / "requests.csv").string();
+  const auto wl = (tmp.path / "w.json").string();
+  // The second request arrives first: it is still request 1, in the CSV and in errors.
+  std::ofstream(wl) << R"({"schema": "rooftop.requests/1", "requests": [
+    {"arrival_s": 1.0, "input_tokens": 100, "output_tokens": 10},
+    {"arrival_s": 0.0, "input_tokens": 3000, "output_tokens": 1}]})";
+  const Run r = cli_test::run_rooftop(serve({"--workload", wl, "--requests-csv", csv}), tmp.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string text = cli_test::slurp(csv);
+  CHECK(text.find("\n0,0,1,100,10,") != std::string::npos);
+  CHECK(text.find("\n1,0,0,3000,1,") != std::string::npos);
+  // llama-3.1-8b has 131,072 positions: /requests/1 asks for 131,000 + 100.
+  const auto bad = (tmp.path / "bad.json").string();
+  std::ofstream(bad) << R"({"schema": "rooftop.requests/1", "requests": [
+    {"arrival_s": 1.0, "input_tokens": 100, "output_tokens": 10},
+    {"arrival_s": 0.0, "input_tokens": 131000, "output_tokens": 100}]})";
+  cli_test::expect_one_error(cli_test::run_rooftop(serve({"--workload", bad}), tmp.path), 2,
+                             {bad, "/requests/1", "max_position_embeddings"});
+}
+
 TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--batch", "8"})), 2, {"--batch", "serve"});
   cli_test::expect_one_error(rooftop(serve({"--rate", "-1"})), 2, {"--rate"});

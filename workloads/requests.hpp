@@ -33,8 +33,8 @@ std::vector<Request> generate_requests(const RequestPattern &p);
 
 /// Reads a rooftop.requests/1 file: {"schema": "rooftop.requests/1", "source": "...",
 /// "requests": [{"arrival_s": 0.0, "input_tokens": 512, "output_tokens": 128}, ...]}, returned
-/// sorted by arrival (stable). Throws InputError naming the file and the JSON pointer of a bad
-/// field.
+/// in the file's order (element i is /requests/i; arrivals need not be sorted). Throws
+/// InputError naming the file and the JSON pointer of a bad field.
 std::vector<Request> load_requests(const std::string &path);
 
 /// Checks a request list (non-empty, lengths >= 1, finite non-negative arrivals); `where` names
