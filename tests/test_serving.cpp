@@ -110,6 +110,27 @@ TEST_CASE("request traces: rooftop.requests/1, in the file's order, bad fields n
             .find("/requests") != std::string::npos);
   CHECK(error("r5.json", R"({"schema": "rooftop.model/1", "requests": []})").find("/schema") !=
         std::string::npos);
+  // At 1e18 s a double cannot add a step of milliseconds: refused, not a makespan of 0.
+  CHECK(error("r6.json", R"({"schema": "rooftop.requests/1", "requests": [{"arrival_s": 1e18,
+    "input_tokens": 3, "output_tokens": 5}]})").find("/requests/0/arrival_s") != std::string::npos);
+  CHECK(error("r7.json", R"({"schema": "rooftop.requests/1", "requests": [{"arrival_s": 1e8,
+    "input_tokens": 3, "output_tokens": 5}]})") == "no error");
+}
+
+TEST_CASE("requests arriving past the clock's resolution are input errors, not inf throughput") {
+  // 2 requests at 1e-12 requests/s arrive ~1e12 s apart, beyond max_arrival_s = 1e8 s.
+  wl::RequestPattern p;
+  p.count = 2;
+  p.rate_per_s = 1e-12;
+  CHECK_THROWS_WITH_AS(wl::generate_requests(p), doctest::Contains("--rate = 1e-12"), InputError);
+  Setup s;
+  std::vector<wl::Request> late = same(1, 10, 5);
+  late[0].arrival_s = 1e18;
+  CHECK_THROWS_WITH_AS(s.run({}, late), doctest::Contains("arrival_s"), InputError);
+  late[0].arrival_s = 1e8; // the latest accepted: the clock still resolves the steps
+  const auto r = s.run({}, late);
+  const auto at0 = s.run({}, same(1, 10, 5));
+  CHECK(r.makespan.value() == doctest::Approx(at0.makespan.value()).epsilon(1e-5));
 }
 
 TEST_CASE("latency percentiles interpolate between order statistics") {

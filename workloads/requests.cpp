@@ -6,8 +6,18 @@
 
 #include <cmath>
 #include <random>
+#include <sstream>
 
 namespace rooftop::wl {
+
+namespace {
+/// A rate as written: "1e-09", not std::to_string's "0.000000".
+std::string shortest(double x) {
+  std::ostringstream o;
+  o << x;
+  return o.str();
+}
+} // namespace
 
 std::vector<Request> generate_requests(const RequestPattern &p) {
   if (p.count < 1 || p.count > 10'000'000)
@@ -27,6 +37,10 @@ std::vector<Request> generate_requests(const RequestPattern &p) {
       // u in [0, 1) from the top 53 bits: -ln(1 - u) is finite.
       const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
       t += -std::log1p(-u) / p.rate_per_s;
+      if (!(t <= max_arrival_s))
+        throw InputError("--rate = " + shortest(p.rate_per_s) + " requests/s: " +
+                         std::to_string(p.count) + " requests would arrive over more than 1e8 s "
+                         "(about 3 years), beyond what the simulator's clock resolves");
     }
     r.arrival_s = t;
   }
@@ -38,8 +52,8 @@ void validate_requests(const std::vector<Request> &r, const std::string &where) 
   for (std::size_t i = 0; i < r.size(); ++i) {
     const auto &q = r[i];
     const std::string at = where + ": request " + std::to_string(i);
-    if (!(std::isfinite(q.arrival_s) && q.arrival_s >= 0))
-      throw InputError(at + ": arrival_s must be a finite time >= 0 (s)");
+    if (!(q.arrival_s >= 0 && q.arrival_s <= max_arrival_s))
+      throw InputError(at + ": arrival_s must be a time in [0, 1e8] s");
     if (q.input_tokens < 1 || q.output_tokens < 1)
       throw InputError(at + ": input_tokens and output_tokens must be >= 1");
   }
@@ -64,7 +78,9 @@ std::vector<Request> load_requests(const std::string &path) {
     JsonReader r(arr[i], path, ptr);
     Request q;
     q.arrival_s = r.number_or("arrival_s", 0.0, Check::non_negative, "s");
-    if (!std::isfinite(q.arrival_s)) r.fail("arrival_s", "must be finite (s)");
+    if (!(q.arrival_s <= max_arrival_s))
+      r.fail("arrival_s", "must be at most 1e8 s (about 3 years; the simulator's clock resolves "
+                          "steps only that far)");
     q.input_tokens = r.integer("input_tokens");
     q.output_tokens = r.integer("output_tokens");
     r.finish();

@@ -8,6 +8,11 @@
 
 namespace rooftop::wl {
 
+/// Latest arrival the simulator accepts, seconds (about 3 years). The clock is a double: at 1e8 s
+/// its resolution is 1.5e-8 s, far below a step; much later arrivals lose the steps themselves
+/// (at 1e18 s a step of milliseconds adds nothing, and the makespan becomes 0).
+inline constexpr double max_arrival_s = 1e8;
+
 /// One inference request.
 struct Request {
   double arrival_s = 0;       ///< arrival time, seconds from the start
@@ -27,8 +32,8 @@ struct RequestPattern {
 /// Requests of `p`, sorted by arrival. With a rate, the gaps between arrivals are exponential
 /// with mean 1 / rate (a Poisson process): gap = -ln(1 - u) / rate, u uniform in [0, 1) from
 /// a 64-bit Mersenne Twister (std::mt19937_64, whose output the standard fixes), so a seed gives
-/// the same arrivals with any compiler. Throws InputError for a count < 1, lengths < 1 or a
-/// negative or non-finite rate.
+/// the same arrivals with any compiler. Throws InputError for a count < 1, lengths < 1, a
+/// negative or non-finite rate, or one so low that arrivals pass max_arrival_s.
 std::vector<Request> generate_requests(const RequestPattern &p);
 
 /// Reads a rooftop.requests/1 file: {"schema": "rooftop.requests/1", "source": "...",
@@ -37,8 +42,8 @@ std::vector<Request> generate_requests(const RequestPattern &p);
 /// InputError naming the file and the JSON pointer of a bad field.
 std::vector<Request> load_requests(const std::string &path);
 
-/// Checks a request list (non-empty, lengths >= 1, finite non-negative arrivals); `where` names
-/// its origin in errors.
+/// Checks a request list (non-empty, lengths >= 1, arrivals in [0, max_arrival_s]); `where`
+/// names its origin in errors.
 void validate_requests(const std::vector<Request> &r, const std::string &where);
 
 } // namespace rooftop::wl
