@@ -9,12 +9,16 @@
 namespace rooftop::rep {
 namespace {
 
+/// null when no request has the latency (TPOT of one-token requests only), not zeros.
 nlohmann::ordered_json stats_json(const sim::LatencyStats &s) {
+  if (s.count == 0) return nullptr;
   return {{"mean_s", s.mean.value()}, {"p50_s", s.p50.value()}, {"p90_s", s.p90.value()},
           {"p99_s", s.p99.value()},   {"max_s", s.max.value()}};
 }
 
 std::string stats_line(const char *name, const sim::LatencyStats &s) {
+  if (s.count == 0)
+    return fmt::format("  {:<5} none: every request has one output token\n", name);
   return fmt::format("  {:<5} mean {:>10}  p50 {:>10}  p90 {:>10}  p99 {:>10}  max {:>10}\n", name,
                      time(s.mean), time(s.p50), time(s.p90), time(s.p99), time(s.max));
 }
@@ -142,9 +146,12 @@ std::string serving_csv(const sim::ServingResult &r) {
                   "e2e_latency_s,preemptions\n";
   for (std::size_t i = 0; i < r.requests.size(); ++i) {
     const auto &q = r.requests[i];
-    s += fmt::format("{},{},{:.9g},{},{},{:.9g},{:.9g},{:.9g},{}\n", i, q.replica,
+    // A one-token request has no TPOT: an empty field, not 0.
+    const std::string tpot =
+        q.request.output_tokens > 1 ? fmt::format("{:.9g}", q.tpot().value()) : std::string();
+    s += fmt::format("{},{},{:.9g},{},{},{:.9g},{},{:.9g},{}\n", i, q.replica,
                      q.request.arrival_s, q.request.input_tokens, q.request.output_tokens,
-                     q.ttft().value(), q.tpot().value(), q.e2e().value(), q.preemptions);
+                     q.ttft().value(), tpot, q.e2e().value(), q.preemptions);
   }
   return s;
 }

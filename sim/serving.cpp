@@ -26,6 +26,7 @@ Seconds RequestOutcome::tpot() const {
 
 LatencyStats latency_stats(std::vector<double> x) {
   LatencyStats s;
+  s.count = x.size();
   if (x.empty()) return s;
   std::sort(x.begin(), x.end());
   const auto at = [&](double q) {

@@ -52,13 +52,15 @@ struct RequestOutcome {
   long long preemptions = 0;
   [[nodiscard]] Seconds ttft() const { return first_token - Seconds(request.arrival_s); }
   [[nodiscard]] Seconds e2e() const { return finish - Seconds(request.arrival_s); }
-  /// (finish - first token) / (output - 1); 0 for a one-token request.
+  /// (finish - first token) / (output - 1); 0 for a one-token request, which has none (it is
+  /// left out of the TPOT statistics and the CSV).
   [[nodiscard]] Seconds tpot() const;
 };
 
 /// Mean and percentiles of a latency over the requests, seconds.
 struct LatencyStats {
   Seconds mean, p50, p90, p99, max;
+  std::size_t count = 0; ///< requests measured; 0: none (every figure is then meaningless)
 };
 /// Linear interpolation between order statistics (numpy's default "linear" method):
 /// q-th percentile of sorted x at rank q/100 x (n - 1).

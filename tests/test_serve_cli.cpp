@@ -104,6 +104,21 @@ TEST_CASE("cli: serve names a trace's requests by their place in the file, not b
                              {bad, "/requests/1", "max_position_embeddings"});
 }
 
+TEST_CASE("cli: one-token requests have no TPOT: null in JSON, none in text, empty in CSV") {
+  const cli_test::TempDir tmp;
+  const auto csv = (tmp.path / "requests.csv").string();
+  const auto j = parse(cli_test::run_rooftop(
+      serve({"--requests", "2", "--output-len", "1", "--json", "--requests-csv", csv}), tmp.path));
+  CHECK(j["tpot"].is_null());
+  CHECK(j["ttft"]["p50_s"].get<double>() > 0);
+  // request,replica,arrival_s,input_tokens,output_tokens,ttft_s,tpot_s,...: tpot_s is empty.
+  CHECK(cli_test::slurp(csv).find("\n0,0,0,1024,1,") != std::string::npos);
+  CHECK(cli_test::slurp(csv).find(",,") != std::string::npos);
+  const Run text = rooftop(serve({"--requests", "2", "--output-len", "1"}));
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("TPOT  none") != std::string::npos);
+}
+
 TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--batch", "8"})), 2, {"--batch", "serve"});
   cli_test::expect_one_error(rooftop(serve({"--rate", "-1"})), 2, {"--rate"});
