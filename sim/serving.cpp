@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <iomanip>
 #include <sstream>
 
 namespace rooftop::sim {
@@ -53,11 +54,14 @@ std::string request_label(const std::string &origin, std::size_t i) {
   return origin.empty() ? "request " + n : origin + ": request " + n + " (/requests/" + n + ")";
 }
 
-/// "84.2e9 bytes": a size for an error message, in bytes with its decimal exponent.
+/// "84.2e9 bytes": a size for an error message, in bytes with its decimal exponent (4 digits;
+/// fixed notation for the mantissa, so 8.7e23 bytes reads "868900000000000e9", not "8.689e+14e9").
 std::string gb(Bytes b) {
+  const double v = b.value() / 1e9;
   std::ostringstream o;
-  o.precision(4);
-  o << b.value() / 1e9 << "e9 bytes";
+  if (std::abs(v) >= 1e4) o << std::fixed << std::setprecision(0);
+  else o << std::setprecision(4);
+  o << v << "e9 bytes";
   return o.str();
 }
 
@@ -103,6 +107,7 @@ public:
   }
   [[nodiscard]] bool fits_alone(long long tokens) const { return bytes(blocks_for(tokens)) <= capacity_; }
   [[nodiscard]] Bytes peak() const { return peak_; }
+  [[nodiscard]] Bytes capacity() const { return capacity_; }
 
 private:
   const wl::ModelSpec &m_;
@@ -182,9 +187,13 @@ private:
     throw InputError(request_label(origin_, r.index) + " (" + std::to_string(q.input_tokens) +
                      " input + " + std::to_string(q.output_tokens) +
                      " output tokens) cannot be scheduled: its KV cache (" +
-                     std::to_string(pool_.bytes(pool_.blocks_for(peak_tokens(r))).value()) +
-                     " bytes per GPU) does not fit in the KV pool left beside the weights, one "
-                     "step's activations and the reserve");
+                     std::to_string(std::llround(
+                         pool_.bytes(pool_.blocks_for(peak_tokens(r))).value())) +
+                     " bytes per GPU) does not fit in the KV pool of " + gb(pool_.capacity()) +
+                     (cfg_.kv_pool.value() > 0
+                          ? std::string(" per GPU (--kv-pool)")
+                          : std::string(" per GPU left beside the weights, one step's "
+                                        "activations and the reserve")));
   }
 
   /// Preempts the most recently admitted running request (recompute): it frees its blocks and
@@ -334,9 +343,8 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                 res.memory.activations;
   if (cfg.kv_pool.value() > 0) {
     if (cfg.kv_pool > res.kv_pool)
-      throw InputError("--kv-pool = " + std::to_string(cfg.kv_pool.value()) +
-                       " bytes: more than the " + std::to_string(res.kv_pool.value()) +
-                       " bytes per GPU left beside the weights, one step's activations and the "
+      throw InputError("--kv-pool = " + gb(cfg.kv_pool) + ": more than the " + gb(res.kv_pool) +
+                       " per GPU left beside the weights, one step's activations and the "
                        "reserve");
     res.kv_pool = cfg.kv_pool;
   }

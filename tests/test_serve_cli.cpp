@@ -119,6 +119,18 @@ TEST_CASE("cli: one-token requests have no TPOT: null in JSON, none in text, emp
   CHECK(text.out.find("TPOT  none") != std::string::npos);
 }
 
+TEST_CASE("cli: serve's memory errors print sizes as NNNe9 bytes, whatever their size") {
+  // 1e12 tokens of activations: 94,208,000e9 bytes, once printed as "9.421e+07e9".
+  const Run huge = rooftop(serve({"--requests", "1", "--max-num-batched-tokens", "1000000000000"}));
+  cli_test::expect_one_error(huge, 2, {"does not fit", "94208000e9 bytes"});
+  CHECK(huge.err.find("e+") == std::string::npos);
+  const Run pool = rooftop(serve({"--requests", "1", "--kv-pool", "1TB"}));
+  cli_test::expect_one_error(pool, 2, {"--kv-pool = 1000e9 bytes"});
+  // 1024 + 255 cached tokens x 65,536 B (FP8 KV) = 80 blocks of 16 = 83,886,080 B > 1 MiB.
+  cli_test::expect_one_error(rooftop(serve({"--requests", "1", "--kv-pool", "1MiB"})), 2,
+                             {"83886080 bytes", "KV pool of 0.001049e9 bytes per GPU (--kv-pool)"});
+}
+
 TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--batch", "8"})), 2, {"--batch", "serve"});
   cli_test::expect_one_error(rooftop(serve({"--rate", "-1"})), 2, {"--rate"});
