@@ -9,11 +9,13 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <type_traits>
 
 namespace rooftop::cli {
 namespace {
@@ -35,6 +37,22 @@ struct Args {
   bool json = false;
   CLI::App *app = nullptr;
 };
+
+/// Refuses an integer CLI11 would wrap or saturate: "-1" for an unsigned option (2^64 - 1), or
+/// a value past the type's range (clamped to its maximum). The range checks come later.
+template <class T> CLI::Validator exact_integer() {
+  return CLI::Validator(
+      [](std::string &text) -> std::string {
+        T v{};
+        const char *end = text.data() + text.size();
+        const auto [p, ec] = std::from_chars(text.data(), end, v);
+        if (ec == std::errc::result_out_of_range) return "out of range: " + text;
+        if (ec != std::errc() || p != end)
+          return std::is_unsigned_v<T> ? "not an integer >= 0: " + text : "not an integer: " + text;
+        return {};
+      },
+      "INT");
+}
 
 /// Options of `estimate` that mean nothing here (the scheduler sets the batch).
 void refuse_estimate_only(const CLI::App &c) {
@@ -121,18 +139,25 @@ void add_serve(CLI::App &app) {
   a->app = c;
   add_estimate_options(*c, a->estimate);
   c->add_option("--requests", a->requests, "requests to generate (with --input-len, --output-len)")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c->add_option("--rate", a->rate,
                 "Poisson arrival rate, requests/s (default: every request arrives at t = 0)");
-  c->add_option("--seed", a->seed, "seed of the arrival times")->capture_default_str();
+  c->add_option("--seed", a->seed, "seed of the arrival times")
+      ->check(exact_integer<std::uint64_t>())
+      ->capture_default_str();
   c->add_option("--workload", a->workload_file,
                 "a rooftop.requests/1 file of requests (arrival_s, input_tokens, output_tokens)");
   c->add_option("--max-num-seqs", a->max_num_seqs, "requests running at once (vLLM max_num_seqs)")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c->add_option("--max-num-batched-tokens", a->max_num_batched_tokens,
                 "tokens per step: decodes plus prefill chunks (chunked prefill)")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
-  c->add_option("--block-size", a->block_size, "tokens per KV-cache block")->capture_default_str();
+  c->add_option("--block-size", a->block_size, "tokens per KV-cache block")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
   c->add_option("--admission", a->admission,
                 "on-demand (vLLM: blocks as needed, preemption by recompute) or reserve "
                 "(TensorRT-LLM GUARANTEED_NO_EVICT: blocks for the whole request up front)")

@@ -140,6 +140,13 @@ TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--admission", "lazy"})), 2,
                              {"--admission", "on-demand", "reserve"});
   cli_test::expect_one_error(rooftop(serve({"--slo-tpot", "0"})), 2, {"--slo-tpot"});
+  // CLI11 alone wraps -1 to 2^64 - 1 for an unsigned option and clamps an integer too large.
+  cli_test::expect_one_error(rooftop(serve({"--seed", "-1"})), 2, {"--seed"});
+  cli_test::expect_one_error(rooftop(serve({"--seed", "18446744073709551616"})), 2, {"--seed"});
+  cli_test::expect_one_error(rooftop(serve({"--max-num-seqs", "99999999999999999999"})), 2,
+                             {"--max-num-seqs"});
+  cli_test::expect_one_error(rooftop(serve({"--max-num-batched-tokens", "99999999999999999999"})),
+                             2, {"--max-num-batched-tokens"});
   cli_test::expect_one_error(rooftop(serve({"--kv-pool", "1PB"})), 2, {"--kv-pool"});
   cli_test::expect_one_error(rooftop(serve({"--pp", "2", "--gpus", "2"})), 2, {"--pp"});
   cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json"})), 2,
