@@ -5,6 +5,7 @@
 #include "core/parse.hpp"
 #include "reports/serving_report.hpp"
 #include "sim/serving.hpp"
+#include "workloads/deployment.hpp"
 #include "workloads/requests.hpp"
 
 #include <fmt/format.h>
@@ -97,7 +98,12 @@ std::vector<wl::Request> requests(const Args &a, std::string &described) {
 
 void run(const Args &a) {
   refuse_estimate_only(*a.app);
-  const EstimateSetup s = resolve_estimate_args(a.estimate);
+  EstimateArgs ea = a.estimate;
+  if (!a.workload_file.empty()) // a trace gives the lengths (--input-len is refused with it):
+    ea.input_len = ea.output_len = 1; // the defaults 1024 + 256 must not meet a short model
+  const EstimateSetup s = resolve_estimate_args(ea);
+  if (a.workload_file.empty()) // generated: name --input-len and --output-len when too long
+    wl::validate_mapping(s.model, s.deployment);
   sim::SchedulerConfig cfg;
   cfg.max_num_seqs = a.max_num_seqs;
   cfg.max_num_batched_tokens = a.max_num_batched_tokens;

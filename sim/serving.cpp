@@ -317,6 +317,10 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   wl::validate_requests(requests, origin.empty() ? "requests" : origin);
   wl::Deployment one = d;
   one.batch = 1;
+  // The requests carry their own lengths (checked below): d's input_len and output_len, those
+  // of a static estimate, mean nothing here and must not be held against the model's positions.
+  one.input_len = 1;
+  one.output_len = 1;
   wl::validate_mapping(m, one);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto &q = requests[i];

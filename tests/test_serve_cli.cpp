@@ -131,6 +131,28 @@ TEST_CASE("cli: serve's memory errors print sizes as NNNe9 bytes, whatever their
                              {"83886080 bytes", "KV pool of 0.001049e9 bytes per GPU (--kv-pool)"});
 }
 
+TEST_CASE("cli: a trace runs on a model shorter than the unused --input-len + --output-len") {
+  const cli_test::TempDir tmp;
+  // 1024 positions, under the 1024 + 256 defaults that a trace does not use.
+  const auto model = (tmp.path / "short.config.json").string();
+  std::ofstream(model) << R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+    "vocab_size": 100, "max_position_embeddings": 1024, "torch_dtype": "bfloat16"})";
+  const auto wl = (tmp.path / "w.json").string();
+  std::ofstream(wl) << R"({"schema": "rooftop.requests/1", "requests": [
+    {"arrival_s": 0, "input_tokens": 500, "output_tokens": 100}]})";
+  const Run r = cli_test::run_rooftop(
+      {"serve", "--model", model, "--gpu", "h100-sxm", "--workload", wl}, tmp.path);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  // Generated requests still name the options that make them too long.
+  cli_test::expect_one_error(
+      cli_test::run_rooftop({"serve", "--model", model, "--gpu", "h100-sxm", "--input-len", "1000",
+                             "--output-len", "100"},
+                            tmp.path),
+      2, {"--input-len + --output-len = 1100", "max_position_embeddings"});
+}
+
 TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--batch", "8"})), 2, {"--batch", "serve"});
   cli_test::expect_one_error(rooftop(serve({"--rate", "-1"})), 2, {"--rate"});
