@@ -766,6 +766,37 @@ TEST_CASE("cli: usage errors are one error: line with exit 2") {
   CHECK(rooftop({"--version"}).exit_code == 0);
 }
 
+TEST_CASE("cli: an option given an empty value is an input error, not left out") {
+  // CLI11 stores '' like an absent option, so `--png ''` used to draw nothing and exit 0,
+  // `--calibration ''` ran the nccl-tests comparison instead, `--out ''` wrote the default file.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"validate", "--serving", "--png", ""}, "--png is empty"},
+      {{"validate", "--png", ""}, "--png is empty"},
+      {{"validate", "--calibration", ""}, "--calibration is empty"},
+      {{"validate", "--efficiency", ""}, "--efficiency is empty"},
+      {estimate_with({"--efficiency", ""}), "--efficiency is empty"},
+      {estimate_with({"--calibration", ""}), "--calibration is empty"},
+      {estimate_with({"--system", ""}), "--system is empty"},
+      {estimate_with({"--kv-dtype", ""}), "--kv-dtype is empty"},
+      {{"estimate", "--model", "", "--gpu", "h100-sxm"}, "--model is empty"},
+      {{"collective", "--gpu", "h100-sxm", "--min-bytes", ""}, "--min-bytes is empty"},
+      {{"collective", "--gpu", "h100-sxm", "--system", ""}, "--system is empty"},
+      {{"model", "show", "llama-3.1-8b", "--kv-dtype", ""}, "--kv-dtype is empty"},
+      {{"calibrate", "--backend", "cpu", "--check-only", "--out", ""}, "--out is empty"},
+      {{"hw", "show", ""}, "gpu is empty"},
+  };
+  for (const auto &[args, message] : cases) {
+    INFO("args: " << args.size() << " " << args.front() << " " << args.at(1));
+    expect_error(rooftop(args), 2, {message, "--help"});
+  }
+  // an option whose value is optional: alone it means the default file, '' is an error
+  expect_error(rooftop({"validate", "--serving", ""}), 2,
+               {"--serving is empty", "serving_published.json"});
+  expect_error(rooftop({"validate", "--nccl-tests", ""}), 2,
+               {"--nccl-tests is empty", "nccl_tests_published.json"});
+  CHECK(rooftop({"validate", "--nccl-tests"}).exit_code == 0);
+}
+
 TEST_CASE("cli: an uneven TP group says how it is split") {
   // dense-30b with 4 KV heads (so TP 12 is a valid mapping): 12 GPUs on 8-GPU nodes, 8 + 4
   std::ifstream in(k_data + "/good/dense-30b.config.json");
