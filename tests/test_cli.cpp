@@ -481,6 +481,31 @@ TEST_CASE("cli: collective bad input") {
                {"broadcastish", "all-reduce"});
   expect_error(rooftop({"collective", "--bytes", "12XB", "--system", "hgx-h100-8"}), 2,
                {"--bytes", "12XB"});
+  // sizes: a whole number of bytes from 1 to 2^50, checked on the text (1e30 was accepted)
+  for (const auto &[size, why] : std::vector<std::pair<std::string, std::string>>{
+           {"1e30", "more than 2^50 bytes"},
+           {"9007199254740993", "more than 2^50 bytes"},
+           {"0", "at least 1 byte"},
+           {"-1", "at least 1 byte"},
+           {"nan", "not a size"},
+           {"inf", "not a size"},
+           {"1.5", "not a whole number of bytes"},
+           {"12abc", "unknown unit 'abc'"}}) {
+    expect_error(rooftop({"collective", "--bytes", size, "--gpu", "h100-sxm"}), 2,
+                 {"--bytes = '" + size + "'", why});
+    expect_error(rooftop({"collective", "--min-bytes", size, "--gpu", "h100-sxm"}), 2,
+                 {"--min-bytes = '" + size + "'", why});
+  }
+  for (const auto &[size, value] : std::vector<std::pair<std::string, double>>{
+           {"1GiB", 1073741824.0}, {"1GB", 1e9}, {"1.5KiB", 1536}}) {
+    const auto j = parse(rooftop({"collective", "--bytes", size, "--gpu", "h100-sxm", "--json"}));
+    CHECK(j.at("results").at(0).at("size_bytes").get<double>() == value);
+  }
+  // calibrate's --max-stream-bytes is read by the same parser, before anything runs
+  expect_error(rooftop({"calibrate", "--backend", "cpu", "--max-stream-bytes", "1e30"}), 2,
+               {"--max-stream-bytes = '1e30'", "more than 2^50 bytes"});
+  expect_error(rooftop({"calibrate", "--backend", "cpu", "--quick", "--max-stream-bytes", "1KiB"}),
+               2, {"--max-stream-bytes = '1KiB'", "below the plan's first stream"});
   expect_error(rooftop({"collective", "--system", "hgx-h999"}), 2, {"hgx-h999", "hgx-h100-8"});
   expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--gpus", "12", "--nodes", "2"}),
                2, {"evenly"});
