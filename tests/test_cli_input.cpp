@@ -85,6 +85,14 @@ TEST_CASE("cli input: an unknown architecture in per_architecture names the file
                     "unknown architecture 'hoper'", "hopper"});
 }
 
+TEST_CASE("cli input: an int4 GEMM efficiency, which nothing would use, names file, key and the "
+          "accepted types") {
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-int4-by-dtype.json"), 2,
+                   {"efficiency-int4-by-dtype.json",
+                    "/per_architecture/hopper/gemm_flops_efficiency_by_dtype/int4 = 0.5",
+                    "weight-only", "fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, mxfp4"});
+}
+
 TEST_CASE("cli input: absurd efficiency-table values are refused with their bounds, not printed as "
           "nan or inf") {
   expect_one_error(estimate_with_efficiency(k_bad + "efficiency-tile-denormal.json"), 2,
