@@ -512,6 +512,32 @@ TEST_CASE("cli: collective bad input") {
   expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--nodes", "0"}), 2, {"--nodes"});
 }
 
+TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate costs it") {
+  // h100-pcie is in no data/hardware/systems file: estimate costs it as one server of its GPUs
+  // (NVLink bridge for a pair, PCIe for more); collective said only that no system uses it.
+  expect_error(rooftop({"collective", "--gpu", "h100-pcie"}), 2,
+               {"no system in data/hardware/systems holds h100-pcie", "--gpus N", "--system",
+                "NVLink 4 between 2, PCIe gen5 x16 for more"});
+  const auto four = parse(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "4", "--bytes",
+                                   "8MiB", "--json"}));
+  CHECK(four.at("system") == "h100-pcie-standalone");
+  CHECK(four.at("ranks") == 4);
+  CHECK(four.at("scale_up").at("topology") == "pcie");
+  // the same all-reduce as estimate's TP=4 embedding all-reduce (8 MiB: 1024 tokens x 4096 x 2 B)
+  const auto est = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
+                                  "--tp", "4", "--json"}));
+  const auto &c = est.at("collectives").at(0);
+  REQUIRE(c.at("name") == "embedding_all_reduce");
+  REQUIRE(c.at("bytes_per_call") == 8388608.0);
+  CHECK(four.at("results").at(0).at("time_s").get<double>() ==
+        doctest::Approx(c.at("time_s").get<double>()).epsilon(1e-12));
+  const auto pair = parse(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "2", "--json"}));
+  CHECK(pair.at("scale_up").at("link") == "NVLink 4");
+  expect_error(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "4", "--nodes", "2"}), 2,
+               {"--nodes 2", "h100-pcie", "one server only"});
+  expect_error(rooftop({"collective", "--gpu", "h999"}), 2, {"unknown GPU 'h999'", "h100-pcie"});
+}
+
 TEST_CASE("cli: validate compares with published nccl-tests figures") {
   {
     // a row naming an unknown system: the error names the file and the row
