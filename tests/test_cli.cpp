@@ -538,6 +538,39 @@ TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate c
   expect_error(rooftop({"collective", "--gpu", "h999"}), 2, {"unknown GPU 'h999'", "h100-pcie"});
 }
 
+TEST_CASE("cli: every key of rooftop.collective/1 is documented in docs/schemas.md") {
+  std::ifstream in(k_data + "/../../docs/schemas.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = doc.find("## `rooftop.collective/1`");
+  REQUIRE(at != std::string::npos);
+  const std::string section = doc.substr(at, doc.find("\n## ", at + 1) - at);
+  const auto documented = [&](const std::string &key) {
+    return contains(section, "| `" + key + "`") || contains(section, "| `" + key + ".") ||
+           contains(section, "| `" + key + "[]") || contains(section, "`" + key + "`, ") ||
+           contains(section, ", `" + key + "`");
+  };
+  // a multi-node sweep (both levels, NCCL tuner) and an ideal one (nccl_tuning null)
+  for (const auto &args : std::vector<std::vector<std::string>>{
+           {"collective", "--system", "hgx-h100-8", "--nodes", "2", "--min-bytes", "1MiB",
+            "--json"},
+           {"collective", "--system", "hgx-h100-8", "--ideal", "--json"}}) {
+    const auto j = parse(rooftop(args));
+    for (const auto &[key, value] : j.items()) {
+      INFO("key: " << key);
+      CHECK(documented(key));
+      if (!value.is_object()) continue;
+      for (const auto &[sub, v] : value.items()) {
+        INFO("key: " << key << "." << sub);
+        CHECK((documented(key + "." + sub) || contains(section, "`" + sub + "`")));
+      }
+    }
+    for (const auto &[key, v] : j.at("results").at(0).items()) {
+      INFO("key: results[]." << key);
+      CHECK(documented("results[]." + key));
+    }
+  }
+}
+
 TEST_CASE("cli: validate compares with published nccl-tests figures") {
   {
     // a row naming an unknown system: the error names the file and the row
