@@ -147,6 +147,10 @@ void declare_work(Case &c) {
   }
 }
 
+double first_stream_bytes(bool quick, double l2_bytes) {
+  return quick ? 256e3 : std::max(1e6, l2_bytes / 8);
+}
+
 Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_bytes) {
   Plan p;
   auto add = [&](Case c) {
@@ -172,7 +176,7 @@ Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_b
         add(c);
       }
   // Streams: below L2 to many GiB, x4 steps.
-  const double start = quick ? 256e3 : std::max(1e6, l2_bytes / 8);
+  const double start = first_stream_bytes(quick, l2_bytes);
   for (double s = start; s <= max_stream_bytes * 1.0001; s *= 4)
     for (StreamKind k : {StreamKind::read, StreamKind::write, StreamKind::copy, StreamKind::triad}) {
       Case c;

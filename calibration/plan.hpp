@@ -81,4 +81,8 @@ void declare_work(Case &c);
 /// cost, and Llama-3.1-8B decoder layers at several batch sizes and contexts.
 Plan default_plan(bool quick, bool has_fp8, double l2_bytes, double max_stream_bytes);
 
+/// The smallest stream array of default_plan, bytes: 256 kB with `quick`, else the larger of
+/// 1 MB and an eighth of `l2_bytes` (in L2). Streams grow x4 from it to max_stream_bytes.
+double first_stream_bytes(bool quick, double l2_bytes);
+
 } // namespace rooftop::cal

@@ -8,6 +8,7 @@
 #include "cli/calibration_predict.hpp"
 #include "cli/commands.hpp"
 #include "core/errors.hpp"
+#include "core/parse.hpp"
 #include "core/paths.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "reports/format.hpp"
@@ -30,7 +31,7 @@ struct CalibrateArgs {
   std::string backend = "cuda", gpu, out, efficiency_out;
   int device = 0;
   bool quick = false, check_only = false;
-  double max_stream_bytes = 0;
+  std::string max_stream_bytes; ///< a size (core/parse.hpp); empty: the default
   double max_seconds = 0.5;
 };
 
@@ -108,6 +109,20 @@ hw::GpuSpec resolve_gpu(const std::string &name) {
   return hw::GpuCatalogue::builtin().get(name);
 }
 
+/// --max-stream-bytes within what the plan can use: at least its first stream (else no stream
+/// is measured) and at most a third of the device's memory (a triad holds three arrays).
+void check_max_stream(Bytes max, const CalibrateArgs &a, const cal::DeviceInfo &dev, double l2) {
+  const double first = cal::first_stream_bytes(a.quick, l2);
+  if (max.value() < first)
+    throw InputError(fmt::format("--max-stream-bytes = '{}': below the plan's first stream array "
+                                 "({:.0f} bytes): no stream would be measured",
+                                 a.max_stream_bytes, first));
+  if (dev.memory_bytes > 0 && max.value() > dev.memory_bytes / 3)
+    throw InputError(fmt::format("--max-stream-bytes = '{}': more than a third of the {}'s "
+                                 "{:.0f} bytes of memory (a triad holds three arrays)",
+                                 a.max_stream_bytes, dev.name, dev.memory_bytes));
+}
+
 void run(const CalibrateArgs &a) {
   const bool cuda = a.backend == "cuda";
   if (!cuda && a.backend != "cpu") throw InputError("--backend must be cuda or cpu");
@@ -115,11 +130,16 @@ void run(const CalibrateArgs &a) {
     throw InputError("--gpu is required with --backend cuda: the catalogue GPU this device is "
                      "(e.g. h100-sxm), whose spec sheet the efficiencies are fractions of");
   if (!(a.max_seconds > 0)) throw InputError("--max-seconds must be > 0");
+  const Bytes max_stream_arg = a.max_stream_bytes.empty()
+                                  ? Bytes(0) // the default, below
+                                  : parse_bytes(a.max_stream_bytes, "--max-stream-bytes");
   if (!cuda && !a.gpu.empty())
     throw InputError("--gpu names a GPU, but --backend cpu measures this host: omit --gpu (a CPU "
                      "run is fitted against its own best measured rates and filed as host-cpu)");
   std::unique_ptr<cal::Backend> backend = cuda ? cal::make_cuda_backend(a.device) : cal::make_cpu_backend();
   const auto dev = backend->device();
+  const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
+  if (max_stream_arg.value() > 0) check_max_stream(max_stream_arg, a, dev, l2);
   std::optional<hw::GpuSpec> spec;
   if (!a.gpu.empty()) {
     spec = resolve_gpu(a.gpu);
@@ -147,10 +167,9 @@ void run(const CalibrateArgs &a) {
   }
   std::cerr << fmt::format("{} self-checks passed on {}\n", checks.size(), dev.name);
   if (a.check_only) return;
-  const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
-  double max_stream = a.max_stream_bytes;
-  if (max_stream <= 0)
-    max_stream = cuda ? std::min(8.0 * (1u << 30), dev.memory_bytes / 8) : 64e6;
+  const double max_stream = max_stream_arg.value() > 0 ? max_stream_arg.value()
+                            : cuda          ? std::min(8.0 * (1u << 30), dev.memory_bytes / 8)
+                                            : 64e6;
   const bool fp8 = cuda ? dev.sm_version >= 89 : false;
   const auto plan = cal::default_plan(a.quick, fp8, l2, max_stream);
   cal::StopRule rule;
@@ -217,7 +236,9 @@ void add_calibrate(CLI::App &app) {
   c->add_flag("--quick", a->quick, "a small plan (seconds), for checks");
   c->add_flag("--check-only", a->check_only,
               "only run the self-checks (each kernel against a host reference), time nothing");
-  c->add_option("--max-stream-bytes", a->max_stream_bytes, "largest stream array, bytes");
+  c->add_option("--max-stream-bytes", a->max_stream_bytes,
+                "largest stream array: 4096, 256MiB, 2GiB (default: an eighth of the device's "
+                "memory, at most 8 GiB; 64 MB on the CPU)");
   c->add_option("--max-seconds", a->max_seconds, "sampling time limit per case, s")
       ->capture_default_str();
   c->add_option("--out", a->out, "calibration file (default calibration-<gpu>.json)");

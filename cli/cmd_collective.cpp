@@ -3,9 +3,11 @@
 #include "core/errors.hpp"
 #include "core/parse.hpp"
 #include "hwmodels/efficiency.hpp"
+#include "hwmodels/links.hpp"
 #include "reports/collective_report.hpp"
 #include "sim/collective.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -20,13 +22,38 @@ struct CollectiveArgs {
   bool json = false, ideal = false, gpus_given = false;
 };
 
+/// The cluster of --system, or of --gpu: its usual system, or, for a GPU no system lists (a PCIe
+/// card), one server of --gpus of them joined by NVLink or PCIe, as `estimate` costs it.
+hw::Cluster resolve_cluster(const CollectiveArgs &a, sim::CollectiveOp op) {
+  const auto &cat = hw::SystemCatalogue::builtin();
+  if (!a.system.empty()) return hw::make_cluster(cat.get(a.system), a.nodes, a.oversubscription);
+  const auto &gpu = hw::GpuCatalogue::builtin().get(a.gpu);
+  for (const auto &[id, s] : cat.all())
+    if (s.gpu == gpu.id)
+      return hw::make_cluster(cat.default_for_gpu(gpu.id), a.nodes, a.oversubscription);
+  const std::string none = "no system in data/hardware/systems holds " + gpu.id;
+  if (a.nodes > 1)
+    throw InputError("--nodes " + std::to_string(a.nodes) + ": " + none +
+                     ", so rooftop has no network for it; one server only (or give --system)");
+  if (!a.gpus_given && op != sim::CollectiveOp::send_recv) {
+    const std::string pair = hw::scale_up_path(gpu, 2).name, more = hw::scale_up_path(gpu, 3).name;
+    throw InputError(none + ": give --gpus N to cost N of them in one server (" +
+                     (pair == more ? "joined by " + more : pair + " between 2, " + more + " for more") +
+                     "), as estimate does, or give --system");
+  }
+  if (a.gpus > (1LL << 24))
+    throw InputError("--gpus = " + std::to_string(a.gpus) + ": more than 2^24 GPUs");
+  // send-recv runs between 2 GPUs; --gpus < 2 is refused by the caller
+  const long long ranks = std::max(2LL, a.gpus_given ? a.gpus : 2);
+  return hw::make_cluster(hw::cluster_for_gpu(gpu, ranks, ranks).system, 1, a.oversubscription);
+}
+
 void run(const CollectiveArgs &a) {
   const auto op = sim::collective_from_string(a.op);
   if (a.system.empty() == a.gpu.empty())
     throw InputError("give exactly one of --system or --gpu (the usual system for that GPU)");
-  const auto &cat = hw::SystemCatalogue::builtin();
-  const auto &sys = a.system.empty() ? cat.default_for_gpu(a.gpu) : cat.get(a.system);
-  const auto cluster = hw::make_cluster(sys, a.nodes, a.oversubscription);
+  const auto cluster = resolve_cluster(a, op);
+  const auto &sys = cluster.system;
   if (a.gpus_given && a.gpus < 2)
     throw InputError("--gpus = " + std::to_string(a.gpus) + ": a collective needs >= 2 GPUs");
   const long long ranks = a.gpus_given ? a.gpus : cluster.gpus();

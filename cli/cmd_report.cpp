@@ -27,7 +27,6 @@ std::string command_line() {
 }
 
 void run(const Args &a) {
-  if (a.out.empty()) throw InputError("--out is empty: give the directory to write the report to");
   const EstimateSetup s = resolve_estimate_args(a.estimate);
   const auto e = sim::estimate(*s.gpu, s.model, s.deployment, s.efficiency, s.options, &s.cluster);
   const rep::EstimateInputs in{s.model, *s.gpu, s.deployment, s.efficiency};

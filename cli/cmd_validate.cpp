@@ -5,6 +5,7 @@
 #include "calibration/calibration_file.hpp"
 #include "calibration/fit.hpp"
 #include "cli/calibration_predict.hpp"
+#include "cli/options.hpp"
 #include "cli/serving_validation.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "reports/parity_plot.hpp"
@@ -386,14 +387,15 @@ void add_validate(CLI::App &app) {
   auto json = std::make_shared<bool>(false);
   auto serving = std::make_shared<std::string>();
   auto *v = app.add_subcommand("validate", "compare rooftop with published or measured figures");
-  v->add_option("--nccl-tests", *file,
-                "published nccl-tests rows (default data/validation/nccl_tests_published.json)")
-      ->expected(0, 1);
-  auto *serving_opt =
+  auto *nccl_opt = allow_no_value(
+      v->add_option("--nccl-tests", *file,
+                    "published nccl-tests rows (default data/validation/nccl_tests_published.json)"),
+      "[FILE]");
+  auto *serving_opt = allow_no_value(
       v->add_option("--serving", *serving,
                     "published end-to-end serving results, each estimated with its row's options "
-                    "(default data/validation/serving_published.json)")
-          ->expected(0, 1);
+                    "(default data/validation/serving_published.json)"),
+      "[FILE]");
   v->add_option("--calibration", *cal_file,
                 "a rooftop.calibration/1 file: predict every measured kernel and layer");
   v->add_option("--efficiency", *eff_file,
@@ -402,15 +404,13 @@ void add_validate(CLI::App &app) {
                 "with --calibration or --serving: also plot rooftop against the measured or "
                 "published figures (gnuplot)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
-  v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, v] {
+  v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, nccl_opt, v] {
     if (serving_opt->count() > 0) {
       if (v->count("--nccl-tests") + v->count("--calibration") + v->count("--efficiency") > 0)
         throw InputError("--serving goes alone (with --json and --png): it takes no "
                          "--nccl-tests, --calibration or --efficiency");
-      // CLI11 reads `--serving` and `--serving ""` alike: both mean the default file
-      run_serving(serving->empty()
-                      ? (data_dir() / "validation" / "serving_published.json").string()
-                      : *serving,
+      run_serving(optional_value(*serving_opt, *serving,
+                                 data_dir() / "validation" / "serving_published.json"),
                   *json, *png);
       return;
     }
@@ -421,9 +421,9 @@ void add_validate(CLI::App &app) {
     if (!png->empty() || !eff_file->empty())
       throw InputError(!png->empty() ? "--png goes with --calibration FILE or --serving"
                                      : "--efficiency goes with --calibration FILE");
-    std::string f = *file;
-    if (f.empty()) f = (data_dir() / "validation" / "nccl_tests_published.json").string();
-    run_nccl(f, *json);
+    run_nccl(optional_value(*nccl_opt, *file,
+                            data_dir() / "validation" / "nccl_tests_published.json"),
+             *json);
   });
 }
 

@@ -1,6 +1,7 @@
 // rooftop: roofline performance model of LLM inference on NVIDIA GPUs. The one place that maps
 // exceptions to exit codes: 2 input or usage, 3 not supported or not compiled, 1 internal.
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "reports/format.hpp"
 
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
   rooftop::cli::add_collective(app);
   rooftop::cli::add_validate(app);
   rooftop::cli::add_calibrate(app);
+  rooftop::cli::refuse_empty_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

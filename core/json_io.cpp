@@ -16,7 +16,8 @@ namespace rooftop {
 namespace {
 
 /// A SAX handler that only tracks the JSON pointer of the value being parsed, to name the field
-/// whose number overflows a double (nlohmann reports only "number overflow parsing '1e400'").
+/// whose number overflows a double (nlohmann reports only "number overflow parsing '1e400'") or
+/// the key an object repeats (read_json_file feeds it the parser callback's events).
 class PointerTracker {
 public:
   using json = nlohmann::json;
@@ -35,10 +36,20 @@ public:
     frames_.back().key = k;
     return true;
   }
+  /// key(), and whether the object being parsed did not hold `k` yet.
+  bool new_key(const std::string &k) {
+    frames_.back().key = k;
+    return frames_.back().keys.insert(k).second;
+  }
+  /// The JSON pointer of the value being parsed ("" at the top level).
+  [[nodiscard]] std::string current() const {
+    std::string p;
+    for (const auto &f : frames_) p += "/" + (f.array ? std::to_string(f.index) : escape(f.key));
+    return p;
+  }
   bool parse_error(std::size_t, const std::string &token, const nlohmann::detail::exception &) {
     token_ = token;
-    for (const auto &f : frames_)
-      pointer_ += "/" + (f.array ? std::to_string(f.index) : escape(f.key));
+    pointer_ = current();
     return false;
   }
   [[nodiscard]] const std::string &pointer() const { return pointer_; }
@@ -49,13 +60,14 @@ private:
     bool array = false;
     std::size_t index = 0;
     std::string key;
+    std::set<std::string> keys; ///< an object's keys so far
   };
   bool value() {
     if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
     return true;
   }
   bool open(bool array) {
-    frames_.push_back({array, 0, {}});
+    frames_.push_back({array, 0, {}, {}});
     return true;
   }
   bool close() {
@@ -94,8 +106,28 @@ nlohmann::json read_json_file(const std::filesystem::path &path) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
+  // nlohmann keeps the last of repeated keys without a word; the parser callback sees each key
+  // and the tracker the object it belongs to.
+  PointerTracker keys;
+  const auto check_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json &parsed) {
+    using E = nlohmann::json::parse_event_t;
+    switch (event) {
+    case E::object_start: keys.start_object(0); break;
+    case E::array_start: keys.start_array(0); break;
+    case E::object_end: keys.end_object(); break;
+    case E::array_end: keys.end_array(); break;
+    case E::value: keys.null(); break; // any value: moves an array's index on
+    case E::key:
+      if (!keys.new_key(parsed.get<std::string>()))
+        throw InputError(path.string() + ": " + keys.current() +
+                         ": duplicate key (an object holds each key once; which value would "
+                         "count is undefined)");
+      break;
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text, check_keys);
   } catch (const nlohmann::json::parse_error &e) {
     throw InputError(path.string() + ": malformed JSON: " + e.what());
   } catch (const nlohmann::json::out_of_range &) {

@@ -43,6 +43,33 @@ double tile(JsonReader &r, const std::string &key, double fallback, const std::s
   return v;
 }
 
+/// The keys gemm_flops_efficiency_by_dtype takes: the canonical names of the data types a GEMM's
+/// inputs can have, which Efficiency::gemm_efficiency looks up (the operator's compute dtype, the
+/// activation type). int4 is weight-only: no GPU has an int4 tensor-core rate
+/// (DenseFlops::matmul_rate), so a GEMM on int4 weights runs at its activation type's rate with
+/// that type's entry, and an int4 entry could never apply.
+std::string gemm_input_dtypes() {
+  std::string out;
+  for (const auto &n : dtype_names())
+    if (n != to_string(DType::int4)) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+/// Why `key` is not a key of gemm_flops_efficiency_by_dtype, or "" when it is one.
+std::string by_dtype_key_error(const std::string &key) {
+  DType t{};
+  try {
+    t = dtype_from_string(key);
+  } catch (const InputError &) {
+    return "unknown data type";
+  }
+  if (t == DType::int4)
+    return "int4 is weight-only, never a GEMM input: GEMMs on int4 weights run at their "
+           "activation type's rate and use its entry, so this one would have no effect";
+  if (key != to_string(t)) return "an alias: write \"" + to_string(t) + "\"";
+  return "";
+}
+
 void apply_by_dtype(JsonReader &r, Efficiency &e) {
   if (!r.has("gemm_flops_efficiency_by_dtype")) {
     r.ignore({"gemm_flops_efficiency_by_dtype"});
@@ -50,11 +77,8 @@ void apply_by_dtype(JsonReader &r, Efficiency &e) {
   }
   JsonReader by = r.object("gemm_flops_efficiency_by_dtype");
   for (auto it = by.json().begin(); it != by.json().end(); ++it) {
-    try {
-      (void)dtype_from_string(it.key());
-    } catch (const InputError &err) {
-      by.fail(it.key(), err.what());
-    }
+    if (const std::string why = by_dtype_key_error(it.key()); !why.empty())
+      by.fail(it.key(), why + " (keys are GEMM input types: " + gemm_input_dtypes() + ")");
     e.gemm_flops_by_dtype[it.key()] = efficiency(by, it.key(), 0);
   }
   by.finish();

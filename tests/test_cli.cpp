@@ -481,10 +481,94 @@ TEST_CASE("cli: collective bad input") {
                {"broadcastish", "all-reduce"});
   expect_error(rooftop({"collective", "--bytes", "12XB", "--system", "hgx-h100-8"}), 2,
                {"--bytes", "12XB"});
+  // sizes: a whole number of bytes from 1 to 2^50, checked on the text (1e30 was accepted)
+  for (const auto &[size, why] : std::vector<std::pair<std::string, std::string>>{
+           {"1e30", "more than 2^50 bytes"},
+           {"9007199254740993", "more than 2^50 bytes"},
+           {"0", "at least 1 byte"},
+           {"-1", "at least 1 byte"},
+           {"nan", "not a size"},
+           {"inf", "not a size"},
+           {"1.5", "not a whole number of bytes"},
+           {"12abc", "unknown unit 'abc'"}}) {
+    expect_error(rooftop({"collective", "--bytes", size, "--gpu", "h100-sxm"}), 2,
+                 {"--bytes = '" + size + "'", why});
+    expect_error(rooftop({"collective", "--min-bytes", size, "--gpu", "h100-sxm"}), 2,
+                 {"--min-bytes = '" + size + "'", why});
+  }
+  for (const auto &[size, value] : std::vector<std::pair<std::string, double>>{
+           {"1GiB", 1073741824.0}, {"1GB", 1e9}, {"1.5KiB", 1536}}) {
+    const auto j = parse(rooftop({"collective", "--bytes", size, "--gpu", "h100-sxm", "--json"}));
+    CHECK(j.at("results").at(0).at("size_bytes").get<double>() == value);
+  }
+  // calibrate's --max-stream-bytes is read by the same parser, before anything runs
+  expect_error(rooftop({"calibrate", "--backend", "cpu", "--max-stream-bytes", "1e30"}), 2,
+               {"--max-stream-bytes = '1e30'", "more than 2^50 bytes"});
+  expect_error(rooftop({"calibrate", "--backend", "cpu", "--quick", "--max-stream-bytes", "1KiB"}),
+               2, {"--max-stream-bytes = '1KiB'", "below the plan's first stream"});
   expect_error(rooftop({"collective", "--system", "hgx-h999"}), 2, {"hgx-h999", "hgx-h100-8"});
   expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--gpus", "12", "--nodes", "2"}),
                2, {"evenly"});
   expect_error(rooftop({"collective", "--system", "hgx-h100-8", "--nodes", "0"}), 2, {"--nodes"});
+}
+
+TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate costs it") {
+  // h100-pcie is in no data/hardware/systems file: estimate costs it as one server of its GPUs
+  // (NVLink bridge for a pair, PCIe for more); collective said only that no system uses it.
+  expect_error(rooftop({"collective", "--gpu", "h100-pcie"}), 2,
+               {"no system in data/hardware/systems holds h100-pcie", "--gpus N", "--system",
+                "NVLink 4 between 2, PCIe gen5 x16 for more"});
+  const auto four = parse(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "4", "--bytes",
+                                   "8MiB", "--json"}));
+  CHECK(four.at("system") == "h100-pcie-standalone");
+  CHECK(four.at("ranks") == 4);
+  CHECK(four.at("scale_up").at("topology") == "pcie");
+  // the same all-reduce as estimate's TP=4 embedding all-reduce (8 MiB: 1024 tokens x 4096 x 2 B)
+  const auto est = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
+                                  "--tp", "4", "--json"}));
+  const auto &c = est.at("collectives").at(0);
+  REQUIRE(c.at("name") == "embedding_all_reduce");
+  REQUIRE(c.at("bytes_per_call") == 8388608.0);
+  CHECK(four.at("results").at(0).at("time_s").get<double>() ==
+        doctest::Approx(c.at("time_s").get<double>()).epsilon(1e-12));
+  const auto pair = parse(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "2", "--json"}));
+  CHECK(pair.at("scale_up").at("link") == "NVLink 4");
+  expect_error(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "4", "--nodes", "2"}), 2,
+               {"--nodes 2", "h100-pcie", "one server only"});
+  expect_error(rooftop({"collective", "--gpu", "h999"}), 2, {"unknown GPU 'h999'", "h100-pcie"});
+}
+
+TEST_CASE("cli: every key of rooftop.collective/1 is documented in docs/schemas.md") {
+  std::ifstream in(k_data + "/../../docs/schemas.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = doc.find("## `rooftop.collective/1`");
+  REQUIRE(at != std::string::npos);
+  const std::string section = doc.substr(at, doc.find("\n## ", at + 1) - at);
+  const auto documented = [&](const std::string &key) {
+    return contains(section, "| `" + key + "`") || contains(section, "| `" + key + ".") ||
+           contains(section, "| `" + key + "[]") || contains(section, "`" + key + "`, ") ||
+           contains(section, ", `" + key + "`");
+  };
+  // a multi-node sweep (both levels, NCCL tuner) and an ideal one (nccl_tuning null)
+  for (const auto &args : std::vector<std::vector<std::string>>{
+           {"collective", "--system", "hgx-h100-8", "--nodes", "2", "--min-bytes", "1MiB",
+            "--json"},
+           {"collective", "--system", "hgx-h100-8", "--ideal", "--json"}}) {
+    const auto j = parse(rooftop(args));
+    for (const auto &[key, value] : j.items()) {
+      INFO("key: " << key);
+      CHECK(documented(key));
+      if (!value.is_object()) continue;
+      for (const auto &[sub, v] : value.items()) {
+        INFO("key: " << key << "." << sub);
+        CHECK((documented(key + "." + sub) || contains(section, "`" + sub + "`")));
+      }
+    }
+    for (const auto &[key, v] : j.at("results").at(0).items()) {
+      INFO("key: results[]." << key);
+      CHECK(documented("results[]." + key));
+    }
+  }
 }
 
 TEST_CASE("cli: validate compares with published nccl-tests figures") {
@@ -764,6 +848,37 @@ TEST_CASE("cli: usage errors are one error: line with exit 2") {
   CHECK(help.exit_code == 0);
   CHECK(contains(help.out, "--model"));
   CHECK(rooftop({"--version"}).exit_code == 0);
+}
+
+TEST_CASE("cli: an option given an empty value is an input error, not left out") {
+  // CLI11 stores '' like an absent option, so `--png ''` used to draw nothing and exit 0,
+  // `--calibration ''` ran the nccl-tests comparison instead, `--out ''` wrote the default file.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"validate", "--serving", "--png", ""}, "--png is empty"},
+      {{"validate", "--png", ""}, "--png is empty"},
+      {{"validate", "--calibration", ""}, "--calibration is empty"},
+      {{"validate", "--efficiency", ""}, "--efficiency is empty"},
+      {estimate_with({"--efficiency", ""}), "--efficiency is empty"},
+      {estimate_with({"--calibration", ""}), "--calibration is empty"},
+      {estimate_with({"--system", ""}), "--system is empty"},
+      {estimate_with({"--kv-dtype", ""}), "--kv-dtype is empty"},
+      {{"estimate", "--model", "", "--gpu", "h100-sxm"}, "--model is empty"},
+      {{"collective", "--gpu", "h100-sxm", "--min-bytes", ""}, "--min-bytes is empty"},
+      {{"collective", "--gpu", "h100-sxm", "--system", ""}, "--system is empty"},
+      {{"model", "show", "llama-3.1-8b", "--kv-dtype", ""}, "--kv-dtype is empty"},
+      {{"calibrate", "--backend", "cpu", "--check-only", "--out", ""}, "--out is empty"},
+      {{"hw", "show", ""}, "gpu is empty"},
+  };
+  for (const auto &[args, message] : cases) {
+    INFO("args: " << args.size() << " " << args.front() << " " << args.at(1));
+    expect_error(rooftop(args), 2, {message, "--help"});
+  }
+  // an option whose value is optional: alone it means the default file, '' is an error
+  expect_error(rooftop({"validate", "--serving", ""}), 2,
+               {"--serving is empty", "serving_published.json"});
+  expect_error(rooftop({"validate", "--nccl-tests", ""}), 2,
+               {"--nccl-tests is empty", "nccl_tests_published.json"});
+  CHECK(rooftop({"validate", "--nccl-tests"}).exit_code == 0);
 }
 
 TEST_CASE("cli: an uneven TP group says how it is split") {

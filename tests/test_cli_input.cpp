@@ -85,6 +85,30 @@ TEST_CASE("cli input: an unknown architecture in per_architecture names the file
                     "unknown architecture 'hoper'", "hopper"});
 }
 
+TEST_CASE("cli input: a key repeated in a data file names the file and the key") {
+  // nlohmann kept the last of the two silently (0.5, not 0.8)
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-duplicate-key.json"), 2,
+                   {"efficiency-duplicate-key.json",
+                    "/per_architecture/hopper/gemm_flops_efficiency: duplicate key"});
+  // the catalogue too: a GPU file with its bandwidth twice
+  const DataCopy data;
+  auto gpu = cli_test::slurp(data.dir / "hardware/gpus/h100-sxm.json");
+  const auto at = gpu.find("\"bandwidth_Bps\"");
+  REQUIRE(at != std::string::npos);
+  gpu.insert(at, "\"bandwidth_Bps\": 1e12, ");
+  data.write("hardware/gpus/h100-sxm.json", gpu);
+  expect_one_error(data.rooftop({"hw", "show", "h100-sxm"}), 2,
+                   {"h100-sxm.json", "/memory/bandwidth_Bps: duplicate key"});
+}
+
+TEST_CASE("cli input: an int4 GEMM efficiency, which nothing would use, names file, key and the "
+          "accepted types") {
+  expect_one_error(estimate_with_efficiency(k_bad + "efficiency-int4-by-dtype.json"), 2,
+                   {"efficiency-int4-by-dtype.json",
+                    "/per_architecture/hopper/gemm_flops_efficiency_by_dtype/int4 = 0.5",
+                    "weight-only", "fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, mxfp4"});
+}
+
 TEST_CASE("cli input: absurd efficiency-table values are refused with their bounds, not printed as "
           "nan or inf") {
   expect_one_error(estimate_with_efficiency(k_bad + "efficiency-tile-denormal.json"), 2,

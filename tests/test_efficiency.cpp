@@ -11,6 +11,8 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 #include <unistd.h>
 
 using namespace rooftop;
@@ -88,6 +90,38 @@ TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bou
           "0 (off) or in [1e-4, 1]");
   refused({{"gemm_flops_efficiency_by_dtype", {{"bf16", 0}}}},
           "/defaults/gemm_flops_efficiency_by_dtype/bf16", "in [1e-4, 1]");
+}
+
+TEST_CASE("gemm_flops_efficiency_by_dtype takes only GEMM input types, by their own names") {
+  // The model looks an entry up by a GEMM's input (activation) type. int4 is weight-only, so an
+  // int4 entry was accepted and never used; so was an alias such as "bfloat16".
+  const auto by_dtype = [](const std::string &key) {
+    return load_with({{"gemm_flops_efficiency_by_dtype", {{key, 0.5}}}});
+  };
+  const std::string accepted = "keys are GEMM input types: fp64, fp32, tf32, bf16, fp16, fp8, "
+                               "int8, fp4, mxfp4)";
+  for (const auto &[key, why] : std::vector<std::pair<std::string, std::string>>{
+           {"int4", "int4 is weight-only, never a GEMM input"},
+           {"bfloat16", "an alias: write \"bf16\""},
+           {"float16", "an alias: write \"fp16\""},
+           {"fp7", "unknown data type"}}) {
+    const std::string e = by_dtype(key);
+    INFO(key << " -> " << e);
+    CHECK(e.find(".json: /defaults/gemm_flops_efficiency_by_dtype/" + key + " = 0.5: " + why) !=
+          std::string::npos);
+    CHECK(e.find(accepted) != std::string::npos);
+  }
+  for (const std::string key : {"fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4",
+                                "mxfp4"})
+    CHECK(by_dtype(key).empty());
+}
+
+TEST_CASE("a gemm_flops_efficiency_by_dtype entry sets the GEMM efficiency of its input type") {
+  hw::Efficiency e;
+  e.gemm_flops = 0.8;
+  e.gemm_flops_by_dtype = {{"fp8", 0.6}};
+  CHECK(e.gemm_efficiency(DType::fp8, 0) == 0.6);
+  CHECK(e.gemm_efficiency(DType::bf16, 0) == 0.8); // no entry: gemm_flops
 }
 
 TEST_CASE("a measured table's gpu and architecture agree: host-cpu exactly with cpu") {

@@ -8,7 +8,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <string>
+#include <unistd.h>
 
 using namespace rooftop;
 
@@ -101,6 +105,36 @@ TEST_CASE("a number beyond a double is an input error naming the file and the fi
                        "" ROOFTOP_TEST_DATA_DIR "/bad/number-overflow.json: /a/list/1/big_s = "
                        "1e400: number too large for a double (|x| must be below 1.8e308)",
                        InputError);
+}
+
+TEST_CASE("a key repeated in one object is an input error naming the file and the key") {
+  // nlohmann keeps the last value silently; the error names the object's pointer and the key.
+  CHECK_THROWS_WITH_AS(read_json_file(ROOFTOP_TEST_DATA_DIR "/bad/duplicate-key.json"),
+                       "" ROOFTOP_TEST_DATA_DIR "/bad/duplicate-key.json: /a/list/1/x_s: "
+                       "duplicate key (an object holds each key once; which value would count "
+                       "is undefined)",
+                       InputError);
+  // the same key in different objects, and escaped keys (RFC 6901: "/" -> "~1")
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("rooftop_test_keys_" + std::to_string(getpid()) + ".json");
+  std::ofstream(path) << R"({"a": {"x": 1}, "b": {"x": 2}, "l": [{"x": 1}, {"x": 2}], "x": 3})";
+  CHECK(read_json_file(path).at("l").at(1).at("x") == 2);
+  std::ofstream(path) << R"({"l": [[], {"k/1": 1, "k/1": 2}]})";
+  CHECK_THROWS_WITH_AS(read_json_file(path), doctest::Contains(".json: /l/1/k~11: duplicate key"),
+                       InputError);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("every committed data file parses: no repeated keys") {
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const auto &e : fs::recursive_directory_iterator(ROOFTOP_TEST_DATA_DIR "/../../data")) {
+    if (e.path().extension() != ".json") continue;
+    INFO(e.path().string());
+    CHECK_NOTHROW(read_json_file(e.path()));
+    ++files;
+  }
+  CHECK(files > 30);
 }
 
 TEST_CASE("catalogue directories: their JSON files in name order, ids named after their files") {

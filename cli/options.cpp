@@ -1,0 +1,53 @@
+// Command-line rules shared by every subcommand (cli/options.hpp).
+#include "cli/options.hpp"
+
+#include "core/errors.hpp"
+
+namespace rooftop::cli {
+namespace {
+
+/// What an allow_no_value() option holds when given without a value. argv strings end at their
+/// first NUL, so no value a user types can equal it.
+const std::string k_no_value{"\0(no value)", 11};
+
+/// "rooftop validate" for the subcommand `app` (its parents first).
+std::string command_path(const CLI::App &app) {
+  const CLI::App *parent = app.get_parent();
+  if (!parent) return "rooftop";
+  return command_path(*parent) + " " + app.get_name();
+}
+
+} // namespace
+
+void refuse_empty_values(CLI::App &app) {
+  for (CLI::Option *opt : app.get_options()) {
+    if (opt->get_type_size() == 0 || opt->get_expected_min() == 0) continue; // flags, optional
+    const std::string name = opt->get_name();
+    const std::string hint = opt->get_required() ? "give a value" : "give a value, or leave the "
+                                                                     "option out";
+    const std::string help = command_path(app) + " --help";
+    // CLI11 runs validators on each value given; an empty one would otherwise mean "not given".
+    opt->check(CLI::Validator(
+        [name, hint, help](std::string &value) -> std::string {
+          if (value.empty()) throw InputError(name + " is empty: " + hint + " (" + help + ")");
+          return {};
+        },
+        ""));
+  }
+  for (CLI::App *sub : app.get_subcommands({})) refuse_empty_values(*sub);
+}
+
+CLI::Option *allow_no_value(CLI::Option *opt, const std::string &text) {
+  return opt->expected(0, 1)->default_str(k_no_value)->option_text(text);
+}
+
+std::string optional_value(const CLI::Option &opt, const std::string &value,
+                           const std::filesystem::path &fallback) {
+  if (value == k_no_value || opt.count() == 0) return fallback.string();
+  if (value.empty())
+    throw InputError(opt.get_name() + " is empty: give a file, or " + opt.get_name() +
+                     " alone for " + fallback.string());
+  return value;
+}
+
+} // namespace rooftop::cli
