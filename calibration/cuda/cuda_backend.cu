@@ -24,7 +24,16 @@ namespace {
 class Buffer {
 public:
   explicit Buffer(std::size_t bytes) : bytes_(bytes) {
-    ROOFTOP_CUDA(cudaMalloc(&p_, bytes > 0 ? bytes : 1));
+    if (const cudaError_t e = cudaMalloc(&p_, bytes > 0 ? bytes : 1); e != cudaSuccess) {
+      (void)cudaGetLastError(); // not this case's launches' error (cuda_check.cuh)
+      std::size_t free_b = 0, total_b = 0;
+      const bool known = cudaMemGetInfo(&free_b, &total_b) == cudaSuccess;
+      (void)cudaGetLastError();
+      throw CudaError("cudaMalloc of " + std::to_string(bytes) + " bytes: " + cudaGetErrorString(e) +
+                      (known ? " (" + std::to_string(free_b) + " of " + std::to_string(total_b) +
+                                   " bytes free on the device)"
+                             : std::string()));
+    }
   }
   ~Buffer() { cudaFree(p_); }
   Buffer(const Buffer &) = delete;
