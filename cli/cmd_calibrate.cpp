@@ -137,15 +137,19 @@ void run(const CalibrateArgs &a) {
                              c.implementation);
     if (!c.passed()) failed.push_back(c.name);
   }
-  if (!failed.empty()) {
-    std::string names;
-    for (const auto &n : failed) names += (names.empty() ? "" : ", ") + n;
+  std::string failed_names;
+  for (const auto &n : failed) failed_names += (failed_names.empty() ? "" : ", ") + n;
+  if (!failed.empty() && a.check_only)
     throw std::runtime_error(fmt::format(
         "the {} backend's kernels disagree with the host reference ({}): their timings would "
-        "mean nothing, so nothing was measured or written",
-        dev.backend, names));
-  }
-  std::cerr << fmt::format("{} self-checks passed on {}\n", checks.size(), dev.name);
+        "mean nothing",
+        dev.backend, failed_names));
+  if (failed.empty())
+    std::cerr << fmt::format("{} self-checks passed on {}\n", checks.size(), dev.name);
+  else // the other kernels are still timed: a GPU may be lent once
+    std::cerr << fmt::format("warning: {} of {} self-checks FAILED on {} ({}): the cases that run "
+                             "those kernels are not timed (\"failed\": true), the others are\n",
+                             failed.size(), checks.size(), dev.name, failed_names);
   if (a.check_only) return;
   const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
   double max_stream = a.max_stream_bytes;
@@ -162,14 +166,16 @@ void run(const CalibrateArgs &a) {
   std::cerr << fmt::format("calibrating {} ({} backend): {} cases\n", dev.name, dev.backend,
                            plan.cases.size());
   const auto start = std::chrono::steady_clock::now();
-  run.measurements = cal::run_plan(*backend, plan, rule, [](std::size_t i, std::size_t n,
-                                                            const cal::Measurement &m) {
-    std::cerr << fmt::format("  [{}/{}] {:<40} {}\n", i + 1, n, m.c.id,
-                             m.skipped ? "skipped: " + m.skip_reason
-                                       : rep::time(Seconds(m.median_s)) +
-                                             fmt::format(" (+-{:.1f}%, {} samples)",
-                                                         100 * m.rel_stdev, m.samples_s.size()));
-  });
+  run.measurements = cal::run_plan(
+      *backend, plan, rule,
+      [](std::size_t i, std::size_t n, const cal::Measurement &m) {
+        std::cerr << fmt::format("  [{}/{}] {:<40} {}\n", i + 1, n, m.c.id,
+                                 m.skipped ? "skipped: " + m.skip_reason
+                                           : rep::time(Seconds(m.median_s)) +
+                                                 fmt::format(" (+-{:.1f}%, {} samples)",
+                                                             100 * m.rel_stdev, m.samples_s.size()));
+      },
+      checks);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!spec) spec = cal::host_reference_spec(run.measurements, dev);
   // A rooftop.gpu/1 file is recorded by its absolute path, which validate and the efficiency
@@ -199,6 +205,10 @@ void run(const CalibrateArgs &a) {
   std::cout << calibration_summary(run, *spec, fitted);
   std::size_t failed_cases = 0;
   for (const auto &m : run.measurements) failed_cases += m.failed ? 1 : 0;
+  if (!failed.empty())
+    throw std::runtime_error(fmt::format("self-checks failed ({}): {} of {} cases not timed or "
+                                         "failed (\"failed\": true in {}); the fit used the others",
+                                         failed_names, failed_cases, run.measurements.size(), out));
   if (failed_cases > 0)
     throw std::runtime_error(fmt::format("{} of {} cases failed on the device (\"failed\": true in "
                                          "{}, with the error); the fit used the others",

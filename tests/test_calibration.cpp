@@ -410,6 +410,81 @@ TEST_CASE("a case that throws is recorded as failed and the run goes on") {
 }
 
 namespace {
+/// A backend that records which cases it was asked to run.
+class CountingBackend final : public Backend {
+public:
+  [[nodiscard]] DeviceInfo device() const override { return {}; }
+  Measurement run(const Case &c, const StopRule &) override {
+    ran.push_back(c.id);
+    Measurement m;
+    m.c = c;
+    m.median_s = m.mean_s = 1e-3;
+    m.samples_s = {1e-3};
+    return m;
+  }
+  std::vector<SelfCheck> self_check() override { return {}; }
+  std::vector<std::string> ran;
+};
+
+Case case_of(CaseKind kind, DType t = DType::bf16) {
+  Case c;
+  c.kind = kind;
+  c.dtype = t;
+  c.id = to_string(kind) + "_" + to_string(t);
+  return c;
+}
+} // namespace
+
+TEST_CASE("a kernel that failed its self-check is not timed, and the others are") {
+  // Arrange: the FP8 GEMM and an attention kernel failed; the BF16 GEMM and copy passed; the
+  // RMSNorm check was skipped (which passes)
+  const std::vector<SelfCheck> checks = {
+      {"gemm_bf16_16x64x128", "cuBLASLt", 1e-3, 1e-2, ""},
+      {"gemm_fp8_1x64x128", "cuBLASLt", 0.5, 1e-2, ""},
+      {"stream_copy", "rooftop stream_copy", 0, 1e-6, ""},
+      {"attention_decode_mla_576", "threw: too many resources",
+       std::numeric_limits<double>::infinity(), 0, ""},
+      {"rmsnorm", "rooftop rmsnorm", 1.0, 1e-2, "not on this device"}};
+  Case copy = case_of(CaseKind::stream), read = case_of(CaseKind::stream);
+  copy.stream = StreamKind::copy;
+  copy.id = "stream_copy";
+  read.stream = StreamKind::read;
+  read.id = "stream_read";
+  Case small = case_of(CaseKind::launch);
+  small.hidden = 4096;
+  small.id = "launch_small";
+  // Act / Assert: what each case depends on
+  CHECK(failed_check_for(case_of(CaseKind::gemm), checks).empty());
+  CHECK(failed_check_for(case_of(CaseKind::gemm, DType::fp8), checks) == "gemm_fp8_1x64x128");
+  CHECK(failed_check_for(copy, checks).empty());
+  CHECK(failed_check_for(read, checks).empty());
+  CHECK(failed_check_for(case_of(CaseKind::attention_decode), checks) == "attention_decode_mla_576");
+  CHECK(failed_check_for(case_of(CaseKind::attention_prefill), checks) == "attention_decode_mla_576");
+  CHECK(failed_check_for(case_of(CaseKind::layer), checks) == "attention_decode_mla_576");
+  CHECK(failed_check_for(small, checks).empty()); // the RMSNorm check was skipped, not failed
+  CHECK(failed_check_for(case_of(CaseKind::launch), checks).empty());
+  // a failed stream check blocks only its own stream; a failed check of an unknown kernel, all
+  CHECK(failed_check_for(copy, {{"stream_copy", "x", 1, 1e-6, ""}}) == "stream_copy");
+  CHECK(failed_check_for(read, {{"stream_copy", "x", 1, 1e-6, ""}}).empty());
+  CHECK(failed_check_for(case_of(CaseKind::launch), {{"mystery", "x", 1, 0, ""}}) == "mystery");
+  CHECK(failed_check_for(small, {{"rmsnorm", "x", 1, 1e-2, ""}}) == "rmsnorm");
+  CHECK(failed_check_for(case_of(CaseKind::layer), {{"silu_mul", "x", 1, 1e-2, ""}}) == "silu_mul");
+  // run_plan does not run the blocked cases and records them as failed, naming the check
+  CountingBackend b;
+  Plan p;
+  p.cases = {case_of(CaseKind::gemm), case_of(CaseKind::gemm, DType::fp8), copy,
+             case_of(CaseKind::attention_decode)};
+  const auto ms = run_plan(b, p, StopRule{}, {}, checks);
+  REQUIRE(ms.size() == 4);
+  CHECK(b.ran == std::vector<std::string>{"gemm_bf16", "stream_copy"});
+  CHECK(!ms[0].skipped);
+  CHECK(ms[1].failed);
+  CHECK(ms[1].skipped);
+  CHECK(ms[1].skip_reason == "not timed: its kernel failed self-check gemm_fp8_1x64x128");
+  CHECK(ms[3].failed);
+}
+
+namespace {
 /// Loads tests/data/good/calibration/small.calibration.json after `edit`; the InputError's
 /// message, or "" when it loads.
 template <class F> std::string load_edited(F &&edit) {
