@@ -288,6 +288,9 @@ public:
 
 private:
   static constexpr std::size_t k_workspace = 32u << 20;
+  /// The spin before a warm sample, s: covers the host's event record and first launch (a few
+  /// microseconds), and is not timed.
+  static constexpr double k_head_start_s = 20e-6;
 
   DeviceInfo describe() const {
     cudaDeviceProp p{};
@@ -316,9 +319,17 @@ private:
     return d;
   }
 
-  /// Seconds of `body` on the stream, between two events; `reps` runs per sample.
-  double time(const std::function<void()> &body, bool cold, int reps = 1) {
-    if (cold) cuda::stream_read(flush_->as<float4>(), sink_->as<float>(), flush_->bytes() / 16, stream_);
+  /// Seconds of `body` on the stream, between two events; `reps` runs per sample. A cold sample
+  /// is preceded by the L2 flush, and one with `head_start` by a short spin kernel: either keeps
+  /// the GPU busy while the host records the start event and launches `body`, so the host's
+  /// launch delay after the start event is not timed (an idle GPU would record the start at
+  /// once and then wait for the first launch).
+  double time(const std::function<void()> &body, bool cold, int reps = 1, bool head_start = false) {
+    if (cold)
+      cuda::stream_read(flush_->as<float4>(), sink_->as<float>(), flush_->bytes() / 16, stream_);
+    else if (head_start)
+      cuda::spin(static_cast<long long>(k_head_start_s * (info_.clock_hz > 0 ? info_.clock_hz : 2e9)),
+                 stream_);
     ROOFTOP_CUDA(cudaEventRecord(start_, stream_));
     for (int i = 0; i < reps; ++i) body();
     ROOFTOP_CUDA(cudaEventRecord(stop_, stream_));
@@ -329,21 +340,22 @@ private:
     return ms * 1e-3 / reps;
   }
 
-  /// Runs of `body` per warm sample so that a sample is at least 200 us of GPU work: a single
-  /// short kernel on an idle GPU would also time the host's launch delay after the start event.
+  /// Runs of `body` per warm sample so that a sample is at least 200 us of GPU work (the event
+  /// timer's resolution is about 0.5 us).
   int warm_reps(const std::function<void()> &body) {
     constexpr double k_min_sample_s = 200e-6;
     const auto reps_for = [&](double t) {
       return static_cast<int>(std::clamp(std::ceil(k_min_sample_s / std::max(t, 1e-8)), 1.0, 10000.0));
     };
-    const int first = reps_for(time(body, false, 1)); // over-estimates t: the launch delay is in it
-    return reps_for(time(body, false, first));
+    const int first = reps_for(time(body, false, 1, true));
+    return reps_for(time(body, false, first, true));
   }
 
-  /// Samples of `body`: cold (after the L2 flush, one run each) or warm (warm_reps runs each).
+  /// Samples of `body`: cold (after the L2 flush, one run each) or warm (warm_reps runs each,
+  /// after a head start).
   Measurement sample(const Case &c, const StopRule &rule, const std::function<void()> &body) {
     const int reps = c.cold ? 1 : warm_reps(body);
-    return sample_case(c, rule, [&] { return time(body, c.cold, reps); });
+    return sample_case(c, rule, [&] { return time(body, c.cold, reps, true); });
   }
 
   static std::string gemm_check_name(DType t, long long m, long long n, long long k) {
