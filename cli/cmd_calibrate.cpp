@@ -163,34 +163,57 @@ void run(const CalibrateArgs &a) {
   run.device = dev;
   run.self_checks = checks;
   run.rule = rule;
-  std::cerr << fmt::format("calibrating {} ({} backend): {} cases\n", dev.name, dev.backend,
-                           plan.cases.size());
+  // A rooftop.gpu/1 file is recorded by its absolute path, which validate and the efficiency
+  // loader resolve; a catalogue GPU by its id. A CPU run is filed as host-cpu (its spec, the
+  // best measured rates, exists only after the run).
+  run.gpu = !a.gpu.empty() && std::filesystem::is_regular_file(a.gpu)
+                ? std::filesystem::absolute(a.gpu).string()
+                : spec ? spec->id : std::string("host-cpu");
+  run.architecture = spec ? hw::to_string(spec->architecture) : std::string("cpu");
+  std::string command;
+  for (const auto &s : cli_argv()) command += (command.empty() ? "" : " ") + s;
+  run.meta = {{"rooftop_version", rep::version()}, {"git_sha", rep::git_sha()},
+              {"date", today()},                    {"command", command},
+              {"elapsed_s", 0.0}};
+  const std::string out =
+      a.out.empty() ? "calibration-" + (spec ? spec->id : std::string("host-cpu")) + ".json" : a.out;
+  // What has run so far, rewritten after every case and removed once `out` is written: a
+  // crash or a kill (a device lent for a fixed time) keeps the cases before it.
+  const std::string partial = out + ".partial";
+  cal::CalibrationRun so_far = run;
+  bool partial_ok = true;
+  std::cerr << fmt::format("calibrating {} ({} backend): {} cases (progress in {})\n", dev.name,
+                           dev.backend, plan.cases.size(), partial);
   const auto start = std::chrono::steady_clock::now();
+  const auto seconds_since_start = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   run.measurements = cal::run_plan(
       *backend, plan, rule,
-      [](std::size_t i, std::size_t n, const cal::Measurement &m) {
+      [&](std::size_t i, std::size_t n, const cal::Measurement &m) {
         std::cerr << fmt::format("  [{}/{}] {:<40} {}\n", i + 1, n, m.c.id,
                                  m.skipped ? "skipped: " + m.skip_reason
                                            : rep::time(Seconds(m.median_s)) +
                                                  fmt::format(" (+-{:.1f}%, {} samples)",
                                                              100 * m.rel_stdev, m.samples_s.size()));
+        if (!partial_ok) return;
+        so_far.measurements.push_back(m);
+        so_far.meta["elapsed_s"] = seconds_since_start();
+        try { // written beside it, then renamed: a kill mid-write leaves the previous one
+          cal::write_json_file(partial + ".tmp", cal::to_json(so_far));
+          std::filesystem::rename(partial + ".tmp", partial);
+        } catch (const std::exception &e) { // the run matters more than its progress file
+          std::cerr << "warning: " << e.what() << "; no progress file\n";
+          partial_ok = false;
+        }
       },
       checks);
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double elapsed = seconds_since_start();
   if (!spec) spec = cal::host_reference_spec(run.measurements, dev);
-  // A rooftop.gpu/1 file is recorded by its absolute path, which validate and the efficiency
-  // loader resolve; a catalogue GPU by its id.
-  run.gpu = !a.gpu.empty() && std::filesystem::is_regular_file(a.gpu)
-                ? std::filesystem::absolute(a.gpu).string()
-                : spec->id;
-  run.architecture = hw::to_string(spec->architecture);
-  std::string command;
-  for (const auto &s : cli_argv()) command += (command.empty() ? "" : " ") + s;
-  run.meta = {{"rooftop_version", rep::version()}, {"git_sha", rep::git_sha()},
-              {"date", today()},                    {"command", command},
-              {"elapsed_s", elapsed}};
-  const std::string out = a.out.empty() ? "calibration-" + run.gpu + ".json" : a.out;
+  run.meta["elapsed_s"] = elapsed;
   cal::write_json_file(out, cal::to_json(run));
+  std::error_code ignored;
+  std::filesystem::remove(partial, ignored);
   // Values the plan does not measure (links, collectives) keep the derated defaults.
   const hw::Efficiency defaults =
       hw::load_default_efficiency(data_dir() / "hardware" / "efficiency.json", *spec);
