@@ -60,7 +60,8 @@ struct Measurement {
   double mean_s = 0;
   double rel_stdev = 0;          ///< stdev / mean of the kept samples
   bool skipped = false;
-  bool failed = false;           ///< skipped because the backend threw (skip_reason says why)
+  bool failed = false;           ///< skipped because the backend threw, or because its kernel
+                                 ///< failed its self-check (skip_reason says why)
   std::string skip_reason;
   std::string implementation; ///< what ran, e.g. "cuBLASLt 13.0", "rooftop decode_split, 4 splits"
 };

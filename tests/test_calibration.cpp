@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -76,6 +77,84 @@ TEST_CASE("the stopping rule") {
   });
   CHECK(slow.samples_s.size() == 1);
   CHECK(calls == 2);
+}
+
+TEST_CASE("declared work: streams count every array they move, attention its K/V and Q/O") {
+  // streams of 1 MiB arrays: read 1, write 1, copy 2 (read + write), triad 3 (two read, one written)
+  for (const auto &[kind, arrays] : {std::pair{StreamKind::read, 1.0}, {StreamKind::write, 1.0},
+                                     {StreamKind::copy, 2.0}, {StreamKind::triad, 3.0}}) {
+    Case c;
+    c.kind = CaseKind::stream;
+    c.stream = kind;
+    c.bytes = 1048576;
+    declare_work(c);
+    CHECK(c.bytes_moved == arrays * 1048576);
+    // triad a = b + s c: 2 FLOP per FP32 element, 1048576 / 4 = 262144 elements -> 524288
+    CHECK(c.flops == (kind == StreamKind::triad ? 524288 : 0));
+  }
+  // an FP8 GEMM writes BF16: (2x32 + 32x16) x 1 + 2x16 x 2 = 640 bytes; 2 x 2 x 16 x 32 = 2048 FLOP
+  Case g;
+  g.kind = CaseKind::gemm;
+  g.dtype = DType::fp8;
+  g.m = 2;
+  g.n = 16;
+  g.k = 32;
+  declare_work(g);
+  CHECK(g.bytes_moved == 640);
+  CHECK(g.flops == 2048);
+  // GQA decode, batch 1, 32/8 heads of 128, 1024 keys: K and V 1024 x 2 x 8 x 128 x 2 = 4194304
+  // bytes, Q and O 2 x 32 x 128 x 2 = 16384; 2 x 32 x 2 x 128 x 1024 = 16777216 FLOP
+  Case d;
+  d.kind = CaseKind::attention_decode;
+  d.batch = 1;
+  d.q_heads = 32;
+  d.kv_heads = 8;
+  d.head_dim = 128;
+  d.context = 1024;
+  declare_work(d);
+  CHECK(d.bytes_moved == 4194304 + 16384);
+  CHECK(d.flops == 16777216);
+  // causal prefill of 4 tokens, 2/1 heads of 8: 4 x 5 / 2 = 10 pairs per head, 2 x 2 x (8 + 8)
+  // FLOP each -> 640; Q, O (2 heads) and K, V (1 head): 4 x (4 + 2) x 8 x 2 = 384 bytes
+  Case p;
+  p.kind = CaseKind::attention_prefill;
+  p.batch = 1;
+  p.q_heads = 2;
+  p.kv_heads = 1;
+  p.head_dim = 8;
+  p.context = 4;
+  declare_work(p);
+  CHECK(p.flops == 640);
+  CHECK(p.bytes_moved == 384);
+}
+
+TEST_CASE("the H100 plan: its cases, and buffers that fit in 80 GB") {
+  // H100 SXM: 50 MiB L2, streams up to 8 GiB, FP8
+  const Plan p = default_plan(false, true, 52428800, 8.0 * (1 << 30));
+  std::map<CaseKind, int> n;
+  double largest_stream = 0, largest_kv = 0;
+  for (const auto &c : p.cases) {
+    ++n[c.kind];
+    if (c.kind == CaseKind::stream) largest_stream = std::max(largest_stream, c.bytes);
+    if (c.kind == CaseKind::attention_decode)
+      largest_kv = std::max(largest_kv, c.bytes_moved);
+  }
+  // GEMMs: 8 M x 6 (N, K) x {bf16, fp8} = 96; streams: 50 MiB / 8 = 6553600 B x 4^0..5 (the
+  // next, 2.7e10, is over 8 GiB) x 4 kinds = 24; decode: 3 layouts x 3 batches x 4 contexts = 36
+  CHECK(n[CaseKind::gemm] == 96);
+  CHECK(n[CaseKind::stream] == 24);
+  CHECK(n[CaseKind::attention_decode] == 36);
+  CHECK(n[CaseKind::attention_prefill] == 3);
+  CHECK(n[CaseKind::launch] == 2);
+  CHECK(n[CaseKind::layer] == 6);
+  CHECK(p.cases.size() == 167); // at most ~1 s each (0.5 s of samples + 0.5 s of warm-up)
+  // the largest stream array, 6553600 x 4^5 = 6710886400 B: the backend allocates three
+  // (20.1 GB); the largest KV cache, MHA batch 64 x 32 heads x 32768 x 128 x 2 (K, V) x 2 B =
+  // 34359738368 B (+ Q and O): both well inside 80 GB with the 100 MiB flush buffer
+  CHECK(largest_stream == 6710886400.0);
+  CHECK(3 * largest_stream < 80e9);
+  CHECK(largest_kv == doctest::Approx(34359738368.0 + 2.0 * 64 * 32 * 128 * 2));
+  CHECK(largest_kv < 80e9 / 2);
 }
 
 TEST_CASE("fit recovers known efficiencies from synthetic measurements") {
@@ -407,6 +486,81 @@ TEST_CASE("a case that throws is recorded as failed and the run goes on") {
   const auto back = load_calibration(path);
   CHECK(back.measurements[1].failed);
   CHECK(!back.measurements[0].failed);
+}
+
+namespace {
+/// A backend that records which cases it was asked to run.
+class CountingBackend final : public Backend {
+public:
+  [[nodiscard]] DeviceInfo device() const override { return {}; }
+  Measurement run(const Case &c, const StopRule &) override {
+    ran.push_back(c.id);
+    Measurement m;
+    m.c = c;
+    m.median_s = m.mean_s = 1e-3;
+    m.samples_s = {1e-3};
+    return m;
+  }
+  std::vector<SelfCheck> self_check() override { return {}; }
+  std::vector<std::string> ran;
+};
+
+Case case_of(CaseKind kind, DType t = DType::bf16) {
+  Case c;
+  c.kind = kind;
+  c.dtype = t;
+  c.id = to_string(kind) + "_" + to_string(t);
+  return c;
+}
+} // namespace
+
+TEST_CASE("a kernel that failed its self-check is not timed, and the others are") {
+  // Arrange: the FP8 GEMM and an attention kernel failed; the BF16 GEMM and copy passed; the
+  // RMSNorm check was skipped (which passes)
+  const std::vector<SelfCheck> checks = {
+      {"gemm_bf16_16x64x128", "cuBLASLt", 1e-3, 1e-2, ""},
+      {"gemm_fp8_1x64x128", "cuBLASLt", 0.5, 1e-2, ""},
+      {"stream_copy", "rooftop stream_copy", 0, 1e-6, ""},
+      {"attention_decode_mla_576", "threw: too many resources",
+       std::numeric_limits<double>::infinity(), 0, ""},
+      {"rmsnorm", "rooftop rmsnorm", 1.0, 1e-2, "not on this device"}};
+  Case copy = case_of(CaseKind::stream), read = case_of(CaseKind::stream);
+  copy.stream = StreamKind::copy;
+  copy.id = "stream_copy";
+  read.stream = StreamKind::read;
+  read.id = "stream_read";
+  Case small = case_of(CaseKind::launch);
+  small.hidden = 4096;
+  small.id = "launch_small";
+  // Act / Assert: what each case depends on
+  CHECK(failed_check_for(case_of(CaseKind::gemm), checks).empty());
+  CHECK(failed_check_for(case_of(CaseKind::gemm, DType::fp8), checks) == "gemm_fp8_1x64x128");
+  CHECK(failed_check_for(copy, checks).empty());
+  CHECK(failed_check_for(read, checks).empty());
+  CHECK(failed_check_for(case_of(CaseKind::attention_decode), checks) == "attention_decode_mla_576");
+  CHECK(failed_check_for(case_of(CaseKind::attention_prefill), checks) == "attention_decode_mla_576");
+  CHECK(failed_check_for(case_of(CaseKind::layer), checks) == "attention_decode_mla_576");
+  CHECK(failed_check_for(small, checks).empty()); // the RMSNorm check was skipped, not failed
+  CHECK(failed_check_for(case_of(CaseKind::launch), checks).empty());
+  // a failed stream check blocks only its own stream; a failed check of an unknown kernel, all
+  CHECK(failed_check_for(copy, {{"stream_copy", "x", 1, 1e-6, ""}}) == "stream_copy");
+  CHECK(failed_check_for(read, {{"stream_copy", "x", 1, 1e-6, ""}}).empty());
+  CHECK(failed_check_for(case_of(CaseKind::launch), {{"mystery", "x", 1, 0, ""}}) == "mystery");
+  CHECK(failed_check_for(small, {{"rmsnorm", "x", 1, 1e-2, ""}}) == "rmsnorm");
+  CHECK(failed_check_for(case_of(CaseKind::layer), {{"silu_mul", "x", 1, 1e-2, ""}}) == "silu_mul");
+  // run_plan does not run the blocked cases and records them as failed, naming the check
+  CountingBackend b;
+  Plan p;
+  p.cases = {case_of(CaseKind::gemm), case_of(CaseKind::gemm, DType::fp8), copy,
+             case_of(CaseKind::attention_decode)};
+  const auto ms = run_plan(b, p, StopRule{}, {}, checks);
+  REQUIRE(ms.size() == 4);
+  CHECK(b.ran == std::vector<std::string>{"gemm_bf16", "stream_copy"});
+  CHECK(!ms[0].skipped);
+  CHECK(ms[1].failed);
+  CHECK(ms[1].skipped);
+  CHECK(ms[1].skip_reason == "not timed: its kernel failed self-check gemm_fp8_1x64x128");
+  CHECK(ms[3].failed);
 }
 
 namespace {

@@ -905,6 +905,9 @@ TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
                          "--out", out});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("held-out error") != std::string::npos);
+  // the progress file (rewritten after each case, kept by a crash) is gone once out is written
+  CHECK(r.err.find("progress in " + out + ".partial") != std::string::npos);
+  CHECK(!std::filesystem::exists(out + ".partial"));
   const auto file = nlohmann::json::parse(std::ifstream(out));
   CHECK(file.at("schema") == "rooftop.calibration/1");
   CHECK(file.at("device").at("backend") == "cpu");

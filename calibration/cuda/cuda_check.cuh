@@ -17,12 +17,19 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+/// Throws on failure. The runtime also keeps a failed call's error as its "last error" (that
+/// cudaGetLastError returns); it is cleared here, or the next case's launch check would report
+/// this one's (a failed cudaMalloc would fail the case after it). A sticky error (a kernel
+/// fault) cannot be cleared and fails every later call, as it should.
 inline void cuda_check(cudaError_t e, const char *what) {
-  if (e != cudaSuccess) throw CudaError(std::string(what) + ": " + cudaGetErrorString(e));
+  if (e == cudaSuccess) return;
+  (void)cudaGetLastError();
+  throw CudaError(std::string(what) + ": " + cudaGetErrorString(e));
 }
 inline void cublas_check(cublasStatus_t s, const char *what) {
   if (s != CUBLAS_STATUS_SUCCESS)
-    throw CudaError(std::string(what) + ": cuBLAS status " + std::to_string(static_cast<int>(s)));
+    throw CudaError(std::string(what) + ": " + cublasLtGetStatusName(s) + " (cuBLAS status " +
+                    std::to_string(static_cast<int>(s)) + ")");
 }
 
 } // namespace rooftop

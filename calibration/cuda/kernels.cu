@@ -24,6 +24,12 @@ int blocks_for(std::size_t n) {
 
 __global__ void empty_kernel() {}
 
+__global__ void spin_kernel(long long cycles) {
+  const long long t0 = clock64();
+  while (clock64() - t0 < cycles) {
+  }
+}
+
 __global__ void read_kernel(const float4 *a, float *sink, std::size_t n) {
   float s = 0;
   for (std::size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
@@ -446,6 +452,7 @@ __global__ void fill_fp8_kernel(unsigned char *p, std::size_t n) {
 } // namespace
 
 void launch_empty(cudaStream_t s) { empty_kernel<<<1, 1, 0, s>>>(); }
+void spin(long long cycles, cudaStream_t s) { spin_kernel<<<1, 1, 0, s>>>(cycles); }
 void stream_read(const float4 *a, float *sink, std::size_t n4, cudaStream_t s) {
   read_kernel<<<blocks_for(n4), k_threads, 0, s>>>(a, sink, n4);
 }

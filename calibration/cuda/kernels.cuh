@@ -9,6 +9,9 @@
 namespace rooftop::cal::cuda {
 
 void launch_empty(cudaStream_t s);
+/// Keeps one SM busy for `cycles` SM clock cycles (queued before a start event, it makes the
+/// GPU wait for nothing the host has not yet launched).
+void spin(long long cycles, cudaStream_t s);
 void stream_read(const float4 *a, float *sink, std::size_t n4, cudaStream_t s);
 void stream_write(float4 *a, std::size_t n4, cudaStream_t s);
 void stream_copy(float4 *a, const float4 *b, std::size_t n4, cudaStream_t s);
