@@ -1,6 +1,7 @@
 // `rooftop serve`: simulate a request workload on a deployment with continuous batching.
 #include "cli/commands.hpp"
 #include "cli/estimate_args.hpp"
+#include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "core/parse.hpp"
 #include "reports/serving_report.hpp"
@@ -38,22 +39,6 @@ struct Args {
   bool json = false;
   CLI::App *app = nullptr;
 };
-
-/// Refuses an integer CLI11 would wrap or saturate: "-1" for an unsigned option (2^64 - 1), or
-/// a value past the type's range (clamped to its maximum). The range checks come later.
-template <class T> CLI::Validator exact_integer() {
-  return CLI::Validator(
-      [](std::string &text) -> std::string {
-        T v{};
-        const char *end = text.data() + text.size();
-        const auto [p, ec] = std::from_chars(text.data(), end, v);
-        if (ec == std::errc::result_out_of_range) return "out of range: " + text;
-        if (ec != std::errc() || p != end)
-          return std::is_unsigned_v<T> ? "not an integer >= 0: " + text : "not an integer: " + text;
-        return {};
-      },
-      "INT");
-}
 
 /// Options of `estimate` that mean nothing here (the scheduler sets the batch).
 void refuse_estimate_only(const CLI::App &c) {

@@ -1,6 +1,8 @@
 // Option registration and Deployment building shared by `estimate` and `report`.
 #include "cli/estimate_args.hpp"
 
+#include "cli/options.hpp"
+
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 #include "hwmodels/system.hpp"
@@ -84,15 +86,19 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--model", a.model, "preset id or path to a Hugging Face config.json")->required();
   c.add_option("--gpu", a.gpu, "GPU id (see `rooftop hw list`); or give --system");
   a.gpus_option = c.add_option("--gpus", a.gpus,
-                               "GPUs in all (default: TP x PP x CP x --dp); beyond one replica they form DP replicas");
-  c.add_option("--tp", a.tp, "tensor-parallel degree")->capture_default_str();
-  c.add_option("--pp", a.pp, "pipeline stages")->capture_default_str();
+                               "GPUs in all (default: TP x PP x CP x --dp); beyond one replica they form DP replicas")
+      ->check(exact_integer<long long>());
+  c.add_option("--tp", a.tp, "tensor-parallel degree")->check(exact_integer<long long>())->capture_default_str();
+  c.add_option("--pp", a.pp, "pipeline stages")->check(exact_integer<long long>())->capture_default_str();
   c.add_option("--cp", a.cp, "context-parallel degree (prompts split by sequence)")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   a.dp_option =
-      c.add_option("--dp", a.dp, "data-parallel replicas (default: --gpus / (TP x PP x CP), or 1)");
+      c.add_option("--dp", a.dp, "data-parallel replicas (default: --gpus / (TP x PP x CP), or 1)")
+          ->check(exact_integer<long long>());
   c.add_option("--ep", a.ep,
                "expert-parallel degree for MoE layers: --tp, or --tp x DP replicas (attention DP)")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c.add_option("--ep-imbalance", a.ep_imbalance,
                "busiest EP rank's tokens over the mean (default: derived for uniform routing)");
@@ -101,7 +107,8 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--system", a.system,
                "system id (see `rooftop system list`; default: the GPU's usual system)");
   a.nodes_option = c.add_option("--nodes", a.nodes,
-                                "systems in the cluster (default: as many as the GPUs need)");
+                                "systems in the cluster (default: as many as the GPUs need)")
+                       ->check(exact_integer<long long>());
   c.add_option("--oversubscription", a.oversubscription,
                "fat-tree spine oversubscription between nodes (1 = non-blocking)")
       ->capture_default_str();
@@ -113,8 +120,11 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--kv-dtype", a.kv_dtype, "KV-cache dtype (default: the model dtype)");
   c.add_option("--batch", a.batch, "sequences per replica, or 'max' for the largest that fits")
       ->capture_default_str();
-  c.add_option("--input-len", a.input_len, "prompt tokens per sequence")->capture_default_str();
+  c.add_option("--input-len", a.input_len, "prompt tokens per sequence")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
   c.add_option("--output-len", a.output_len, "generated tokens per sequence")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c.add_option("--reserve-fraction", a.reserve_fraction,
                "fraction of GPU memory kept for the runtime, of the total nvidia-smi reports "
@@ -122,14 +132,17 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
       ->capture_default_str();
   c.add_option("--decode-samples", a.decode_samples,
                "context points at which decode is evaluated")
+      ->check(exact_integer<int>())
       ->capture_default_str();
   c.add_option("--max-prefill-tokens", a.max_prefill_tokens,
                "chunked prefill: tokens per prefill pass, bounding activation memory (0 = the "
                "whole batch at once)")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c.add_option("--max-batch", a.max_batch,
                "with --batch max: at most this many sequences at once (the engine's "
                "max_num_seqs or max_batch_size; 0 = only memory limits it)")
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c.add_option("--efficiency", a.efficiency_file,
                "a rooftop.efficiency/1 file to use instead of data/hardware/efficiency.json");

@@ -4,8 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 
 namespace rooftop::cli {
 
@@ -23,5 +25,21 @@ CLI::Option *allow_no_value(CLI::Option *opt, const std::string &text);
 /// empty value (`--serving ''`), which CLI11 would otherwise read as no value.
 std::string optional_value(const CLI::Option &opt, const std::string &value,
                            const std::filesystem::path &fallback);
+
+/// Refuses an integer CLI11 would wrap or saturate: "-1" for an unsigned option (2^64 - 1), or
+/// a value past the type's range (clamped to its maximum). The range checks come later.
+template <class T> CLI::Validator exact_integer() {
+  return CLI::Validator(
+      [](std::string &text) -> std::string {
+        T v{};
+        const char *end = text.data() + text.size();
+        const auto [p, ec] = std::from_chars(text.data(), end, v);
+        if (ec == std::errc::result_out_of_range) return "out of range: " + text;
+        if (ec != std::errc() || p != end)
+          return std::is_unsigned_v<T> ? "not an integer >= 0: " + text : "not an integer: " + text;
+        return {};
+      },
+      "INT");
+}
 
 } // namespace rooftop::cli

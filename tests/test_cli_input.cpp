@@ -228,3 +228,19 @@ TEST_CASE("cli input: a GPU file without reported_bytes falls back to the datash
   const Run text = data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"});
   CHECK(text.out.find("of 80.00 GB (datasheet figure: no reported total)") != std::string::npos);
 }
+
+TEST_CASE("cli input: an integer option past its type's range is refused, not clamped") {
+  // CLI11 would clamp 99999999999999999999 to 2^63 - 1 (and the error would print that).
+  for (const char *opt : {"--input-len", "--tp", "--gpus", "--max-batch"}) {
+    INFO(opt);
+    cli_test::expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                                        opt, "99999999999999999999"}),
+                               2, {opt, "out of range", "99999999999999999999"});
+  }
+  cli_test::expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                                      "--decode-samples", "3000000000"}),
+                             2, {"--decode-samples", "out of range"});
+  cli_test::expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                                      "--tp", "2.5"}),
+                             2, {"--tp", "2.5"});
+}
