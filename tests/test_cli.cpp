@@ -780,8 +780,8 @@ TEST_CASE("cli: validate --serving refuses a bad rows file, naming the file and 
 }
 
 TEST_CASE("cli: validate --serving groups rows by the GPU and TP the estimate used") {
-  // A row may name its GPU through --system and write --tp as CLI11 reads it (0x2 = 2); the
-  // groups follow the parsed options, not a second reading of the words.
+  // A row may name its GPU through --system and write --tp as CLI11 reads it (--tp=2, with an
+  // equals sign); the groups follow the parsed options, not a second reading of the words.
   const auto good = nlohmann::json::parse(
       std::ifstream(k_repo_data + "/validation/serving_published.json"));
   nlohmann::json j = good;
@@ -791,7 +791,7 @@ TEST_CASE("cli: validate --serving groups rows by the GPU and TP the estimate us
   row["args"] = "--model llama-3.1-8b --system hgx-h100-8 --tp 8 --batch 8";
   nlohmann::json hex = row;
   hex["id"] = "hex-tp";
-  hex["args"] = "--model llama-3.1-8b --gpu h100-sxm --tp=0x2 --batch 8";
+  hex["args"] = "--model llama-3.1-8b --gpu h100-sxm --tp=2 --batch 8";
   j["rows"] = nlohmann::json::array({row, hex});
   const cli_test::TempDir tmp;
   const std::string f = (tmp.path / "grouping.json").string();
