@@ -1,6 +1,7 @@
 // Command-line rules shared by every subcommand (cli/options.hpp).
 #include "cli/options.hpp"
 
+#include "cli/commands.hpp"
 #include "core/errors.hpp"
 
 namespace rooftop::cli {
@@ -43,8 +44,15 @@ CLI::Option *allow_no_value(CLI::Option *opt, const std::string &text) {
 
 std::string optional_value(const CLI::Option &opt, const std::string &value,
                            const std::filesystem::path &fallback) {
-  if (value == k_no_value || opt.count() == 0) return fallback.string();
-  if (value.empty())
+  // CLI11 reads `--serving=` as `--serving` alone: tell them apart on the command line itself.
+  if (opt.count() == 0) return fallback.string();
+  bool given_empty = value.empty();
+  for (const auto &arg : cli_argv()) {
+    if (arg == "--") break;
+    given_empty = given_empty || arg == opt.get_name() + "=";
+  }
+  if (!given_empty && value == k_no_value) return fallback.string();
+  if (given_empty)
     throw InputError(opt.get_name() + " is empty: give a file, or " + opt.get_name() +
                      " alone for " + fallback.string());
   return value;

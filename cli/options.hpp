@@ -22,7 +22,7 @@ CLI::Option *allow_no_value(CLI::Option *opt, const std::string &text);
 
 /// The value of an allow_no_value() option: `fallback` when the option was given without a
 /// value or not at all, else `value`. Throws InputError naming the option when it was given an
-/// empty value (`--serving ''`), which CLI11 would otherwise read as no value.
+/// empty value (`--serving ''` or `--serving=`), which CLI11 would otherwise read as no value.
 std::string optional_value(const CLI::Option &opt, const std::string &value,
                            const std::filesystem::path &fallback);
 

@@ -158,7 +158,8 @@ if command -v nvidia-smi >/dev/null 2>&1; then
   say "== $(date -u +%H:%M:%S) nvidia-smi"
   logged sh -c 'nvidia-smi >"$1" 2>&1 && nvidia-smi -q >>"$1" 2>&1; rc=$?; head -n 20 "$1"; exit $rc' \
     sh "$dest/nvidia-smi.txt" || say "warning: nvidia-smi failed (exit status $?); going on"
-  name=$(nvidia-smi --query-gpu=name --format=csv,noheader -i "$device" 2>/dev/null || true)
+  # A failing nvidia-smi prints its error on stdout ("Failed to initialize NVML: ..."): not a name.
+  name=$(nvidia-smi --query-gpu=name --format=csv,noheader -i "$device" 2>/dev/null) || name=
   say "device $device: ${name:-unknown}"
   if [ -z "$gpu" ] && [ -n "$name" ]; then
     gpu=$(gpu_id_for "$name")

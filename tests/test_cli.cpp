@@ -879,6 +879,11 @@ TEST_CASE("cli: an option given an empty value is an input error, not left out")
   expect_error(rooftop({"validate", "--nccl-tests", ""}), 2,
                {"--nccl-tests is empty", "nccl_tests_published.json"});
   CHECK(rooftop({"validate", "--nccl-tests"}).exit_code == 0);
+  // `--serving=` is an empty value too (CLI11 reads it as the bare option)
+  expect_error(rooftop({"validate", "--serving="}), 2,
+               {"--serving is empty", "serving_published.json"});
+  expect_error(rooftop({"validate", "--nccl-tests="}), 2,
+               {"--nccl-tests is empty", "nccl_tests_published.json"});
 }
 
 TEST_CASE("cli: an uneven TP group says how it is split") {
