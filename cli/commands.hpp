@@ -19,6 +19,7 @@ void add_collective(CLI::App &app);
 void add_validate(CLI::App &app);
 void add_calibrate(CLI::App &app);
 void add_serve(CLI::App &app);
+void add_plan(CLI::App &app);
 
 /// The command line as given (for provenance in files rooftop writes).
 std::vector<std::string> &cli_argv();

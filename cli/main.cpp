@@ -28,6 +28,7 @@ int main(int argc, char **argv) {
   rooftop::cli::add_model(app);
   rooftop::cli::add_estimate(app);
   rooftop::cli::add_serve(app);
+  rooftop::cli::add_plan(app);
   rooftop::cli::add_report(app);
   rooftop::cli::add_collective(app);
   rooftop::cli::add_validate(app);

@@ -20,6 +20,20 @@ Admission admission_from_string(const std::string &s) {
   throw InputError("--admission '" + s + "': expected on-demand or reserve");
 }
 
+void check_scheduler_config(const SchedulerConfig &c) {
+  if (c.max_num_seqs < 1) throw InputError("--max-num-seqs must be >= 1");
+  if (c.max_num_batched_tokens < 1) throw InputError("--max-num-batched-tokens must be >= 1");
+  if (c.block_size < 1 || c.block_size > 65536)
+    throw InputError("--block-size must be in [1, 65536] tokens");
+  if (!(std::isfinite(c.step_overhead.value()) && c.step_overhead.value() >= 0 &&
+        c.step_overhead.value() < 1))
+    throw InputError("--step-overhead must be in [0, 1) s");
+  if (!(std::isfinite(c.kv_pool.value()) && c.kv_pool.value() >= 0))
+    throw InputError("--kv-pool must be a size >= 0 bytes (0 = what memory leaves)");
+  if (!(c.reserve_fraction >= 0 && c.reserve_fraction < 1))
+    throw InputError("--reserve-fraction must be in [0, 1)");
+}
+
 Seconds RequestOutcome::tpot() const {
   if (request.output_tokens <= 1) return Seconds(0);
   return (finish - first_token) * (1.0 / static_cast<double>(request.output_tokens - 1));
@@ -292,19 +306,6 @@ private:
   bool preempted_ = false;
 };
 
-void check_config(const SchedulerConfig &c) {
-  if (c.max_num_seqs < 1) throw InputError("--max-num-seqs must be >= 1");
-  if (c.max_num_batched_tokens < 1) throw InputError("--max-num-batched-tokens must be >= 1");
-  if (c.block_size < 1 || c.block_size > 65536)
-    throw InputError("--block-size must be in [1, 65536] tokens");
-  if (!(std::isfinite(c.step_overhead.value()) && c.step_overhead.value() >= 0 &&
-        c.step_overhead.value() < 1))
-    throw InputError("--step-overhead must be in [0, 1) s");
-  if (!(std::isfinite(c.kv_pool.value()) && c.kv_pool.value() >= 0))
-    throw InputError("--kv-pool must be a size >= 0 bytes (0 = what memory leaves)");
-  if (!(c.reserve_fraction >= 0 && c.reserve_fraction < 1))
-    throw InputError("--reserve-fraction must be in [0, 1)");
-}
 
 } // namespace
 
@@ -313,7 +314,7 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                const hw::Cluster &cluster, const SchedulerConfig &cfg,
                                const std::vector<wl::Request> &requests,
                                const std::string &origin) {
-  check_config(cfg);
+  check_scheduler_config(cfg);
   wl::validate_requests(requests, origin.empty() ? "requests" : origin);
   wl::Deployment one = d;
   one.batch = 1;

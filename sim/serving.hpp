@@ -43,6 +43,9 @@ struct SchedulerConfig {
                                            ///< (vLLM's kv_cache_memory_bytes when set)
 };
 
+/// Throws InputError naming the option for a setting out of range (max_num_seqs < 1, ...).
+void check_scheduler_config(const SchedulerConfig &c);
+
 /// What happened to one request. Times in seconds from the start.
 struct RequestOutcome {
   wl::Request request;

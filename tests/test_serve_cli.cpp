@@ -215,3 +215,41 @@ TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(
       rooftop({"serve", "--model", "llama-3.1-405b", "--gpu", "h100-sxm"}), 2, {"does not fit"});
 }
+
+TEST_CASE("cli: plan --json ranks the candidates and names why the others cannot run") {
+  const auto j = parse(rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm,l40s",
+                                "--tp", "1,2", "--weight-dtype", "fp8", "--kv-dtype", "fp8",
+                                "--rate", "5", "--requests", "200", "--slo-ttft", "0.5",
+                                "--price", "h100-sxm=2", "--json"}));
+  CHECK(j["schema"] == "rooftop.plan/1");
+  CHECK(j["objective"]["percentile"] == 90);
+  const auto &c = j["candidates"];
+  REQUIRE(c.size() == 4);
+  bool seen_infeasible = false;
+  for (const auto &row : c) {
+    if (!row["feasible"].get<bool>()) seen_infeasible = true;
+    else CHECK_FALSE(seen_infeasible); // feasible rows first
+    if (row["feasible"].get<bool>()) {
+      CHECK(row["gpus"].get<long long>() == row["tp"].get<long long>() * row["dp"].get<long long>());
+      CHECK(row["ttft_s"].get<double>() <= 0.5);
+    }
+  }
+}
+
+TEST_CASE("cli: plan refuses bad input with one error line") {
+  const std::vector<std::string> base{"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                                      "--rate", "5", "--slo-ttft", "1"};
+  const auto with = [&](std::vector<std::string> extra) {
+    auto v = base;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return rooftop(v);
+  };
+  cli_test::expect_one_error(with({"--price", "h100-sxm"}), 2, {"--price", "GPU=USD"});
+  cli_test::expect_one_error(with({"--price", "h100-sxm=-1"}), 2, {"--price"});
+  cli_test::expect_one_error(with({"--price", "b200=3"}), 2, {"--price", "b200"});
+  cli_test::expect_one_error(with({"--percentile", "95"}), 2, {"--percentile"});
+  cli_test::expect_one_error(with({"--tp", "0"}), 2, {"--tp"});
+  cli_test::expect_one_error(with({"--gpu", "h900"}), 2, {"h900"});
+  cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
+                             {"--slo-ttft"});
+}

@@ -1,0 +1,168 @@
+// `rooftop plan`: the fewest GPUs of each kind and TP degree that serve a load within an SLO.
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "core/dtype.hpp"
+#include "core/errors.hpp"
+#include "reports/plan_report.hpp"
+#include "sim/planner.hpp"
+#include "workloads/model_catalogue.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <memory>
+
+namespace rooftop::cli {
+namespace {
+
+struct Args {
+  std::string model, weight_dtype, act_dtype, kv_dtype, admission = "on-demand";
+  std::vector<std::string> gpus, prices;
+  std::vector<long long> tps{1, 2, 4, 8};
+  double rate = 0, slo_ttft_s = 0, slo_tpot_s = 0, percentile = 90, step_overhead_s = 0,
+         reserve_fraction = 0.10;
+  long long requests = 2000, input_len = 1024, output_len = 256, max_gpus = 64,
+            max_num_seqs = 256, max_num_batched_tokens = 8192, block_size = 16;
+  std::uint64_t seed = 1;
+  bool json = false;
+  CLI::App *app = nullptr;
+};
+
+DType dtype(const std::string &option, const std::string &v) {
+  try {
+    return dtype_from_string(v);
+  } catch (const InputError &e) {
+    throw InputError(option + ": " + e.what());
+  }
+}
+
+/// "--price h100-sxm=2.5": USD per GPU-hour by GPU id.
+std::map<std::string, double> prices(const std::vector<std::string> &given) {
+  std::map<std::string, double> out;
+  for (const auto &p : given) {
+    const auto eq = p.find('=');
+    double v = 0;
+    std::size_t used = 0;
+    try {
+      if (eq != std::string::npos) v = std::stod(p.substr(eq + 1), &used);
+    } catch (const std::exception &) {
+      used = 0;
+    }
+    if (eq == std::string::npos || eq == 0 || used == 0 || used != p.size() - eq - 1 ||
+        !(std::isfinite(v) && v > 0))
+      throw InputError("--price '" + p + "': expected GPU=USD_PER_GPU_HOUR, e.g. h100-sxm=2.5");
+    const std::string id = p.substr(0, eq);
+    (void)hw::GpuCatalogue::builtin().get(id); // names the known GPUs when unknown
+    if (!out.emplace(id, v).second) throw InputError("--price: " + id + " given twice");
+  }
+  return out;
+}
+
+void run(const Args &a) {
+  const auto m = wl::resolve_model(a.model);
+  wl::Deployment base;
+  base.weight_dtype = m.weight_dtype;
+  base.expert_dtype = m.expert_dtype;
+  if (!a.weight_dtype.empty())
+    base.weight_dtype = base.expert_dtype = dtype("--weight-dtype", a.weight_dtype);
+  if (!a.act_dtype.empty()) base.act_dtype = dtype("--act-dtype", a.act_dtype);
+  if (!a.kv_dtype.empty()) base.kv_dtype = dtype("--kv-dtype", a.kv_dtype);
+  sim::PlanTarget t;
+  t.rate_per_s = a.rate;
+  t.requests = a.requests;
+  t.input_tokens = a.input_len;
+  t.output_tokens = a.output_len;
+  t.seed = a.seed;
+  t.quantile = a.percentile / 100.0;
+  if (a.percentile != 50 && a.percentile != 90 && a.percentile != 99)
+    throw InputError("--percentile must be 50, 90 or 99");
+  t.ttft = Seconds(a.slo_ttft_s);
+  if (a.app->count("--slo-tpot") > 0) t.tpot = Seconds(a.slo_tpot_s);
+  t.max_gpus = a.max_gpus;
+  sim::SchedulerConfig cfg;
+  cfg.max_num_seqs = a.max_num_seqs;
+  cfg.max_num_batched_tokens = a.max_num_batched_tokens;
+  cfg.block_size = a.block_size;
+  cfg.admission = sim::admission_from_string(a.admission);
+  cfg.step_overhead = Seconds(a.step_overhead_s);
+  cfg.reserve_fraction = a.reserve_fraction;
+  const auto price = prices(a.prices);
+  std::vector<std::string> gpus = a.gpus;
+  if (gpus.empty())
+    for (const auto &[id, g] : hw::GpuCatalogue::builtin().all()) gpus.push_back(id);
+  for (const auto &[id, usd] : price)
+    if (std::find(gpus.begin(), gpus.end(), id) == gpus.end())
+      throw InputError("--price " + id + ": not one of the GPUs planned for (--gpu)");
+  std::vector<sim::PlanCandidate> cands;
+  for (const auto &id : gpus) {
+    const auto &g = hw::GpuCatalogue::builtin().get(id);
+    for (long long tp : a.tps) {
+      if (tp < 1 || tp > 1024) throw InputError("--tp " + std::to_string(tp) + ": must be in [1, 1024]");
+      const auto it = price.find(id);
+      cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second});
+    }
+  }
+  const auto rows = sim::plan_capacity(m, base, !a.act_dtype.empty(), !a.kv_dtype.empty(), cands,
+                                       t, cfg);
+  if (a.json) std::cout << rep::plan_json(m, t, cfg, rows).dump(2) << "\n";
+  else std::cout << rep::plan_text(m, t, rows);
+}
+
+} // namespace
+
+void add_plan(CLI::App &app) {
+  auto a = std::make_shared<Args>();
+  auto *c = app.add_subcommand(
+      "plan", "capacity planning: for each GPU and TP degree, the fewest replicas whose "
+              "simulated serving meets a TTFT (and TPOT) objective at a request rate, and the cost");
+  a->app = c;
+  c->add_option("--model", a->model, "preset id or path to a Hugging Face config.json")->required();
+  c->add_option("--gpu", a->gpus, "GPU ids to consider, comma-separated (default: every GPU)")
+      ->delimiter(',');
+  c->add_option("--tp", a->tps, "TP degrees to consider, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  c->add_option("--weight-dtype", a->weight_dtype, "stored weights (default: as the model ships)");
+  c->add_option("--act-dtype", a->act_dtype, "GEMM input dtype (default: resolved per GPU)");
+  c->add_option("--kv-dtype", a->kv_dtype, "KV-cache dtype (default: the model dtype)");
+  c->add_option("--rate", a->rate, "the load: Poisson arrivals, requests/s")->required();
+  c->add_option("--input-len", a->input_len, "prompt tokens per request")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
+  c->add_option("--output-len", a->output_len, "generated tokens per request")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
+  c->add_option("--requests", a->requests, "requests simulated per replica")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
+  c->add_option("--seed", a->seed, "seed of the arrival times")
+      ->check(exact_integer<std::uint64_t>())
+      ->capture_default_str();
+  c->add_option("--slo-ttft", a->slo_ttft_s, "objective on the percentile's TTFT, s")->required();
+  c->add_option("--slo-tpot", a->slo_tpot_s, "objective on the percentile's TPOT, s");
+  c->add_option("--percentile", a->percentile, "50, 90 or 99")->capture_default_str();
+  c->add_option("--max-gpus", a->max_gpus, "largest deployment considered")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
+  c->add_option("--price", a->prices,
+                "USD per GPU-hour, GPU=PRICE (repeatable), to rank by cost; no prices are built in");
+  c->add_option("--max-num-seqs", a->max_num_seqs, "requests running at once per replica")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
+  c->add_option("--max-num-batched-tokens", a->max_num_batched_tokens, "tokens per step")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
+  c->add_option("--block-size", a->block_size, "tokens per KV-cache block")
+      ->check(exact_integer<long long>())
+      ->capture_default_str();
+  c->add_option("--admission", a->admission, "on-demand or reserve")->capture_default_str();
+  c->add_option("--step-overhead", a->step_overhead_s, "host time per step, s")
+      ->capture_default_str();
+  c->add_option("--reserve-fraction", a->reserve_fraction, "fraction of GPU memory kept back")
+      ->capture_default_str();
+  c->add_flag("--json", a->json, "print the rooftop.plan/1 JSON object");
+  c->callback([a] { run(*a); });
+}
+
+} // namespace rooftop::cli

@@ -1,0 +1,156 @@
+// Capacity planner: a search over replicas per (GPU, TP), each step a serving simulation.
+#include "sim/planner.hpp"
+
+#include "core/errors.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/system.hpp"
+#include "sim/estimate.hpp"
+#include "workloads/requests.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rooftop::sim {
+namespace {
+
+Seconds at_quantile(const LatencyStats &s, double q) {
+  return q == 0.5 ? s.p50 : q == 0.9 ? s.p90 : s.p99;
+}
+
+void check_target(const wl::ModelSpec &m, const PlanTarget &t) {
+  if (!(std::isfinite(t.rate_per_s) && t.rate_per_s > 0 && t.rate_per_s <= 1e6))
+    throw InputError("--rate must be in (0, 1e6] requests/s");
+  if (t.quantile != 0.5 && t.quantile != 0.9 && t.quantile != 0.99)
+    throw InputError("--percentile must be 50, 90 or 99");
+  if (!(std::isfinite(t.ttft.value()) && t.ttft.value() > 0))
+    throw InputError("--slo-ttft must be a time > 0 (s)");
+  if (t.tpot && !(std::isfinite(t.tpot->value()) && t.tpot->value() > 0))
+    throw InputError("--slo-tpot must be a time > 0 (s)");
+  if (t.max_gpus < 1 || t.max_gpus > (1LL << 20))
+    throw InputError("--max-gpus must be in [1, 2^20]");
+  if (m.max_position_embeddings > 0 &&
+      t.input_tokens + t.output_tokens > m.max_position_embeddings)
+    throw InputError("--input-len + --output-len = " +
+                     std::to_string(t.input_tokens + t.output_tokens) +
+                     " exceeds max_position_embeddings = " +
+                     std::to_string(m.max_position_embeddings) + " of " + m.file);
+}
+
+/// One candidate's search.
+class Search {
+public:
+  Search(const wl::ModelSpec &m, const wl::Deployment &d, const hw::GpuSpec &gpu,
+         const PlanTarget &t, const SchedulerConfig &cfg)
+      : m_(m), d_(d), gpu_(gpu), eff_(hw::builtin_efficiency(gpu)),
+        cluster_(hw::cluster_for_gpu(gpu, d.tp, d.tp)), t_(t), cfg_(cfg) {}
+
+  /// Whether dp replicas meet the objective; fills `row` with that run's figures.
+  bool meets(long long dp, PlanRow &row) const {
+    wl::RequestPattern p;
+    p.count = t_.requests;
+    p.rate_per_s = t_.rate_per_s / static_cast<double>(dp);
+    p.input_tokens = t_.input_tokens;
+    p.output_tokens = t_.output_tokens;
+    p.seed = t_.seed;
+    const auto r = simulate_serving(gpu_, m_, d_, eff_, cluster_, cfg_, wl::generate_requests(p));
+    row.ttft = at_quantile(r.ttft, t_.quantile);
+    row.tpot = at_quantile(r.tpot, t_.quantile);
+    row.output_tokens_per_s = r.output_tokens_per_s * static_cast<double>(dp);
+    return row.ttft <= t_.ttft && (!t_.tpot || row.tpot <= *t_.tpot);
+  }
+
+private:
+  const wl::ModelSpec &m_;
+  wl::Deployment d_;
+  const hw::GpuSpec &gpu_;
+  hw::Efficiency eff_;
+  hw::Cluster cluster_;
+  const PlanTarget &t_;
+  const SchedulerConfig &cfg_;
+};
+
+/// The smallest dp in [1, max_dp] that meets the objective (doubling, then bisection), or 0.
+long long smallest_dp(const Search &s, long long max_dp, PlanRow &row) {
+  PlanRow probe = row;
+  if (s.meets(1, probe)) {
+    row = probe;
+    return 1;
+  }
+  long long fail = 1, ok = 0;
+  for (long long dp = 1; dp < max_dp;) {
+    dp = std::min(dp * 2, max_dp);
+    if (s.meets(dp, probe)) {
+      ok = dp;
+      row = probe;
+      break;
+    }
+    fail = dp;
+  }
+  if (ok == 0) return 0;
+  while (ok - fail > 1) {
+    const long long mid = fail + (ok - fail) / 2;
+    if (s.meets(mid, probe)) {
+      ok = mid;
+      row = probe;
+    } else {
+      fail = mid;
+    }
+  }
+  return ok;
+}
+
+} // namespace
+
+std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment &base,
+                                   bool act_given, bool kv_given,
+                                   const std::vector<PlanCandidate> &candidates,
+                                   const PlanTarget &target, const SchedulerConfig &cfg) {
+  check_target(m, target);
+  check_scheduler_config(cfg);
+  if (candidates.empty()) throw InputError("no candidate GPU and TP to plan for");
+  std::vector<PlanRow> rows;
+  for (const auto &c : candidates) {
+    PlanRow row;
+    row.gpu = c.gpu->id;
+    row.tp = c.tp;
+    wl::Deployment d = base;
+    d.tp = c.tp;
+    d.pp = d.cp = d.dp = 1;
+    d.batch = 1;
+    d.input_len = target.input_tokens;
+    d.output_len = target.output_tokens;
+    try {
+      resolve_dtypes(m, *c.gpu, d, act_given, kv_given);
+      if (c.tp > target.max_gpus) throw InputError("TP " + std::to_string(c.tp) + " > --max-gpus");
+      const Search s(m, d, *c.gpu, target, cfg);
+      row.dp = smallest_dp(s, target.max_gpus / c.tp, row);
+      row.feasible = row.dp > 0;
+      if (!row.feasible)
+        row.reason = "misses the objective even with " + std::to_string(target.max_gpus / c.tp) +
+                     " replicas (--max-gpus " + std::to_string(target.max_gpus) + ")";
+    } catch (const InputError &e) {
+      row.reason = e.what(); // does not fit, or a mapping the model cannot take
+    } catch (const NotSupported &e) {
+      row.reason = e.what(); // e.g. a data type the GPU has no tensor-core path for
+    }
+    row.gpus = row.tp * row.dp;
+    if (row.feasible && c.usd_per_gpu_hour > 0) {
+      row.usd_per_hour = c.usd_per_gpu_hour * static_cast<double>(row.gpus);
+      row.usd_per_million_output_tokens = row.usd_per_hour / 3600.0 / row.output_tokens_per_s * 1e6;
+    }
+    rows.push_back(row);
+  }
+  const bool priced = std::all_of(rows.begin(), rows.end(), [](const PlanRow &r) {
+    return !r.feasible || r.usd_per_hour > 0;
+  });
+  std::stable_sort(rows.begin(), rows.end(), [&](const PlanRow &a, const PlanRow &b) {
+    if (a.feasible != b.feasible) return a.feasible;
+    if (!a.feasible) return false;
+    if (priced && a.usd_per_hour != b.usd_per_hour) return a.usd_per_hour < b.usd_per_hour;
+    if (a.gpus != b.gpus) return a.gpus < b.gpus;
+    return a.ttft < b.ttft;
+  });
+  return rows;
+}
+
+} // namespace rooftop::sim

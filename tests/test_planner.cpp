@@ -1,0 +1,108 @@
+// Capacity planner: the replicas it finds meet the objective and one fewer does not; candidates
+// that cannot run keep their reason; cost ranking.
+#include "core/errors.hpp"
+#include "hwmodels/efficiency.hpp"
+#include "hwmodels/gpu_spec.hpp"
+#include "hwmodels/system.hpp"
+#include "sim/planner.hpp"
+#include "workloads/model_catalogue.hpp"
+#include "workloads/requests.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rooftop;
+
+namespace {
+const std::string good = ROOFTOP_TEST_DATA_DIR "/good/";
+const hw::GpuSpec &gpu(const char *id) { return hw::GpuCatalogue::builtin().get(id); }
+
+sim::PlanTarget target(double rate) {
+  sim::PlanTarget t;
+  t.rate_per_s = rate;
+  t.requests = 300;
+  t.input_tokens = 1024;
+  t.output_tokens = 64;
+  t.ttft = Seconds(0.5);
+  t.max_gpus = 64;
+  return t;
+}
+
+/// The objective's TTFT percentile of one replica of `tp` GPUs at rate / dp, simulated directly.
+double p90_ttft(const wl::ModelSpec &m, const hw::GpuSpec &g, long long tp, double rate,
+                long long dp, const sim::PlanTarget &t) {
+  wl::Deployment d;
+  d.tp = tp;
+  d.input_len = t.input_tokens;
+  d.output_len = t.output_tokens;
+  sim::resolve_dtypes(m, g, d, false, false);
+  wl::RequestPattern p;
+  p.count = t.requests;
+  p.rate_per_s = rate / static_cast<double>(dp);
+  p.input_tokens = t.input_tokens;
+  p.output_tokens = t.output_tokens;
+  const auto r = sim::simulate_serving(g, m, d, hw::builtin_efficiency(g),
+                                       hw::cluster_for_gpu(g, tp, tp), {}, wl::generate_requests(p));
+  return r.ttft.p90.value();
+}
+} // namespace
+
+TEST_CASE("plan: the replicas found meet the objective and one fewer does not") {
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  const auto &h100 = gpu("h100-sxm");
+  const auto t = target(70);
+  const auto rows = sim::plan_capacity(m, {}, false, false, {{&h100, 2, 0}}, t, {});
+  REQUIRE(rows.size() == 1);
+  const auto &r = rows[0];
+  REQUIRE(r.feasible);
+  CHECK(r.dp > 2); // 70 requests/s of 1024-token prompts is more than two TP-2 replicas prefill
+  CHECK(r.gpus == 2 * r.dp);
+  CHECK(p90_ttft(m, h100, 2, 70, r.dp, t) <= 0.5);
+  CHECK(p90_ttft(m, h100, 2, 70, r.dp - 1, t) > 0.5);
+  CHECK(r.ttft.value() == doctest::Approx(p90_ttft(m, h100, 2, 70, r.dp, t)).epsilon(1e-12));
+}
+
+TEST_CASE("plan: candidates that cannot run keep their reason, and prices rank the rest") {
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json"); // 48 heads, 8 K/V heads
+  const auto &h100 = gpu("h100-sxm");
+  const auto &h200 = gpu("h200-sxm");
+  const auto rows = sim::plan_capacity(
+      m, {}, false, false, {{&h100, 3, 2.0}, {&gpu("l40s"), 1, 1.0}, {&h100, 1, 2.0}, {&h200, 1, 3.0}},
+      target(2), {});
+  REQUIRE(rows.size() == 4);
+  // 60 GB of BF16 weights on one 48 GB L40S; TP 3 does not divide the 8 K/V heads.
+  CHECK_FALSE(rows[2].feasible);
+  CHECK_FALSE(rows[3].feasible);
+  bool l40s_reason = false, tp3_reason = false;
+  for (const auto &r : rows) {
+    if (r.gpu == "l40s") l40s_reason = r.reason.find("does not fit") != std::string::npos;
+    if (r.tp == 3) tp3_reason = !r.reason.empty();
+  }
+  CHECK(l40s_reason);
+  CHECK(tp3_reason);
+  // Both feasible at one GPU here: the cheaper comes first, and USD per million output tokens is
+  // USD/h / 3600 s/h / (tokens/s) x 1e6.
+  REQUIRE(rows[0].feasible);
+  REQUIRE(rows[1].feasible);
+  CHECK(rows[0].gpu == "h100-sxm");
+  CHECK(rows[0].usd_per_hour == doctest::Approx(2.0 * static_cast<double>(rows[0].gpus)));
+  CHECK(rows[0].usd_per_hour <= rows[1].usd_per_hour);
+  CHECK(rows[0].usd_per_million_output_tokens ==
+        doctest::Approx(rows[0].usd_per_hour / 3600 / rows[0].output_tokens_per_s * 1e6));
+}
+
+TEST_CASE("plan: a bad load or objective is an input error") {
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  const std::vector<sim::PlanCandidate> c{{&gpu("h100-sxm"), 1, 0}};
+  auto t = target(0);
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.quantile = 0.95;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.ttft = Seconds(0);
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.input_tokens = 9000; // dense-30b has 8192 positions
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, {}, target(1), {}), InputError);
+}
