@@ -26,6 +26,12 @@ void check_target(const wl::ModelSpec &m, const PlanTarget &t) {
     throw InputError("--slo-ttft must be a time > 0 (s)");
   if (t.tpot && !(std::isfinite(t.tpot->value()) && t.tpot->value() > 0))
     throw InputError("--slo-tpot must be a time > 0 (s)");
+  // The load is the same for every candidate: checked here, not left to each row's simulation
+  // (whose InputError would become that row's reason).
+  if (t.input_tokens < 1 || t.output_tokens < 1)
+    throw InputError("--input-len and --output-len must be >= 1 tokens");
+  if (t.requests < 1 || t.requests > 10'000'000)
+    throw InputError("--requests = " + std::to_string(t.requests) + ": must be in [1, 10^7]");
   if (t.max_gpus < 1 || t.max_gpus > (1LL << 20))
     throw InputError("--max-gpus must be in [1, 2^20]");
   if (m.max_position_embeddings > 0 &&

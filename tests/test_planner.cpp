@@ -106,3 +106,22 @@ TEST_CASE("plan: a bad load or objective is an input error") {
   CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
   CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, {}, target(1), {}), InputError);
 }
+
+TEST_CASE("plan: a bad load is an input error, not a reason on every row") {
+  // The load is the same for every candidate: rejecting it per row would print a table of
+  // identical reasons and exit 0.
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  const std::vector<sim::PlanCandidate> c{{&gpu("h100-sxm"), 1, 0}};
+  auto t = target(1);
+  t.input_tokens = 0;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.output_tokens = -5;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.requests = 0;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.requests = 10'000'001;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+}

@@ -250,6 +250,8 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--percentile", "95"}), 2, {"--percentile"});
   cli_test::expect_one_error(with({"--tp", "0"}), 2, {"--tp"});
   cli_test::expect_one_error(with({"--gpu", "h900"}), 2, {"h900"});
+  cli_test::expect_one_error(with({"--input-len", "0"}), 2, {"--input-len"});
+  cli_test::expect_one_error(with({"--requests", "0"}), 2, {"--requests"});
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
 }
