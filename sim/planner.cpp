@@ -60,9 +60,11 @@ public:
     p.seed = t_.seed;
     const auto r = simulate_serving(gpu_, m_, d_, eff_, cluster_, cfg_, wl::generate_requests(p));
     row.ttft = at_quantile(r.ttft, t_.quantile);
-    row.tpot = at_quantile(r.tpot, t_.quantile);
+    // One-token requests have no TPOT (serve's statistics count none); an objective on it
+    // then binds nothing, as in serve's goodput.
+    row.tpot = r.tpot.count > 0 ? std::optional(at_quantile(r.tpot, t_.quantile)) : std::nullopt;
     row.output_tokens_per_s = r.output_tokens_per_s * static_cast<double>(dp);
-    return row.ttft <= t_.ttft && (!t_.tpot || row.tpot <= *t_.tpot);
+    return row.ttft <= t_.ttft && (!t_.tpot || !row.tpot || *row.tpot <= *t_.tpot);
   }
 
 private:

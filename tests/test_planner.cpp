@@ -125,3 +125,18 @@ TEST_CASE("plan: a bad load is an input error, not a reason on every row") {
   t.requests = 10'000'001;
   CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
 }
+
+TEST_CASE("plan: one-token requests have no TPOT, and a TPOT objective does not bind them") {
+  // As in `serve`: TPOT = (last - first token) / (output - 1) is undefined for one output token.
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  auto t = target(1);
+  t.output_tokens = 1;
+  t.tpot = Seconds(1e-9); // no request can break it: none has a TPOT
+  const auto rows = sim::plan_capacity(m, {}, false, false, {{&gpu("h100-sxm"), 1, 0}}, t, {});
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].feasible);
+  CHECK_FALSE(rows[0].tpot.has_value());
+  t.output_tokens = 2; // now every request has a TPOT, and 1 ns is out of reach
+  const auto two = sim::plan_capacity(m, {}, false, false, {{&gpu("h100-sxm"), 1, 0}}, t, {});
+  CHECK_FALSE(two[0].feasible);
+}
