@@ -63,7 +63,9 @@ public:
     // One-token requests have no TPOT (serve's statistics count none); an objective on it
     // then binds nothing, as in serve's goodput.
     row.tpot = r.tpot.count > 0 ? std::optional(at_quantile(r.tpot, t_.quantile)) : std::nullopt;
-    row.output_tokens_per_s = r.output_tokens_per_s * static_cast<double>(dp);
+    // What the deployment serves is the load itself; a finite run's tokens / makespan differs
+    // from it by the Poisson sample's noise and the ramp and drain (a few % either way).
+    row.output_tokens_per_s = t_.rate_per_s * static_cast<double>(t_.output_tokens);
     return row.ttft <= t_.ttft && (!t_.tpot || !row.tpot || *row.tpot <= *t_.tpot);
   }
 

@@ -37,7 +37,7 @@ struct PlanRow {
   std::string reason;          ///< why not feasible
   Seconds ttft;                ///< the objective's percentile of TTFT at dp replicas
   std::optional<Seconds> tpot; ///< and of TPOT; none when every request has one output token
-  double output_tokens_per_s = 0; ///< all replicas
+  double output_tokens_per_s = 0; ///< all replicas: the load served, rate x output tokens
   double usd_per_hour = 0;     ///< gpus x price (0 when no price was given)
   double usd_per_million_output_tokens = 0;
 };

@@ -88,6 +88,11 @@ TEST_CASE("plan: candidates that cannot run keep their reason, and prices rank t
   CHECK(rows[0].usd_per_hour <= rows[1].usd_per_hour);
   CHECK(rows[0].usd_per_million_output_tokens ==
         doctest::Approx(rows[0].usd_per_hour / 3600 / rows[0].output_tokens_per_s * 1e6));
+  // A feasible deployment serves the whole load: 2 requests/s x 64 tokens = 128 tokens/s, not a
+  // finite run's tokens / makespan (which counts the ramp and the drain, a few % less).
+  CHECK(rows[0].output_tokens_per_s == doctest::Approx(128.0).epsilon(1e-12));
+  // $2/h / 3600 s/h / 128 tokens/s x 1e6 = 4.340277...
+  CHECK(rows[0].usd_per_million_output_tokens == doctest::Approx(2.0 / 3600 / 128 * 1e6));
 }
 
 TEST_CASE("plan: a bad load or objective is an input error") {
