@@ -25,7 +25,7 @@ nlohmann::ordered_json plan_json(const wl::ModelSpec &m, const sim::PlanTarget &
                              {"reason", r.reason}};
     if (r.feasible) {
       j["ttft_s"] = r.ttft.value();
-      j["tpot_s"] = r.tpot.value();
+      j["tpot_s"] = r.tpot ? nlohmann::ordered_json(r.tpot->value()) : nlohmann::ordered_json();
       j["output_tokens_per_s"] = r.output_tokens_per_s;
       j["usd_per_hour"] = r.usd_per_hour;
       j["usd_per_million_output_tokens"] = r.usd_per_million_output_tokens;
@@ -73,7 +73,7 @@ std::string plan_text(const wl::ModelSpec &m, const sim::PlanTarget &t,
     }
     const bool priced = r.usd_per_hour > 0;
     s += fmt::format("{:<14} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n", r.gpu, r.tp,
-                     r.dp, r.gpus, time(r.ttft), time(r.tpot),
+                     r.dp, r.gpus, time(r.ttft), r.tpot ? time(*r.tpot) : std::string("-"),
                      significant(r.output_tokens_per_s),
                      priced ? significant(r.usd_per_hour) : std::string("-"),
                      priced ? significant(r.usd_per_million_output_tokens) : std::string("-"));

@@ -26,6 +26,12 @@ void check_target(const wl::ModelSpec &m, const PlanTarget &t) {
     throw InputError("--slo-ttft must be a time > 0 (s)");
   if (t.tpot && !(std::isfinite(t.tpot->value()) && t.tpot->value() > 0))
     throw InputError("--slo-tpot must be a time > 0 (s)");
+  // The load is the same for every candidate: checked here, not left to each row's simulation
+  // (whose InputError would become that row's reason).
+  if (t.input_tokens < 1 || t.output_tokens < 1)
+    throw InputError("--input-len and --output-len must be >= 1 tokens");
+  if (t.requests < 1 || t.requests > 10'000'000)
+    throw InputError("--requests = " + std::to_string(t.requests) + ": must be in [1, 10^7]");
   if (t.max_gpus < 1 || t.max_gpus > (1LL << 20))
     throw InputError("--max-gpus must be in [1, 2^20]");
   if (m.max_position_embeddings > 0 &&
@@ -54,9 +60,13 @@ public:
     p.seed = t_.seed;
     const auto r = simulate_serving(gpu_, m_, d_, eff_, cluster_, cfg_, wl::generate_requests(p));
     row.ttft = at_quantile(r.ttft, t_.quantile);
-    row.tpot = at_quantile(r.tpot, t_.quantile);
-    row.output_tokens_per_s = r.output_tokens_per_s * static_cast<double>(dp);
-    return row.ttft <= t_.ttft && (!t_.tpot || row.tpot <= *t_.tpot);
+    // One-token requests have no TPOT (serve's statistics count none); an objective on it
+    // then binds nothing, as in serve's goodput.
+    row.tpot = r.tpot.count > 0 ? std::optional(at_quantile(r.tpot, t_.quantile)) : std::nullopt;
+    // What the deployment serves is the load itself; a finite run's tokens / makespan differs
+    // from it by the Poisson sample's noise and the ramp and drain (a few % either way).
+    row.output_tokens_per_s = t_.rate_per_s * static_cast<double>(t_.output_tokens);
+    return row.ttft <= t_.ttft && (!t_.tpot || !row.tpot || *row.tpot <= *t_.tpot);
   }
 
 private:

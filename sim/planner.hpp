@@ -35,8 +35,9 @@ struct PlanRow {
   long long gpus = 0;          ///< tp x dp
   bool feasible = false;
   std::string reason;          ///< why not feasible
-  Seconds ttft, tpot;          ///< the objective's percentile at dp replicas
-  double output_tokens_per_s = 0; ///< all replicas
+  Seconds ttft;                ///< the objective's percentile of TTFT at dp replicas
+  std::optional<Seconds> tpot; ///< and of TPOT; none when every request has one output token
+  double output_tokens_per_s = 0; ///< all replicas: the load served, rate x output tokens
   double usd_per_hour = 0;     ///< gpus x price (0 when no price was given)
   double usd_per_million_output_tokens = 0;
 };

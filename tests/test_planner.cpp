@@ -88,6 +88,11 @@ TEST_CASE("plan: candidates that cannot run keep their reason, and prices rank t
   CHECK(rows[0].usd_per_hour <= rows[1].usd_per_hour);
   CHECK(rows[0].usd_per_million_output_tokens ==
         doctest::Approx(rows[0].usd_per_hour / 3600 / rows[0].output_tokens_per_s * 1e6));
+  // A feasible deployment serves the whole load: 2 requests/s x 64 tokens = 128 tokens/s, not a
+  // finite run's tokens / makespan (which counts the ramp and the drain, a few % less).
+  CHECK(rows[0].output_tokens_per_s == doctest::Approx(128.0).epsilon(1e-12));
+  // $2/h / 3600 s/h / 128 tokens/s x 1e6 = 4.340277...
+  CHECK(rows[0].usd_per_million_output_tokens == doctest::Approx(2.0 / 3600 / 128 * 1e6));
 }
 
 TEST_CASE("plan: a bad load or objective is an input error") {
@@ -105,4 +110,38 @@ TEST_CASE("plan: a bad load or objective is an input error") {
   t.input_tokens = 9000; // dense-30b has 8192 positions
   CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
   CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, {}, target(1), {}), InputError);
+}
+
+TEST_CASE("plan: a bad load is an input error, not a reason on every row") {
+  // The load is the same for every candidate: rejecting it per row would print a table of
+  // identical reasons and exit 0.
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  const std::vector<sim::PlanCandidate> c{{&gpu("h100-sxm"), 1, 0}};
+  auto t = target(1);
+  t.input_tokens = 0;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.output_tokens = -5;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.requests = 0;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  t = target(1);
+  t.requests = 10'000'001;
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+}
+
+TEST_CASE("plan: one-token requests have no TPOT, and a TPOT objective does not bind them") {
+  // As in `serve`: TPOT = (last - first token) / (output - 1) is undefined for one output token.
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  auto t = target(1);
+  t.output_tokens = 1;
+  t.tpot = Seconds(1e-9); // no request can break it: none has a TPOT
+  const auto rows = sim::plan_capacity(m, {}, false, false, {{&gpu("h100-sxm"), 1, 0}}, t, {});
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].feasible);
+  CHECK_FALSE(rows[0].tpot.has_value());
+  t.output_tokens = 2; // now every request has a TPOT, and 1 ns is out of reach
+  const auto two = sim::plan_capacity(m, {}, false, false, {{&gpu("h100-sxm"), 1, 0}}, t, {});
+  CHECK_FALSE(two[0].feasible);
 }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -236,6 +237,30 @@ TEST_CASE("cli: plan --json ranks the candidates and names why the others cannot
   }
 }
 
+TEST_CASE("cli: plan with one-token requests prints no TPOT (null, '-'), as serve does") {
+  const std::vector<std::string> a{"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp",
+                                   "1", "--rate", "5", "--requests", "100", "--output-len", "1",
+                                   "--slo-ttft", "1"};
+  auto with_json = a;
+  with_json.push_back("--json");
+  const auto j = parse(rooftop(with_json));
+  REQUIRE(j["candidates"].size() == 1);
+  REQUIRE(j["candidates"][0]["feasible"].get<bool>());
+  CHECK(j["candidates"][0]["tpot_s"].is_null());
+  const auto r = rooftop(a);
+  CHECK(r.exit_code == 0);
+  // gpu, tp, dp, gpus, TTFT (value and unit), then TPOT: '-'
+  std::istringstream text(r.out);
+  std::string line, last;
+  while (std::getline(text, line)) last = line;
+  std::istringstream row(last);
+  std::vector<std::string> f;
+  for (std::string w; row >> w;) f.push_back(w);
+  REQUIRE(f.size() > 6);
+  CHECK(f[0] == "h100-sxm");
+  CHECK(f[6] == "-");
+}
+
 TEST_CASE("cli: plan refuses bad input with one error line") {
   const std::vector<std::string> base{"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
                                       "--rate", "5", "--slo-ttft", "1"};
@@ -250,6 +275,8 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--percentile", "95"}), 2, {"--percentile"});
   cli_test::expect_one_error(with({"--tp", "0"}), 2, {"--tp"});
   cli_test::expect_one_error(with({"--gpu", "h900"}), 2, {"h900"});
+  cli_test::expect_one_error(with({"--input-len", "0"}), 2, {"--input-len"});
+  cli_test::expect_one_error(with({"--requests", "0"}), 2, {"--requests"});
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
 }
