@@ -94,10 +94,19 @@ void run(const Args &a) {
   for (const auto &[id, usd] : price)
     if (std::find(gpus.begin(), gpus.end(), id) == gpus.end())
       throw InputError("--price " + id + ": not one of the GPUs planned for (--gpu)");
+  // A GPU or TP given twice is planned once.
+  std::vector<long long> tps;
+  for (long long tp : a.tps)
+    if (std::find(tps.begin(), tps.end(), tp) == tps.end()) tps.push_back(tp);
+  std::vector<std::string> unique_gpus;
+  for (const auto &g : gpus)
+    if (std::find(unique_gpus.begin(), unique_gpus.end(), g) == unique_gpus.end())
+      unique_gpus.push_back(g);
+  gpus = unique_gpus;
   std::vector<sim::PlanCandidate> cands;
   for (const auto &id : gpus) {
     const auto &g = hw::GpuCatalogue::builtin().get(id);
-    for (long long tp : a.tps) {
+    for (long long tp : tps) {
       if (tp < 1 || tp > 1024) throw InputError("--tp " + std::to_string(tp) + ": must be in [1, 1024]");
       const auto it = price.find(id);
       cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second});

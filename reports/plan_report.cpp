@@ -22,6 +22,7 @@ nlohmann::ordered_json plan_json(const wl::ModelSpec &m, const sim::PlanTarget &
                              {"dp", r.dp},
                              {"gpus", r.gpus},
                              {"feasible", r.feasible},
+                             {"preliminary_gpu_figures", r.preliminary},
                              {"reason", r.reason}};
     if (r.feasible) {
       j["ttft_s"] = r.ttft.value();
@@ -66,18 +67,23 @@ std::string plan_text(const wl::ModelSpec &m, const sim::PlanTarget &t,
       t.tpot ? fmt::format(", {} TPOT <= {}", p, time(*t.tpot)) : std::string());
   s += fmt::format("{:<14} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n", "gpu", "tp",
                    "dp", "gpus", p + " TTFT", p + " TPOT", "out tok/s", "USD/h", "USD/Mtok");
+  bool preliminary = false;
   for (const auto &r : rows) {
+    preliminary = preliminary || r.preliminary;
+    const std::string gpu = r.gpu + (r.preliminary ? "*" : "");
     if (!r.feasible) {
-      s += fmt::format("{:<14} {:>3}   -- {}\n", r.gpu, r.tp, r.reason);
+      s += fmt::format("{:<14} {:>3}   -- {}\n", gpu, r.tp, r.reason);
       continue;
     }
     const bool priced = r.usd_per_hour > 0;
-    s += fmt::format("{:<14} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n", r.gpu, r.tp,
+    s += fmt::format("{:<14} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n", gpu, r.tp,
                      r.dp, r.gpus, time(r.ttft), r.tpot ? time(*r.tpot) : std::string("-"),
                      significant(r.output_tokens_per_s),
                      priced ? significant(r.usd_per_hour) : std::string("-"),
                      priced ? significant(r.usd_per_million_output_tokens) : std::string("-"));
   }
+  if (preliminary)
+    s += "* NVIDIA has published only preliminary figures for this GPU (rooftop hw show ID)\n";
   return s;
 }
 

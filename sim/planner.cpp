@@ -122,6 +122,7 @@ std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment 
   for (const auto &c : candidates) {
     PlanRow row;
     row.gpu = c.gpu->id;
+    row.preliminary = c.gpu->preliminary;
     row.tp = c.tp;
     wl::Deployment d = base;
     d.tp = c.tp;

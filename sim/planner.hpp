@@ -30,6 +30,7 @@ struct PlanTarget {
 /// One (GPU, TP) candidate and the result of its search.
 struct PlanRow {
   std::string gpu;
+  bool preliminary = false;    ///< the GPU's figures are NVIDIA's preliminary ones
   long long tp = 1;
   long long dp = 0;            ///< fewest replicas meeting the objective (0: none found)
   long long gpus = 0;          ///< tp x dp

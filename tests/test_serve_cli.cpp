@@ -280,3 +280,19 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
 }
+
+TEST_CASE("cli: plan plans a GPU or TP given twice once, and marks preliminary GPU figures") {
+  const Run r = rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "rubin,rubin,h100-sxm",
+                         "--tp", "1,1", "--rate", "5", "--requests", "100", "--slo-ttft", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("rubin*") != std::string::npos);
+  CHECK(r.out.find("h100-sxm*") == std::string::npos);
+  CHECK(r.out.find("preliminary figures") != std::string::npos);
+  const auto j = parse(rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "rubin,rubin,h100-sxm",
+                                "--tp", "1,1", "--rate", "5", "--requests", "100", "--slo-ttft",
+                                "1", "--json"}));
+  REQUIRE(j["candidates"].size() == 2);
+  for (const auto &c : j["candidates"])
+    CHECK(c["preliminary_gpu_figures"].get<bool>() == (c["gpu"] == "rubin"));
+}
