@@ -1,6 +1,8 @@
 // `rooftop plan`: the fewest GPUs of each kind and TP degree that serve a load within an SLO.
 #include "cli/commands.hpp"
+#include "cli/estimate_args.hpp"
 #include "cli/options.hpp"
+#include "cli/scheduler_args.hpp"
 #include "core/dtype.hpp"
 #include "core/errors.hpp"
 #include "reports/plan_report.hpp"
@@ -17,25 +19,17 @@ namespace rooftop::cli {
 namespace {
 
 struct Args {
-  std::string model, weight_dtype, act_dtype, kv_dtype, admission = "on-demand";
+  std::string model, weight_dtype, act_dtype, kv_dtype;
+  SchedulerArgs scheduler;
   std::vector<std::string> gpus, prices;
   std::vector<long long> tps{1, 2, 4, 8};
-  double rate = 0, slo_ttft_s = 0, slo_tpot_s = 0, percentile = 90, step_overhead_s = 0,
-         reserve_fraction = 0.10;
-  long long requests = 2000, input_len = 1024, output_len = 256, max_gpus = 64,
-            max_num_seqs = 256, max_num_batched_tokens = 8192, block_size = 16;
+  double rate = 0, slo_ttft_s = 0, slo_tpot_s = 0, percentile = 90, reserve_fraction = 0.10;
+  long long requests = 2000, input_len = 1024, output_len = 256, max_gpus = 64;
   std::uint64_t seed = 1;
   bool json = false;
   CLI::App *app = nullptr;
 };
 
-DType dtype(const std::string &option, const std::string &v) {
-  try {
-    return dtype_from_string(v);
-  } catch (const InputError &e) {
-    throw InputError(option + ": " + e.what());
-  }
-}
 
 /// "--price h100-sxm=2.5": USD per GPU-hour by GPU id.
 std::map<std::string, double> prices(const std::vector<std::string> &given) {
@@ -65,9 +59,9 @@ void run(const Args &a) {
   base.weight_dtype = m.weight_dtype;
   base.expert_dtype = m.expert_dtype;
   if (!a.weight_dtype.empty())
-    base.weight_dtype = base.expert_dtype = dtype("--weight-dtype", a.weight_dtype);
-  if (!a.act_dtype.empty()) base.act_dtype = dtype("--act-dtype", a.act_dtype);
-  if (!a.kv_dtype.empty()) base.kv_dtype = dtype("--kv-dtype", a.kv_dtype);
+    base.weight_dtype = base.expert_dtype = parse_dtype_option("--weight-dtype", a.weight_dtype);
+  if (!a.act_dtype.empty()) base.act_dtype = parse_dtype_option("--act-dtype", a.act_dtype);
+  if (!a.kv_dtype.empty()) base.kv_dtype = parse_dtype_option("--kv-dtype", a.kv_dtype);
   sim::PlanTarget t;
   t.rate_per_s = a.rate;
   t.requests = a.requests;
@@ -80,13 +74,7 @@ void run(const Args &a) {
   t.ttft = Seconds(a.slo_ttft_s);
   if (a.app->count("--slo-tpot") > 0) t.tpot = Seconds(a.slo_tpot_s);
   t.max_gpus = a.max_gpus;
-  sim::SchedulerConfig cfg;
-  cfg.max_num_seqs = a.max_num_seqs;
-  cfg.max_num_batched_tokens = a.max_num_batched_tokens;
-  cfg.block_size = a.block_size;
-  cfg.admission = sim::admission_from_string(a.admission);
-  cfg.step_overhead = Seconds(a.step_overhead_s);
-  cfg.reserve_fraction = a.reserve_fraction;
+  const sim::SchedulerConfig cfg = scheduler_config(a.scheduler, a.reserve_fraction);
   const auto price = prices(a.prices);
   std::vector<std::string> gpus = a.gpus;
   if (gpus.empty())
@@ -156,18 +144,7 @@ void add_plan(CLI::App &app) {
       ->capture_default_str();
   c->add_option("--price", a->prices,
                 "USD per GPU-hour, GPU=PRICE (repeatable), to rank by cost; no prices are built in");
-  c->add_option("--max-num-seqs", a->max_num_seqs, "requests running at once per replica")
-      ->check(exact_integer<long long>())
-      ->capture_default_str();
-  c->add_option("--max-num-batched-tokens", a->max_num_batched_tokens, "tokens per step")
-      ->check(exact_integer<long long>())
-      ->capture_default_str();
-  c->add_option("--block-size", a->block_size, "tokens per KV-cache block")
-      ->check(exact_integer<long long>())
-      ->capture_default_str();
-  c->add_option("--admission", a->admission, "on-demand or reserve")->capture_default_str();
-  c->add_option("--step-overhead", a->step_overhead_s, "host time per step, s")
-      ->capture_default_str();
+  add_scheduler_options(*c, a->scheduler);
   c->add_option("--reserve-fraction", a->reserve_fraction, "fraction of GPU memory kept back")
       ->capture_default_str();
   c->add_flag("--json", a->json, "print the rooftop.plan/1 JSON object");

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/estimate_args.hpp"
 #include "cli/options.hpp"
+#include "cli/scheduler_args.hpp"
 #include "core/errors.hpp"
 #include "core/parse.hpp"
 #include "reports/serving_report.hpp"
@@ -28,11 +29,7 @@ struct Args {
   double rate = 0;
   std::uint64_t seed = 1;
   std::string workload_file;
-  long long max_num_seqs = 256;
-  long long max_num_batched_tokens = 8192;
-  long long block_size = 16;
-  std::string admission = "on-demand";
-  double step_overhead_s = 0;
+  SchedulerArgs scheduler;
   double slo_ttft_s = 0, slo_tpot_s = 0;
   std::string requests_csv;
   std::string kv_pool;
@@ -89,13 +86,7 @@ void run(const Args &a) {
   const EstimateSetup s = resolve_estimate_args(ea);
   if (a.workload_file.empty()) // generated: name --input-len and --output-len when too long
     wl::validate_mapping(s.model, s.deployment);
-  sim::SchedulerConfig cfg;
-  cfg.max_num_seqs = a.max_num_seqs;
-  cfg.max_num_batched_tokens = a.max_num_batched_tokens;
-  cfg.block_size = a.block_size;
-  cfg.admission = sim::admission_from_string(a.admission);
-  cfg.step_overhead = Seconds(a.step_overhead_s);
-  cfg.reserve_fraction = s.options.reserve_fraction;
+  sim::SchedulerConfig cfg = scheduler_config(a.scheduler, s.options.reserve_fraction);
   if (!a.kv_pool.empty()) {
     cfg.kv_pool = parse_bytes(a.kv_pool, "--kv-pool");
     if (cfg.kv_pool.value() <= 0) throw InputError("--kv-pool must be > 0 bytes");
@@ -139,26 +130,10 @@ void add_serve(CLI::App &app) {
       ->capture_default_str();
   c->add_option("--workload", a->workload_file,
                 "a rooftop.requests/1 file of requests (arrival_s, input_tokens, output_tokens)");
-  c->add_option("--max-num-seqs", a->max_num_seqs, "requests running at once (vLLM max_num_seqs)")
-      ->check(exact_integer<long long>())
-      ->capture_default_str();
-  c->add_option("--max-num-batched-tokens", a->max_num_batched_tokens,
-                "tokens per step: decodes plus prefill chunks (chunked prefill)")
-      ->check(exact_integer<long long>())
-      ->capture_default_str();
-  c->add_option("--block-size", a->block_size, "tokens per KV-cache block")
-      ->check(exact_integer<long long>())
-      ->capture_default_str();
-  c->add_option("--admission", a->admission,
-                "on-demand (vLLM: blocks as needed, preemption by recompute) or reserve "
-                "(TensorRT-LLM GUARANTEED_NO_EVICT: blocks for the whole request up front)")
-      ->capture_default_str();
+  add_scheduler_options(*c, a->scheduler);
   c->add_option("--kv-pool", a->kv_pool,
                 "KV-cache pool per GPU, e.g. 20GiB (default: what the weights, one step's "
                 "activations and the reserve leave)");
-  c->add_option("--step-overhead", a->step_overhead_s,
-                "host time added to every step, s (scheduler, sampling; default 0: not modelled)")
-      ->capture_default_str();
   c->add_option("--slo-ttft", a->slo_ttft_s, "TTFT objective for goodput, s");
   c->add_option("--slo-tpot", a->slo_tpot_s, "TPOT objective for goodput, s");
   c->add_option("--requests-csv", a->requests_csv, "write one CSV line per request to this file");

@@ -14,13 +14,6 @@
 namespace rooftop::cli {
 namespace {
 
-DType parse_dtype(const std::string &option, const std::string &value) {
-  try {
-    return dtype_from_string(value);
-  } catch (const InputError &e) {
-    throw InputError(option + ": " + e.what());
-  }
-}
 
 wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) {
   wl::Deployment d;
@@ -63,9 +56,9 @@ wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) 
   d.weight_dtype = model.weight_dtype;
   d.expert_dtype = model.expert_dtype;
   if (!a.weight_dtype.empty())
-    d.weight_dtype = d.expert_dtype = parse_dtype("--weight-dtype", a.weight_dtype);
-  if (!a.act_dtype.empty()) d.act_dtype = parse_dtype("--act-dtype", a.act_dtype);
-  if (!a.kv_dtype.empty()) d.kv_dtype = parse_dtype("--kv-dtype", a.kv_dtype);
+    d.weight_dtype = d.expert_dtype = parse_dtype_option("--weight-dtype", a.weight_dtype);
+  if (!a.act_dtype.empty()) d.act_dtype = parse_dtype_option("--act-dtype", a.act_dtype);
+  if (!a.kv_dtype.empty()) d.kv_dtype = parse_dtype_option("--kv-dtype", a.kv_dtype);
   return d;
 }
 
@@ -81,6 +74,14 @@ long long parse_batch(const std::string &batch) {
 }
 
 } // namespace
+
+DType parse_dtype_option(const std::string &option, const std::string &value) {
+  try {
+    return dtype_from_string(value);
+  } catch (const InputError &e) {
+    throw InputError(option + ": " + e.what());
+  }
+}
 
 void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--model", a.model, "preset id or path to a Hugging Face config.json")->required();

@@ -43,6 +43,9 @@ struct EstimateSetup {
   hw::Cluster cluster;              ///< the GPUs' system x nodes
 };
 
+/// `value` as a data type; an unknown one is an InputError naming `option` and the known types.
+DType parse_dtype_option(const std::string &option, const std::string &value);
+
 /// Registers --model --gpu --gpus --tp --weight-dtype --act-dtype --kv-dtype --batch --input-len
 /// --output-len --reserve-fraction --decode-samples --efficiency --ideal on `c`, bound to `a`
 /// (which must outlive parsing).
