@@ -32,6 +32,15 @@ void check_target(const wl::ModelSpec &m, const PlanTarget &t) {
     throw InputError("--input-len and --output-len must be >= 1 tokens");
   if (t.requests < 1 || t.requests > 10'000'000)
     throw InputError("--requests = " + std::to_string(t.requests) + ": must be in [1, 10^7]");
+  // One replica takes the whole load first: arrivals that overrun the simulator's clock there
+  // are the load's fault (one error), not a row's.
+  wl::RequestPattern p;
+  p.count = t.requests;
+  p.rate_per_s = t.rate_per_s;
+  p.input_tokens = t.input_tokens;
+  p.output_tokens = t.output_tokens;
+  p.seed = t.seed;
+  (void)wl::generate_requests(p);
   if (t.max_gpus < 1 || t.max_gpus > (1LL << 20))
     throw InputError("--max-gpus must be in [1, 2^20]");
   if (m.max_position_embeddings > 0 &&

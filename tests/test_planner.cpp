@@ -129,6 +129,9 @@ TEST_CASE("plan: a bad load is an input error, not a reason on every row") {
   t = target(1);
   t.requests = 10'000'001;
   CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
+  // A rate so low that the arrivals overrun the simulator's clock (1e8 s) even on one replica.
+  t = target(1e-300);
+  CHECK_THROWS_AS(sim::plan_capacity(m, {}, false, false, c, t, {}), InputError);
 }
 
 TEST_CASE("plan: one-token requests have no TPOT, and a TPOT objective does not bind them") {
