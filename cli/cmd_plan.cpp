@@ -46,6 +46,9 @@ std::map<std::string, double> prices(const std::vector<std::string> &given) {
     if (eq == std::string::npos || eq == 0 || used == 0 || used != p.size() - eq - 1 ||
         !(std::isfinite(v) && v > 0))
       throw InputError("--price '" + p + "': expected GPU=USD_PER_GPU_HOUR, e.g. h100-sxm=2.5");
+    // Outside this range the cost columns read inf (1e308) or hundreds of zeros (1e-300).
+    if (v < 1e-3 || v > 1e4)
+      throw InputError("--price '" + p + "': must be in [0.001, 10000] USD per GPU-hour");
     const std::string id = p.substr(0, eq);
     (void)hw::GpuCatalogue::builtin().get(id); // names the known GPUs when unknown
     if (!out.emplace(id, v).second) throw InputError("--price: " + id + " given twice");

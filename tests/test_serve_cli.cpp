@@ -271,6 +271,8 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   };
   cli_test::expect_one_error(with({"--price", "h100-sxm"}), 2, {"--price", "GPU=USD"});
   cli_test::expect_one_error(with({"--price", "h100-sxm=-1"}), 2, {"--price"});
+  cli_test::expect_one_error(with({"--price", "h100-sxm=1e308"}), 2, {"--price", "10000"});
+  cli_test::expect_one_error(with({"--price", "h100-sxm=1e-300"}), 2, {"--price", "0.001"});
   cli_test::expect_one_error(with({"--price", "b200=3"}), 2, {"--price", "b200"});
   cli_test::expect_one_error(with({"--percentile", "95"}), 2, {"--percentile"});
   cli_test::expect_one_error(with({"--tp", "0"}), 2, {"--tp"});
