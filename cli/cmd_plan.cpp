@@ -59,12 +59,7 @@ std::map<std::string, double> prices(const std::vector<std::string> &given) {
 void run(const Args &a) {
   const auto m = wl::resolve_model(a.model);
   wl::Deployment base;
-  base.weight_dtype = m.weight_dtype;
-  base.expert_dtype = m.expert_dtype;
-  if (!a.weight_dtype.empty())
-    base.weight_dtype = base.expert_dtype = parse_dtype_option("--weight-dtype", a.weight_dtype);
-  if (!a.act_dtype.empty()) base.act_dtype = parse_dtype_option("--act-dtype", a.act_dtype);
-  if (!a.kv_dtype.empty()) base.kv_dtype = parse_dtype_option("--kv-dtype", a.kv_dtype);
+  apply_dtype_options(base, m, a.weight_dtype, a.act_dtype, a.kv_dtype);
   sim::PlanTarget t;
   t.rate_per_s = a.rate;
   t.requests = a.requests;

@@ -53,12 +53,7 @@ wl::Deployment build_mapping(const EstimateArgs &a, const wl::ModelSpec &model) 
                      ") = " + std::to_string(d.dp) + " replicas");
   d.input_len = a.input_len;
   d.output_len = a.output_len;
-  d.weight_dtype = model.weight_dtype;
-  d.expert_dtype = model.expert_dtype;
-  if (!a.weight_dtype.empty())
-    d.weight_dtype = d.expert_dtype = parse_dtype_option("--weight-dtype", a.weight_dtype);
-  if (!a.act_dtype.empty()) d.act_dtype = parse_dtype_option("--act-dtype", a.act_dtype);
-  if (!a.kv_dtype.empty()) d.kv_dtype = parse_dtype_option("--kv-dtype", a.kv_dtype);
+  apply_dtype_options(d, model, a.weight_dtype, a.act_dtype, a.kv_dtype);
   return d;
 }
 
@@ -81,6 +76,15 @@ DType parse_dtype_option(const std::string &option, const std::string &value) {
   } catch (const InputError &e) {
     throw InputError(option + ": " + e.what());
   }
+}
+
+void apply_dtype_options(wl::Deployment &d, const wl::ModelSpec &m, const std::string &weight,
+                         const std::string &act, const std::string &kv) {
+  d.weight_dtype = m.weight_dtype;
+  d.expert_dtype = m.expert_dtype;
+  if (!weight.empty()) d.weight_dtype = d.expert_dtype = parse_dtype_option("--weight-dtype", weight);
+  if (!act.empty()) d.act_dtype = parse_dtype_option("--act-dtype", act);
+  if (!kv.empty()) d.kv_dtype = parse_dtype_option("--kv-dtype", kv);
 }
 
 void add_estimate_options(CLI::App &c, EstimateArgs &a) {

@@ -46,6 +46,11 @@ struct EstimateSetup {
 /// `value` as a data type; an unknown one is an InputError naming `option` and the known types.
 DType parse_dtype_option(const std::string &option, const std::string &value);
 
+/// The stored types as the model ships them, overridden by --weight-dtype (weights and experts),
+/// --act-dtype and --kv-dtype where given (non-empty); the rest is left to sim::resolve_dtypes.
+void apply_dtype_options(wl::Deployment &d, const wl::ModelSpec &m, const std::string &weight,
+                         const std::string &act, const std::string &kv);
+
 /// Registers --model --gpu --gpus --tp --weight-dtype --act-dtype --kv-dtype --batch --input-len
 /// --output-len --reserve-fraction --decode-samples --efficiency --ideal on `c`, bound to `a`
 /// (which must outlive parsing).

@@ -75,6 +75,21 @@ std::string microbatch_text(const wl::MicroBatches &mb) {
          ", " + std::to_string(mb.count - mb.larger) + " of " + std::to_string(mb.size);
 }
 
+nlohmann::ordered_json result_header(const std::string &schema, const wl::ModelSpec &m,
+                                     const hw::GpuSpec &gpu, long long gpus,
+                                     const std::string &system, long long nodes) {
+  return {{"schema", schema},   {"rooftop_version", version()}, {"git_sha", git_sha()},
+          {"model", m.id},      {"model_file", m.file},         {"gpu", gpu.id},
+          {"gpus", gpus},       {"system", system},             {"nodes", nodes}};
+}
+
+nlohmann::ordered_json dtypes_json(const wl::Deployment &d) {
+  return {{"weights", to_string(d.weight_dtype)},
+          {"experts", to_string(d.expert_dtype)},
+          {"activations", to_string(d.act_dtype)},
+          {"kv_cache", to_string(d.kv_dtype)}};
+}
+
 nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e) {
   const auto &d = in.deployment;
   const auto &m = e.memory;
@@ -117,16 +132,8 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
                                   {"fewest_ranks_per_domain", p.fewest_per_domain},
                                   {"domains", p.domains()}};
   };
-  return {
-      {"schema", "rooftop.estimate/1"},
-      {"rooftop_version", version()},
-      {"git_sha", git_sha()},
-      {"model", in.model.id},
-      {"model_file", in.model.file},
-      {"gpu", in.gpu.id},
-      {"gpus", d.gpus()},
-      {"system", e.system},
-      {"nodes", e.nodes},
+  auto j = result_header("rooftop.estimate/1", in.model, in.gpu, d.gpus(), e.system, e.nodes);
+  j.update(nlohmann::ordered_json{
       {"mapping",
        {{"tp", d.tp}, {"pp", d.pp}, {"cp", d.cp}, {"ep", d.ep}, {"dp", d.dp},
         {"overlap_comm", d.overlap_comm},
@@ -138,11 +145,7 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
         {"microbatches", e.microbatches.count},
         {"microbatch_sizes", microbatch_sizes(e.microbatches)},
         {"bubble_fraction", e.bubble_fraction}}},
-      {"dtypes",
-       {{"weights", to_string(d.weight_dtype)},
-        {"experts", to_string(d.expert_dtype)},
-        {"activations", to_string(d.act_dtype)},
-        {"kv_cache", to_string(d.kv_dtype)}}},
+      {"dtypes", dtypes_json(d)},
       {"workload", {{"batch", d.batch}, {"input_len", d.input_len}, {"output_len", d.output_len}}},
       {"efficiency", efficiency_json(in.efficiency)},
       {"feasibility", sim::to_string(e.feasibility)},
@@ -170,7 +173,8 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
       {"decode_tokens_per_s", e.decode_tokens_per_s},
       {"ridge_point_flops_per_byte", e.ridge_point_flops_per_byte},
       {"collectives", collectives},
-      {"ops", ops}};
+      {"ops", ops}});
+  return j;
 }
 
 std::string out_of_memory_message(const EstimateInputs &in, const sim::Estimate &e) {

@@ -27,6 +27,13 @@ std::string microbatch_text(const wl::MicroBatches &mb);
 /// The capacity an estimate used and which figure it is: "85.52 GB (nvidia-smi total)", or
 /// "288.00 GB (datasheet figure: no reported total)".
 std::string capacity_text(const sim::MemoryBreakdown &m);
+/// The keys every deployment result starts with: schema, rooftop version and git sha, model and
+/// its file, GPU, GPU count, system and node count.
+nlohmann::ordered_json result_header(const std::string &schema, const wl::ModelSpec &m,
+                                     const hw::GpuSpec &gpu, long long gpus,
+                                     const std::string &system, long long nodes);
+/// The resolved data types: {"weights", "experts", "activations", "kv_cache"}.
+nlohmann::ordered_json dtypes_json(const wl::Deployment &d);
 /// Where the efficiencies came from and their values (the "efficiency" object of the JSON).
 nlohmann::ordered_json efficiency_json(const hw::Efficiency &e);
 /// The rooftop.estimate/1 object documented in the README (all SI units, per GPU unless named).

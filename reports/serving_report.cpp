@@ -44,22 +44,10 @@ nlohmann::ordered_json serving_json(const ServingInputs &in, const sim::ServingR
   if (in.slo_tpot) slo["tpot_s"] = in.slo_tpot->value();
   const long long good = requests_within_slo(in, r);
   const double span = r.makespan.value();
-  return {
-      {"schema", "rooftop.serving/1"},
-      {"rooftop_version", version()},
-      {"git_sha", git_sha()},
-      {"model", in.model.id},
-      {"model_file", in.model.file},
-      {"gpu", in.gpu.id},
-      {"gpus", d.gpus()},
-      {"system", r.system},
-      {"nodes", r.nodes},
+  auto j = result_header("rooftop.serving/1", in.model, in.gpu, d.gpus(), r.system, r.nodes);
+  j.update(nlohmann::ordered_json{
       {"mapping", {{"tp", d.tp}, {"ep", d.ep}, {"dp", d.dp}, {"overlap_comm", d.overlap_comm}}},
-      {"dtypes",
-       {{"weights", to_string(d.weight_dtype)},
-        {"experts", to_string(d.expert_dtype)},
-        {"activations", to_string(d.act_dtype)},
-        {"kv_cache", to_string(d.kv_dtype)}}},
+      {"dtypes", dtypes_json(d)},
       {"scheduler",
        {{"max_num_seqs", c.max_num_seqs},
         {"max_num_batched_tokens", c.max_num_batched_tokens},
@@ -92,7 +80,8 @@ nlohmann::ordered_json serving_json(const ServingInputs &in, const sim::ServingR
       {"e2e_latency", stats_json(r.e2e)},
       {"slo", slo},
       {"requests_within_slo", good},
-      {"goodput_requests_per_s", static_cast<double>(good) / span}};
+      {"goodput_requests_per_s", static_cast<double>(good) / span}});
+  return j;
 }
 
 std::string serving_text(const ServingInputs &in, const sim::ServingResult &r) {
