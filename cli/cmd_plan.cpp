@@ -21,8 +21,8 @@ namespace {
 struct Args {
   std::string model, weight_dtype, act_dtype, kv_dtype;
   SchedulerArgs scheduler;
-  std::vector<std::string> gpus, prices;
-  std::vector<long long> tps{1, 2, 4, 8};
+  std::vector<std::string> gpus, prices, eps;
+  std::vector<long long> tps{1, 2, 4, 8, 16};
   double rate = 0, slo_ttft_s = 0, slo_tpot_s = 0, percentile = 90, reserve_fraction = 0.10;
   long long requests = 2000, input_len = 1024, output_len = 256, max_gpus = 64;
   std::uint64_t seed = 1;
@@ -52,6 +52,23 @@ std::map<std::string, double> prices(const std::vector<std::string> &given) {
     const std::string id = p.substr(0, eq);
     (void)hw::GpuCatalogue::builtin().get(id); // names the known GPUs when unknown
     if (!out.emplace(id, v).second) throw InputError("--price: " + id + " given twice");
+  }
+  return out;
+}
+
+/// "--ep 1,tp": whether to try experts split by TP (1), whole experts over the TP group (tp), or
+/// both (the default for a model with experts; a dense model has only 1).
+std::vector<bool> expert_modes(const std::vector<std::string> &given, const wl::ModelSpec &m) {
+  if (given.empty()) return m.is_moe() ? std::vector<bool>{false, true} : std::vector<bool>{false};
+  std::vector<bool> out;
+  for (const auto &e : given) {
+    if (e != "1" && e != "tp")
+      throw InputError("--ep '" + e + "': expected 1 (experts split by TP) or tp (each GPU of the "
+                       "TP group holds whole experts)");
+    if (e == "tp" && !m.is_moe())
+      throw InputError("--ep tp: " + m.file + " has no experts");
+    const bool whole = e == "tp";
+    if (std::find(out.begin(), out.end(), whole) == out.end()) out.push_back(whole);
   }
   return out;
 }
@@ -89,13 +106,16 @@ void run(const Args &a) {
     if (std::find(unique_gpus.begin(), unique_gpus.end(), g) == unique_gpus.end())
       unique_gpus.push_back(g);
   gpus = unique_gpus;
+  const auto modes = expert_modes(a.eps, m);
   std::vector<sim::PlanCandidate> cands;
   for (const auto &id : gpus) {
     const auto &g = hw::GpuCatalogue::builtin().get(id);
     for (long long tp : tps) {
       if (tp < 1 || tp > 1024) throw InputError("--tp " + std::to_string(tp) + ": must be in [1, 1024]");
       const auto it = price.find(id);
-      cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second});
+      for (bool whole : modes)
+        if (!whole || tp > 1) // at TP 1 both modes are the same deployment
+          cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second, whole ? tp : 1});
     }
   }
   const auto rows = sim::plan_capacity(m, base, !a.act_dtype.empty(), !a.kv_dtype.empty(), cands,
@@ -118,6 +138,11 @@ void add_plan(CLI::App &app) {
   c->add_option("--tp", a->tps, "TP degrees to consider, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
+  c->add_option("--ep", a->eps,
+                 "expert parallelism to consider, comma-separated: 1 (experts split by TP), tp "
+                 "(each GPU of the TP group holds whole experts); default both for a model with "
+                 "experts")
+      ->delimiter(',');
   c->add_option("--weight-dtype", a->weight_dtype, "stored weights (default: as the model ships)");
   c->add_option("--act-dtype", a->act_dtype, "GEMM input dtype (default: resolved per GPU)");
   c->add_option("--kv-dtype", a->kv_dtype, "KV-cache dtype (default: the model dtype)");

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 namespace rooftop::sim {
 namespace {
@@ -51,6 +53,14 @@ void check_target(const wl::ModelSpec &m, const PlanTarget &t) {
                      std::to_string(m.max_position_embeddings) + " of " + m.file);
 }
 
+/// "TTFT 1.2 s, TPOT 0.08 s" at the objective's percentile.
+std::string objective_figures(const PlanRow &r, const PlanTarget &t) {
+  std::ostringstream o;
+  o << std::setprecision(4) << "TTFT " << r.ttft.value() << " s";
+  if (t.tpot && r.tpot) o << ", TPOT " << r.tpot->value() << " s";
+  return o.str();
+}
+
 /// One candidate's search.
 class Search {
 public:
@@ -67,18 +77,31 @@ public:
     p.input_tokens = t_.input_tokens;
     p.output_tokens = t_.output_tokens;
     p.seed = t_.seed;
-    const auto r = simulate_serving(gpu_, m_, d_, eff_, cluster_, cfg_, wl::generate_requests(p));
+    // What the deployment serves is the load itself; a finite run's tokens / makespan differs
+    // from it by the Poisson sample's noise and the ramp and drain (a few % either way).
+    row.output_tokens_per_s = t_.rate_per_s * static_cast<double>(t_.output_tokens);
+    return judge(wl::generate_requests(p), row);
+  }
+
+  /// Whether one request served alone (no queue, no batch) meets the objective: the floor no
+  /// replica count can go below.
+  bool meets_alone(PlanRow &row) const {
+    wl::Request q;
+    q.input_tokens = t_.input_tokens;
+    q.output_tokens = t_.output_tokens;
+    return judge({q}, row);
+  }
+
+private:
+  bool judge(const std::vector<wl::Request> &requests, PlanRow &row) const {
+    const auto r = simulate_serving(gpu_, m_, d_, eff_, cluster_, cfg_, requests);
     row.ttft = at_quantile(r.ttft, t_.quantile);
     // One-token requests have no TPOT (serve's statistics count none); an objective on it
     // then binds nothing, as in serve's goodput.
     row.tpot = r.tpot.count > 0 ? std::optional(at_quantile(r.tpot, t_.quantile)) : std::nullopt;
-    // What the deployment serves is the load itself; a finite run's tokens / makespan differs
-    // from it by the Poisson sample's noise and the ramp and drain (a few % either way).
-    row.output_tokens_per_s = t_.rate_per_s * static_cast<double>(t_.output_tokens);
     return row.ttft <= t_.ttft && (!t_.tpot || !row.tpot || *row.tpot <= *t_.tpot);
   }
 
-private:
   const wl::ModelSpec &m_;
   wl::Deployment d_;
   const hw::GpuSpec &gpu_;
@@ -133,8 +156,10 @@ std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment 
     row.gpu = c.gpu->id;
     row.preliminary = c.gpu->preliminary;
     row.tp = c.tp;
+    row.ep = c.ep;
     wl::Deployment d = base;
     d.tp = c.tp;
+    d.ep = c.ep;
     d.pp = d.cp = d.dp = 1;
     d.batch = 1;
     d.input_len = target.input_tokens;
@@ -143,11 +168,27 @@ std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment 
       resolve_dtypes(m, *c.gpu, d, act_given, kv_given);
       if (c.tp > target.max_gpus) throw InputError("TP " + std::to_string(c.tp) + " > --max-gpus");
       const Search s(m, d, *c.gpu, target, cfg);
-      row.dp = smallest_dp(s, target.max_gpus / c.tp, row);
-      row.feasible = row.dp > 0;
-      if (!row.feasible)
-        row.reason = "misses the objective even with " + std::to_string(target.max_gpus / c.tp) +
-                     " replicas (--max-gpus " + std::to_string(target.max_gpus) + ")";
+      PlanRow alone = row;
+      if (!s.meets_alone(alone)) {
+        row.reason = "misses the objective even for one request served alone: " +
+                     objective_figures(alone, target);
+      } else {
+        // Replicas whose arrivals spread past the simulator's clock (max_arrival_s) cannot be
+        // simulated; half of it leaves room for the Poisson sample's spread.
+        const long long by_gpus = target.max_gpus / c.tp;
+        const double by_clock = std::floor(target.rate_per_s * wl::max_arrival_s / 2 /
+                                           static_cast<double>(target.requests));
+        const long long max_dp =
+            std::max(1LL, static_cast<long long>(std::min(static_cast<double>(by_gpus), by_clock)));
+        row.dp = smallest_dp(s, max_dp, row);
+        row.feasible = row.dp > 0;
+        if (!row.feasible)
+          row.reason = "misses the objective even with " + std::to_string(max_dp) + " replicas (" +
+                       (max_dp == by_gpus ? "--max-gpus " + std::to_string(target.max_gpus)
+                                          : std::string("the most whose arrivals the simulator "
+                                                        "can time")) +
+                       ")";
+      }
     } catch (const InputError &e) {
       row.reason = e.what(); // does not fit, or a mapping the model cannot take
     } catch (const NotSupported &e) {

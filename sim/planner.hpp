@@ -27,11 +27,12 @@ struct PlanTarget {
   long long max_gpus = 1024;       ///< largest deployment considered
 };
 
-/// One (GPU, TP) candidate and the result of its search.
+/// One (GPU, TP, EP) candidate and the result of its search.
 struct PlanRow {
   std::string gpu;
   bool preliminary = false;    ///< the GPU's figures are NVIDIA's preliminary ones
   long long tp = 1;
+  long long ep = 1;            ///< expert parallelism: 1 (experts split by TP) or tp (whole)
   long long dp = 0;            ///< fewest replicas meeting the objective (0: none found)
   long long gpus = 0;          ///< tp x dp
   bool feasible = false;
@@ -49,12 +50,14 @@ struct PlanCandidate {
   const hw::GpuSpec *gpu = nullptr;
   long long tp = 1;
   double usd_per_gpu_hour = 0; ///< 0 = no price
+  long long ep = 1;            ///< 1, or tp: each GPU of the TP group holds E/tp whole experts
 };
 
 /// Searches every candidate: the load is split evenly over dp replicas (each sees Poisson
 /// arrivals at rate / dp), and dp grows (doubling, then bisection) to the smallest count whose
 /// replica meets the objective; a candidate whose model does not fit or whose mapping is
-/// invalid is kept with its reason. `base` gives the data types the user chose (unset ones are
+/// invalid is kept with its reason, and so is one that misses the objective for a request
+/// served alone (no replica count can help it). `base` gives the data types the user chose (unset ones are
 /// resolved per GPU). Rows come back sorted: feasible first, by cost when every feasible row has
 /// a price, else by GPUs, then by TTFT.
 std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment &base,

@@ -10,6 +10,9 @@
 
 #include <doctest/doctest.h>
 
+#include <iomanip>
+#include <sstream>
+
 using namespace rooftop;
 
 namespace {
@@ -29,9 +32,10 @@ sim::PlanTarget target(double rate) {
 
 /// The objective's TTFT percentile of one replica of `tp` GPUs at rate / dp, simulated directly.
 double p90_ttft(const wl::ModelSpec &m, const hw::GpuSpec &g, long long tp, double rate,
-                long long dp, const sim::PlanTarget &t) {
+                long long dp, const sim::PlanTarget &t, long long ep = 1) {
   wl::Deployment d;
   d.tp = tp;
+  d.ep = ep;
   d.input_len = t.input_tokens;
   d.output_len = t.output_tokens;
   sim::resolve_dtypes(m, g, d, false, false);
@@ -147,4 +151,63 @@ TEST_CASE("plan: one-token requests have no TPOT, and a TPOT objective does not 
   t.output_tokens = 2; // now every request has a TPOT, and 1 ns is out of reach
   const auto two = sim::plan_capacity(m, {}, false, false, {{&gpu("h100-sxm"), 1, 0}}, t, {});
   CHECK_FALSE(two[0].feasible);
+}
+
+TEST_CASE("plan: an objective missed by one request served alone is named so, whatever --max-gpus") {
+  // No replica count brings TTFT below one request's own prefill; the search used to climb to
+  // replicas whose Poisson arrivals overran the simulator's clock and report that instead.
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  auto t = target(0.01);
+  t.ttft = Seconds(1e-3);
+  t.max_gpus = 1 << 20;
+  const auto rows = sim::plan_capacity(m, {}, false, false, {{&gpu("h100-sxm"), 1, 0}}, t, {});
+  REQUIRE(rows.size() == 1);
+  CHECK_FALSE(rows[0].feasible);
+  CHECK(rows[0].reason.find("one request served alone") != std::string::npos);
+  // The figure it names is that request's own TTFT, as serve gives it.
+  wl::Deployment d;
+  d.input_len = t.input_tokens;
+  d.output_len = t.output_tokens;
+  const auto &h100 = gpu("h100-sxm");
+  sim::resolve_dtypes(m, h100, d, false, false);
+  wl::Request q;
+  q.input_tokens = t.input_tokens;
+  q.output_tokens = t.output_tokens;
+  const auto alone = sim::simulate_serving(h100, m, d, hw::builtin_efficiency(h100),
+                                           hw::cluster_for_gpu(h100, 1, 1), {}, {q});
+  std::ostringstream want;
+  want << std::setprecision(4) << "TTFT " << alone.ttft.p90.value() << " s";
+  CHECK(rows[0].reason.find(want.str()) != std::string::npos);
+  CHECK(alone.ttft.p90.value() > 1e-3);
+}
+
+TEST_CASE("plan: expert parallelism over the TP group is a candidate of its own") {
+  const auto m = wl::load_hf_config(good + "tiny-moe.config.json"); // 8 experts
+  const auto &h100 = gpu("h100-sxm");
+  auto t = target(50);
+  t.input_tokens = 256;
+  t.ttft = Seconds(0.01);
+  const auto rows = sim::plan_capacity(m, {}, false, false,
+                                       {{&h100, 2, 0, 1}, {&h100, 2, 0, 2}, {&h100, 2, 0, 3}}, t, {});
+  REQUIRE(rows.size() == 3);
+  const sim::PlanRow *split = nullptr, *whole = nullptr, *bad = nullptr;
+  for (const auto &r : rows) (r.ep == 1 ? split : r.ep == 2 ? whole : bad) = &r;
+  REQUIRE(split != nullptr);
+  REQUIRE(whole != nullptr);
+  REQUIRE(bad != nullptr);
+  CHECK(split->feasible);
+  CHECK(whole->feasible);
+  CHECK_FALSE(bad->feasible); // --ep 3 is neither 1 nor tp
+  CHECK(bad->reason.find("--ep") != std::string::npos);
+  // Each row is the simulation of its own mapping.
+  CHECK(whole->ttft.value() ==
+        doctest::Approx(p90_ttft(m, h100, 2, 50, whole->dp, t, 2)).epsilon(1e-12));
+  CHECK(split->ttft.value() ==
+        doctest::Approx(p90_ttft(m, h100, 2, 50, split->dp, t, 1)).epsilon(1e-12));
+  // A dense model has no experts to spread.
+  const auto dense = wl::load_hf_config(good + "dense-30b.config.json");
+  const auto d = sim::plan_capacity(dense, {}, false, false, {{&h100, 2, 0, 2}}, target(1), {});
+  REQUIRE(d.size() == 1);
+  CHECK_FALSE(d[0].feasible);
+  CHECK(d[0].reason.find("no experts") != std::string::npos);
 }

@@ -249,16 +249,16 @@ TEST_CASE("cli: plan with one-token requests prints no TPOT (null, '-'), as serv
   CHECK(j["candidates"][0]["tpot_s"].is_null());
   const auto r = rooftop(a);
   CHECK(r.exit_code == 0);
-  // gpu, tp, dp, gpus, TTFT (value and unit), then TPOT: '-'
+  // gpu, tp, ep, dp, gpus, TTFT (value and unit), then TPOT: '-'
   std::istringstream text(r.out);
   std::string line, last;
   while (std::getline(text, line)) last = line;
   std::istringstream row(last);
   std::vector<std::string> f;
   for (std::string w; row >> w;) f.push_back(w);
-  REQUIRE(f.size() > 6);
+  REQUIRE(f.size() > 7);
   CHECK(f[0] == "h100-sxm");
-  CHECK(f[6] == "-");
+  CHECK(f[7] == "-");
 }
 
 TEST_CASE("cli: plan refuses bad input with one error line") {
@@ -279,6 +279,8 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--gpu", "h900"}), 2, {"h900"});
   cli_test::expect_one_error(with({"--input-len", "0"}), 2, {"--input-len"});
   cli_test::expect_one_error(with({"--requests", "0"}), 2, {"--requests"});
+  cli_test::expect_one_error(with({"--ep", "tp"}), 2, {"--ep", "no experts"});
+  cli_test::expect_one_error(with({"--ep", "2"}), 2, {"--ep", "expected 1"});
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
 }
@@ -297,4 +299,30 @@ TEST_CASE("cli: plan plans a GPU or TP given twice once, and marks preliminary G
   REQUIRE(j["candidates"].size() == 2);
   for (const auto &c : j["candidates"])
     CHECK(c["preliminary_gpu_figures"].get<bool>() == (c["gpu"] == "rubin"));
+}
+
+TEST_CASE("cli: plan tries experts split by TP and whole experts per GPU for a model with experts") {
+  const auto j = parse(rooftop({"plan", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--tp",
+                                "1,2,8", "--weight-dtype", "fp8", "--kv-dtype", "fp8", "--rate",
+                                "5", "--requests", "100", "--slo-ttft", "1", "--json"}));
+  // TP 1 once (both modes are the same deployment), TP 2 and 8 with ep 1 and ep = tp.
+  const auto &c = j["candidates"];
+  REQUIRE(c.size() == 5);
+  int whole = 0;
+  for (const auto &row : c) {
+    const auto tp = row["tp"].get<long long>(), ep = row["ep"].get<long long>();
+    CHECK((ep == 1 || ep == tp));
+    if (ep > 1) ++whole;
+  }
+  CHECK(whole == 2);
+  // --ep 1 alone keeps the split mapping only; a dense model has only that one.
+  const auto one = parse(rooftop({"plan", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--tp",
+                                  "2", "--ep", "1", "--weight-dtype", "fp8", "--rate", "5",
+                                  "--requests", "100", "--slo-ttft", "1", "--json"}));
+  REQUIRE(one["candidates"].size() == 1);
+  CHECK(one["candidates"][0]["ep"] == 1);
+  const auto dense = parse(rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp",
+                                    "2", "--rate", "5", "--requests", "100", "--slo-ttft", "1",
+                                    "--json"}));
+  CHECK(dense["candidates"].size() == 1);
 }
