@@ -46,7 +46,8 @@ nlohmann::ordered_json serving_json(const ServingInputs &in, const sim::ServingR
   const double span = r.makespan.value();
   auto j = result_header("rooftop.serving/1", in.model, in.gpu, d.gpus(), r.system, r.nodes);
   j.update(nlohmann::ordered_json{
-      {"mapping", {{"tp", d.tp}, {"ep", d.ep}, {"dp", d.dp}, {"overlap_comm", d.overlap_comm}}},
+      {"mapping",
+       {{"tp", d.tp}, {"pp", d.pp}, {"ep", d.ep}, {"dp", d.dp}, {"overlap_comm", d.overlap_comm}}},
       {"dtypes", dtypes_json(d)},
       {"scheduler",
        {{"max_num_seqs", c.max_num_seqs},
@@ -64,7 +65,8 @@ nlohmann::ordered_json serving_json(const ServingInputs &in, const sim::ServingR
         {"kv_pool_bytes_per_gpu", r.kv_pool.value()},
         {"capacity_bytes_per_gpu", m.capacity.value()},
         {"capacity_source", hw::to_string(m.capacity_source)},
-        {"peak_kv_fraction", r.peak_kv_fraction}}},
+        {"peak_kv_fraction", r.peak_kv_fraction},
+        {"pipeline_stage", r.kv_stage}}},
       {"requests", static_cast<long long>(r.requests.size())},
       {"makespan_s", span},
       {"steps", r.steps},
@@ -89,8 +91,9 @@ std::string serving_text(const ServingInputs &in, const sim::ServingResult &r) {
   const auto &c = in.scheduler;
   const auto &m = r.memory;
   std::string s;
-  s += fmt::format("{} on {} x {}  (TP={} EP={} DP={})  {}\n", in.model.id, d.gpus(),
-                   in.gpu.name, d.tp, d.ep, d.dp, in.workload);
+  s += fmt::format("{} on {} x {}  (TP={}{} EP={} DP={})  {}\n", in.model.id, d.gpus(),
+                   in.gpu.name, d.tp, d.pp > 1 ? fmt::format(" PP={}", d.pp) : std::string(),
+                   d.ep, d.dp, in.workload);
   s += fmt::format("system: {} x {}; dtypes: weights {}, GEMM inputs {}, KV cache {}\n", r.nodes,
                    r.system, to_string(d.weight_dtype), to_string(d.act_dtype),
                    to_string(d.kv_dtype));
@@ -102,10 +105,16 @@ std::string serving_text(const ServingInputs &in, const sim::ServingResult &r) {
                        ? fmt::format(", {} host time per step", time(c.step_overhead))
                        : std::string(", no host time per step"));
   s += fmt::format("efficiency: {}\n", hw::to_string(in.efficiency.origin));
-  s += fmt::format("memory per GPU: capacity {}, weights {}, one step's activations {}, reserve "
+  s += fmt::format("memory per GPU{}: capacity {}, weights {}, one step's activations {}, reserve "
                    "{}; KV pool {} (peak use {})\n",
+                   d.pp > 1 ? fmt::format(" of pipeline stage {} (the fewest KV tokens)", r.kv_stage)
+                            : std::string(),
                    capacity_text(m), gb(m.weights), gb(m.activations), gb(m.reserved),
                    gb(r.kv_pool), percent(r.peak_kv_fraction));
+  if (d.pp > 1)
+    s += fmt::format("pipeline: {} stages, {} micro-batch schedulers per replica, each with 1/{} "
+                     "of the KV pool; a step takes the pipeline's cycle\n",
+                     d.pp, d.pp, d.pp);
   s += fmt::format("run: {} requests in {}; {} steps, mean decode batch {}, at most {} running, "
                    "{} preemptions\n",
                    r.requests.size(), time(r.makespan), r.steps, significant(r.mean_decode_batch),

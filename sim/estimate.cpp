@@ -199,13 +199,6 @@ MemoryBreakdown stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   return mem;
 }
 
-/// The send/recv pairs between stage `s` and `s + 1` of the first replica: rank i of stage s
-/// and rank i of stage s + 1, TP x CP ranks apart; inside one domain only when every pair is.
-Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long s) {
-  const long long width = d.tp * d.cp;
-  return place(c, {2, width, s * width});
-}
-
 /// One stage's operators for a micro-batch of `batch` sequences: the prefill pass and the
 /// decode step averaged over the context samples.
 std::pair<std::vector<OpResult>, std::vector<OpResult>>
@@ -252,6 +245,19 @@ struct PhaseRuns {
 };
 
 } // namespace
+
+MemoryBreakdown estimate_stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
+                                      const wl::Deployment &d, const EstimateOptions &o,
+                                      const wl::StageSlice &stage) {
+  return stage_memory(gpu, m, d, o, stage);
+}
+
+/// Rank i of stage s and rank i of stage s + 1, TP x CP ranks apart; inside one domain only
+/// when every pair is.
+Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long s) {
+  const long long width = d.tp * d.cp;
+  return place(c, {2, width, s * width});
+}
 
 MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                 const wl::Deployment &d, const EstimateOptions &o) {

@@ -116,6 +116,14 @@ void resolve_dtypes(const wl::ModelSpec &m, const hw::GpuSpec &gpu, wl::Deployme
 MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                 const wl::Deployment &d, const EstimateOptions &o);
 
+/// Memory on one GPU of one pipeline stage (the stage's weights, KV cache and activations).
+MemoryBreakdown estimate_stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
+                                      const wl::Deployment &d, const EstimateOptions &o,
+                                      const wl::StageSlice &stage);
+
+/// The send/recv pairs between pipeline stage `s` and `s + 1` of the first replica.
+Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long s);
+
 /// The machine of a mapping on a cluster: fabric levels and group placements. Ranks are laid out
 /// TP innermost, then CP, then PP, then DP (the most bandwidth-hungry group nearest); an EP group
 /// is contiguous (the TP group, or TP x DP replicas). Throws InputError when the mapping needs

@@ -90,14 +90,17 @@ struct Live {
   Bytes held;              ///< their bytes on one GPU
 };
 
-/// One replica's KV pool, in blocks of `block` tokens, bytes on one GPU.
+/// One scheduler's KV pool, in blocks of `block` tokens, bytes on one GPU of pipeline stage
+/// `stage` (every layer when null).
 class KvPool {
 public:
-  KvPool(const wl::ModelSpec &m, const wl::Deployment &d, long long block, Bytes capacity)
-      : m_(m), d_(d), block_(block), capacity_(capacity) {}
+  KvPool(const wl::ModelSpec &m, const wl::Deployment &d, long long block, Bytes capacity,
+         const wl::StageSlice *stage, std::string origin)
+      : m_(m), d_(d), block_(block), capacity_(capacity), stage_(stage),
+        origin_(std::move(origin)) {}
   /// Bytes of `blocks` blocks of one sequence (sliding-window layers keep at most the window).
   [[nodiscard]] Bytes bytes(long long blocks) const {
-    return wl::kv_cache_bytes_per_gpu(m_, d_, 1, blocks * block_);
+    return wl::kv_cache_bytes_per_gpu(m_, d_, 1, blocks * block_, stage_);
   }
   [[nodiscard]] long long blocks_for(long long tokens) const {
     return (tokens + block_ - 1) / block_;
@@ -122,12 +125,16 @@ public:
   [[nodiscard]] bool fits_alone(long long tokens) const { return bytes(blocks_for(tokens)) <= capacity_; }
   [[nodiscard]] Bytes peak() const { return peak_; }
   [[nodiscard]] Bytes capacity() const { return capacity_; }
+  /// Where the capacity comes from, for errors: " per GPU (--kv-pool)", ...
+  [[nodiscard]] const std::string &origin() const { return origin_; }
 
 private:
   const wl::ModelSpec &m_;
   const wl::Deployment &d_;
   long long block_;
   Bytes capacity_, used_, peak_;
+  const wl::StageSlice *stage_;
+  std::string origin_;
 };
 
 /// Counters one replica adds to the result.
@@ -204,10 +211,7 @@ private:
                      std::to_string(std::llround(
                          pool_.bytes(pool_.blocks_for(peak_tokens(r))).value())) +
                      " bytes per GPU) does not fit in the KV pool of " + gb(pool_.capacity()) +
-                     (cfg_.kv_pool.value() > 0
-                          ? std::string(" per GPU (--kv-pool)")
-                          : std::string(" per GPU left beside the weights, one step's "
-                                        "activations and the reserve")));
+                     pool_.origin());
   }
 
   /// Preempts the most recently admitted running request (recompute): it frees its blocks and
@@ -335,52 +339,86 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   const StepCost cost(gpu, m, one, eff, cluster);
   ServingResult res;
   // Memory: the weights, one step's activations (a prefill pass of max_num_batched_tokens) and
-  // the reserve; the rest of the GPU holds the KV cache.
+  // the reserve; the rest of the GPU holds the KV cache. With pipeline stages, each GPU holds
+  // its stage's layers, and the stage whose room holds the fewest tokens of the longest request
+  // sets the pool.
   wl::Deployment step = one;
   step.input_len = cfg.max_num_batched_tokens;
   step.output_len = 1;
   EstimateOptions o;
   o.reserve_fraction = cfg.reserve_fraction;
   o.max_prefill_tokens = cfg.max_num_batched_tokens;
-  res.memory = estimate_memory(gpu, m, step, o);
+  const auto room = [](const MemoryBreakdown &mem) {
+    return mem.capacity - mem.reserved - mem.weights - mem.activations;
+  };
+  std::vector<wl::StageSlice> slices;
+  const wl::StageSlice *kv_stage = nullptr;
+  if (d.pp > 1) {
+    slices = wl::split_stages(m, d.pp);
+    long long longest = 1;
+    for (const auto &q : requests) longest = std::max(longest, q.input_tokens + q.output_tokens);
+    double fewest = 0;
+    for (std::size_t s = 0; s < slices.size(); ++s) {
+      const MemoryBreakdown mem = estimate_stage_memory(gpu, m, step, o, slices[s]);
+      const Bytes per = wl::kv_cache_bytes_per_gpu(m, one, 1, longest, &slices[s]);
+      const double held = per.value() > 0 ? room(mem) / per : room(mem).value();
+      if (s == 0 || held < fewest) {
+        fewest = held;
+        res.memory = mem;
+        res.kv_stage = static_cast<long long>(s);
+        kv_stage = &slices[s];
+      }
+    }
+  } else {
+    res.memory = estimate_memory(gpu, m, step, o);
+  }
   res.memory.kv_cache = Bytes(0);
-  res.kv_pool = res.memory.capacity - res.memory.reserved - res.memory.weights -
-                res.memory.activations;
+  res.kv_pool = room(res.memory);
+  const std::string stage_text =
+      d.pp > 1 ? " of pipeline stage " + std::to_string(res.kv_stage) : std::string();
   if (cfg.kv_pool.value() > 0) {
     if (cfg.kv_pool > res.kv_pool)
       throw InputError("--kv-pool = " + gb(cfg.kv_pool) + ": more than the " + gb(res.kv_pool) +
-                       " per GPU left beside the weights, one step's activations and the "
-                       "reserve");
+                       " per GPU" + stage_text +
+                       " left beside the weights, one step's activations and the reserve");
     res.kv_pool = cfg.kv_pool;
   }
   if (res.kv_pool.value() <= 0)
     throw InputError(m.id + " does not fit: weights " + gb(res.memory.weights) +
                      ", one step's activations " + gb(res.memory.activations) + " and the reserve " +
-                     gb(res.memory.reserved) + " per GPU take more than its " +
+                     gb(res.memory.reserved) + " per GPU" + stage_text + " take more than its " +
                      gb(res.memory.capacity) +
-                     ", leaving no room for the KV cache (more GPUs, --tp, or a narrower "
+                     ", leaving no room for the KV cache (more GPUs, --tp, --pp, or a narrower "
                      "--weight-dtype)");
+  // Each replica runs pp schedulers (one per micro-batch in flight), each with 1/pp of the
+  // pool. Requests go to the schedulers in turn, by arrival: replica k mod dp first.
+  const long long engines = d.dp * std::max(1LL, d.pp);
+  const Bytes share = res.kv_pool * (1.0 / static_cast<double>(std::max(1LL, d.pp)));
   res.requests.resize(requests.size());
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    res.requests[i].request = requests[i];
-    res.requests[i].replica = static_cast<long long>(i % static_cast<std::size_t>(d.dp));
-  }
-  // Requests go to the replicas in turn, by arrival.
+  for (std::size_t i = 0; i < requests.size(); ++i) res.requests[i].request = requests[i];
   std::vector<std::size_t> order(requests.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return requests[a].arrival_s < requests[b].arrival_s;
   });
-  std::vector<std::vector<std::size_t>> per(static_cast<std::size_t>(d.dp));
+  std::vector<std::vector<std::size_t>> per(static_cast<std::size_t>(engines));
   for (std::size_t k = 0; k < order.size(); ++k) {
     per[k % per.size()].push_back(order[k]);
-    res.requests[order[k]].replica = static_cast<long long>(k % per.size());
+    res.requests[order[k]].replica = static_cast<long long>(k % per.size()) % d.dp;
   }
+  std::string pool_origin = " per GPU" + stage_text +
+                            (cfg.kv_pool.value() > 0 ? std::string(" (--kv-pool)")
+                                                     : std::string(" left beside the weights, one "
+                                                                   "step's activations and the "
+                                                                   "reserve"));
+  if (d.pp > 1)
+    pool_origin += ", 1/" + std::to_string(d.pp) + " of it per micro-batch scheduler";
   double decodes = 0;
   Bytes peak;
   for (const auto &mine : per) {
     if (mine.empty()) continue;
-    Replica r(cost, cfg, KvPool(m, one, cfg.block_size, res.kv_pool), res.requests, origin);
+    Replica r(cost, cfg, KvPool(m, one, cfg.block_size, share, kv_stage, pool_origin),
+              res.requests, origin);
     const ReplicaTotals t = r.run(mine);
     res.steps += t.steps;
     res.preemptions += t.preemptions;
@@ -388,7 +426,7 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
     res.max_running = std::max(res.max_running, t.max_running);
     peak = max(peak, t.peak_kv);
   }
-  res.peak_kv_fraction = peak / res.kv_pool;
+  res.peak_kv_fraction = peak / share;
   res.mean_decode_batch = res.steps > 0 ? decodes / static_cast<double>(res.steps) : 0;
   double start = requests.front().arrival_s, end = 0, out_tokens = 0, in_tokens = 0;
   std::vector<double> ttft, tpot, e2e;

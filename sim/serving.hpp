@@ -80,18 +80,23 @@ struct ServingResult {
   double input_tokens_per_s = 0;
   double requests_per_s = 0;
   double mean_decode_batch = 0;         ///< decoding requests per step, mean over steps
-  long long max_running = 0;            ///< most requests running at once on one replica
+  long long max_running = 0;            ///< most requests running at once in one scheduler
+                                        ///< (a replica has pp of them, one per micro-batch)
   Bytes kv_pool;                        ///< KV-cache pool per GPU (the room left after weights,
                                         ///< activations of one step and the reserve)
-  double peak_kv_fraction = 0;          ///< most of the pool in use at once
-  MemoryBreakdown memory;               ///< weights, step activations and reserve per GPU
+  double peak_kv_fraction = 0;          ///< most of one scheduler's share (1/pp) in use at once
+  MemoryBreakdown memory;               ///< weights, step activations and reserve per GPU (of
+                                        ///< stage kv_stage with pp > 1)
+  long long kv_stage = 0;               ///< the pipeline stage whose room sets the KV pool
   LatencyStats ttft, tpot, e2e;
   std::string system;
   long long nodes = 1;
 };
 
 /// Simulates `requests` on the deployment: requests go to the dp replicas in turn, by arrival,
-/// and each replica runs continuous batching (SchedulerConfig). Throws InputError when the model
+/// and each replica runs continuous batching (SchedulerConfig). With pp > 1 a replica runs pp
+/// schedulers, one per micro-batch in flight, each with 1/pp of the KV pool and requests dealt
+/// to them in turn; a step of each takes the pipeline's cycle (StepCost). Throws InputError when the model
 /// does not fit beside one step's activations, or when a request could never fit in the KV pool
 /// or exceeds the model's positions; `origin`, a trace file, is named in those errors with the
 /// request's JSON pointer (requests are indexed as given, in any order of arrival).

@@ -3,6 +3,7 @@
 
 #include "core/errors.hpp"
 #include "sim/estimate.hpp"
+#include "sim/pipeline.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -42,21 +43,34 @@ long long StepShape::tokens() const {
 
 StepCost::StepCost(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
                    const hw::Efficiency &eff, const hw::Cluster &cluster)
-    : m_(m), d_(d), mach_(make_machine(gpu, eff, cluster, d)) {
-  if (d.pp > 1) throw InputError("--pp " + std::to_string(d.pp) +
-                                 ": the serving simulator models one pipeline stage (pp = 1)");
+    : m_(m), d_(d) {
   if (d.cp > 1) throw InputError("--cp " + std::to_string(d.cp) +
                                  ": the serving simulator does not model context parallelism");
+  const Machine whole = make_machine(gpu, eff, cluster, d);
+  if (d.pp <= 1) {
+    machines_.push_back(whole);
+    return;
+  }
+  slices_ = wl::split_stages(m, d.pp);
+  for (std::size_t s = 0; s < slices_.size(); ++s) {
+    Machine stage = whole;
+    if (s + 1 < slices_.size()) stage.pp = pipeline_hop(cluster, d, static_cast<long long>(s));
+    machines_.push_back(stage);
+  }
 }
 
-std::vector<Op> StepCost::ops(const StepShape &s) const {
+std::vector<Op> StepCost::ops(const StepShape &s, std::size_t stage) const {
+  if (stage >= machines_.size())
+    throw InternalError("StepCost::ops: stage " + std::to_string(stage) + " of " +
+                        std::to_string(machines_.size()));
   std::vector<Op> out;
   const long long tokens = s.tokens();
   if (tokens <= 0) return out;
   wl::Deployment d = d_;
+  const wl::StageSlice *slice = slices_.empty() ? nullptr : &slices_[stage];
   const auto lower = [&](Phase ph, long long batch, long long news, long long past) {
     d.batch = batch;
-    return wl::lower_pass(m_, d, ph, {batch, news, past});
+    return wl::lower_pass(m_, d, ph, {batch, news, past}, slice);
   };
   for (auto &op : lower(Phase::decode, tokens, 1, 0))
     if (!context_dependent(op) && !head(op)) out.push_back(op);
@@ -84,13 +98,22 @@ std::vector<Op> StepCost::ops(const StepShape &s) const {
   return out;
 }
 
-Seconds StepCost::time(const StepShape &s) const {
+Seconds StepCost::stage_time(const StepShape &s, std::size_t stage) const {
   Seconds comm, rest;
-  for (const auto &op : ops(s)) {
-    const Seconds t = cost_op(op, mach_).time * static_cast<double>(op.count);
+  for (const auto &op : ops(s, stage)) {
+    const Seconds t = cost_op(op, machines_[stage]).time * static_cast<double>(op.count);
     (op.unit == wl::Unit::network ? comm : rest) += t;
   }
   return d_.overlap_comm ? max(comm, rest) : comm + rest;
+}
+
+Seconds StepCost::time(const StepShape &s) const {
+  if (machines_.size() == 1) return stage_time(s, 0);
+  PipelineStages t;
+  for (std::size_t k = 0; k < machines_.size(); ++k) t.smaller.push_back(stage_time(s, k));
+  wl::MicroBatches mb;
+  mb.count = static_cast<long long>(machines_.size());
+  return pipeline_cycle_time(mb, t);
 }
 
 } // namespace rooftop::sim

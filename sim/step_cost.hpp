@@ -29,26 +29,37 @@ struct StepShape {
   [[nodiscard]] long long tokens() const;
 };
 
-/// Costs steps of one replica (pp = 1, cp = 1). A step runs every linear layer, norm and
-/// collective once over all its tokens (weights read once: lower_pass with T = tokens()), the
-/// final norm and LM head over the sequences that sample a token, and attention twice: once for
-/// the decodes (at their mean cached length, exact for costs linear in context) and once for
-/// the prefill chunks, as TensorRT-LLM runs context and generation attention as separate kernels.
+/// Costs steps of one replica (cp = 1). A step runs every linear layer, norm and collective
+/// once over all its tokens (weights read once: lower_pass with T = tokens()), the final norm and
+/// LM head over the sequences that sample a token, and attention twice: once for the decodes (at
+/// their mean cached length, exact for costs linear in context) and once for the prefill chunks,
+/// as TensorRT-LLM runs context and generation attention as separate kernels.
+///
+/// With pp > 1 the layers are split into pp stages (wl::split_stages), each costed on its own
+/// GPUs with its hand-off to the next (pp_send over that stage's link), and pp micro-batches are
+/// in flight (the serving simulator runs pp schedulers per replica, as vLLM's virtual engines
+/// and TensorRT-LLM's micro-batches do). A step of one of them then takes the pipeline's
+/// steady-state cycle: max(sum_s t_s, pp x max_s t_s) (pipeline_cycle_time).
 class StepCost {
 public:
-  /// Throws InputError for pp > 1 or cp > 1 (not modelled by the serving simulator).
+  /// Throws InputError for cp > 1 (not modelled by the serving simulator).
   StepCost(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
            const hw::Efficiency &eff, const hw::Cluster &cluster);
 
   /// Seconds of one step (0 for an empty step).
   [[nodiscard]] Seconds time(const StepShape &s) const;
-  /// The step's operators (counted per layer, as lower_pass gives them) for inspection.
-  [[nodiscard]] std::vector<wl::Op> ops(const StepShape &s) const;
+  /// Seconds of one step's pass through pipeline stage `stage` alone.
+  [[nodiscard]] Seconds stage_time(const StepShape &s, std::size_t stage) const;
+  /// The step's operators on pipeline stage `stage` (counted per layer, as lower_pass gives
+  /// them) for inspection.
+  [[nodiscard]] std::vector<wl::Op> ops(const StepShape &s, std::size_t stage = 0) const;
+  [[nodiscard]] std::size_t stages() const { return machines_.size(); }
 
 private:
   const wl::ModelSpec &m_;
   wl::Deployment d_;
-  Machine mach_;
+  std::vector<wl::StageSlice> slices_; ///< empty for pp = 1 (every layer)
+  std::vector<Machine> machines_;      ///< one per stage: its hand-off to the next
 };
 
 } // namespace rooftop::sim

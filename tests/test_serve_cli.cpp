@@ -200,7 +200,7 @@ TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--max-num-batched-tokens", "99999999999999999999"})),
                              2, {"--max-num-batched-tokens"});
   cli_test::expect_one_error(rooftop(serve({"--kv-pool", "1PB"})), 2, {"--kv-pool"});
-  cli_test::expect_one_error(rooftop(serve({"--pp", "2", "--gpus", "2"})), 2, {"--pp"});
+  cli_test::expect_one_error(rooftop(serve({"--cp", "2", "--gpus", "2"})), 2, {"--cp"});
   cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json"})), 2,
                              {"/nonexistent/w.json"});
   cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json", "--rate", "2"})),
@@ -325,4 +325,19 @@ TEST_CASE("cli: plan tries experts split by TP and whole experts per GPU for a m
                                     "2", "--rate", "5", "--requests", "100", "--slo-ttft", "1",
                                     "--json"}));
   CHECK(dense["candidates"].size() == 1);
+}
+
+TEST_CASE("cli: serve runs pipeline stages: pp schedulers, the binding stage's memory") {
+  const auto j = parse(rooftop(serve({"--tp", "1", "--pp", "2", "--gpus", "2", "--requests", "50",
+                                      "--rate", "5", "--json"})));
+  CHECK(j["mapping"]["pp"] == 2);
+  CHECK(j["gpus"] == 2);
+  const auto stage = j["memory"]["pipeline_stage"].get<long long>();
+  CHECK((stage == 0 || stage == 1));
+  CHECK(j["ttft"]["p50_s"].get<double>() > 0);
+  const auto r = rooftop(serve({"--tp", "1", "--pp", "2", "--gpus", "2", "--requests", "50",
+                                "--rate", "5"}));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("PP=2") != std::string::npos);
+  CHECK(r.out.find("pipeline: 2 stages") != std::string::npos);
 }

@@ -185,8 +185,46 @@ TEST_CASE("step cost: GEMMs over every token, the LM head over the sampling sequ
     if (op.kind == wl::OpKind::attention) ++attention;
   }
   CHECK(attention == 2); // decode attention, and one launch for both prefill chunks
-  s.d.pp = 2;
+  s.d.cp = 2;
   CHECK_THROWS_AS(s.cost(), InputError);
+}
+
+TEST_CASE("step cost with pipeline stages: the stages split one pass, plus the hand-off") {
+  Setup s;
+  s.eff = hw::builtin_efficiency(h100());
+  const auto whole = s.cost();
+  s.d.pp = 2;
+  s.c = hw::cluster_for_gpu(h100(), 2);
+  const auto piped = s.cost();
+  REQUIRE(piped.stages() == 2);
+  sim::StepShape st;
+  st.decodes = 8;
+  st.decode_past_sum = 8 * 4000.0;
+  st.prefills = {{0, 300, true}};
+  double flops_whole = 0, flops_piped = 0;
+  for (const auto &op : whole.ops(st)) flops_whole += op.flops.value() * static_cast<double>(op.count);
+  const wl::Op *send = nullptr;
+  std::vector<wl::Op> first = piped.ops(st, 0), last = piped.ops(st, 1);
+  for (const auto *ops : {&first, &last})
+    for (const auto &op : *ops) flops_piped += op.flops.value() * static_cast<double>(op.count);
+  for (const auto &op : first) {
+    if (std::strcmp(op.name, "pp_send") == 0) send = &op;
+    CHECK(op.kind != wl::OpKind::lm_head); // the head is the last stage's
+  }
+  CHECK(std::any_of(last.begin(), last.end(),
+                    [](const wl::Op &op) { return op.kind == wl::OpKind::lm_head; }));
+  CHECK(flops_piped == doctest::Approx(flops_whole).epsilon(1e-12));
+  // Stage 0 hands the step's 308 tokens' hidden states (6144 x 2 bytes each) to stage 1.
+  REQUIRE(send != nullptr);
+  CHECK(send->comm_bytes.value() == doctest::Approx(308.0 * 6144 * 2).epsilon(1e-12));
+  sim::Machine mach = sim::make_machine(h100(), s.eff, s.c, s.d);
+  mach.pp = sim::pipeline_hop(s.c, s.d, 0);
+  const double t0 = piped.stage_time(st, 0).value(), t1 = piped.stage_time(st, 1).value();
+  CHECK(t0 + t1 == doctest::Approx(whole.time(st).value() + sim::cost_op(*send, mach).time.value())
+                       .epsilon(1e-12));
+  // Two micro-batches in flight: a step of each takes max(t0 + t1, 2 max(t0, t1)).
+  CHECK(piped.time(st).value() == doctest::Approx(std::max(t0 + t1, 2 * std::max(t0, t1))).epsilon(1e-12));
+  CHECK(piped.time(st).value() > 0);
 }
 
 TEST_CASE("serving: one request's timeline is one prefill step, then its decode steps") {
@@ -316,6 +354,44 @@ TEST_CASE("serving: data-parallel replicas split the requests in turn") {
   CHECK(two.output_tokens_per_s == doctest::Approx(2 * one.output_tokens_per_s).epsilon(1e-12));
   CHECK(two.output_tokens_per_s_per_gpu ==
         doctest::Approx(one.output_tokens_per_s_per_gpu).epsilon(1e-12));
+}
+
+TEST_CASE("serving with pipeline stages: pp schedulers per replica, each with 1/pp of the pool") {
+  Setup s;
+  s.d.pp = 2;
+  s.c = hw::cluster_for_gpu(h100(), 2);
+  const auto cost = s.cost();
+  sim::SchedulerConfig cfg;
+  // One request: its prefill is one step of its scheduler, the pipeline's cycle.
+  const auto r = s.run(cfg, same(1, 300, 5));
+  sim::StepShape pre;
+  pre.prefills.push_back({0, 300, true});
+  CHECK(r.requests[0].ttft().value() == doctest::Approx(cost.time(pre).value()).epsilon(1e-12));
+  // Four at once go to the two schedulers in turn: each prefills two in its first step.
+  const auto four = s.run(cfg, same(4, 300, 5));
+  CHECK(four.max_running == 2);
+  sim::StepShape two;
+  two.prefills = {{0, 300, true}, {0, 300, true}};
+  for (const auto &q : four.requests)
+    CHECK(q.ttft().value() == doctest::Approx(cost.time(two).value()).epsilon(1e-12));
+  CHECK(four.requests[0].replica == 0); // one replica (dp = 1)
+  CHECK(four.requests[1].replica == 0);
+  // The pool is shared out: a request that needs more than half of it fits no scheduler.
+  const auto slices = wl::split_stages(s.m, 2);
+  REQUIRE(four.kv_stage >= 0);
+  REQUIRE(four.kv_stage < 2);
+  const Bytes need = wl::kv_cache_bytes_per_gpu(s.m, s.d, 1, 1024, // 1000 + 10 - 1 in 16-token blocks
+                                                &slices[static_cast<std::size_t>(four.kv_stage)]);
+  cfg.kv_pool = need * 1.5;
+  try {
+    (void)s.run(cfg, same(1, 1000, 10));
+    FAIL("a request needing 2/3 of the pool ran with two schedulers");
+  } catch (const InputError &e) {
+    CHECK(std::string(e.what()).find("1/2 of it per micro-batch scheduler") != std::string::npos);
+  }
+  cfg.kv_pool = need * 2.5;
+  const auto fits = s.run(cfg, same(1, 1000, 10));
+  CHECK(fits.peak_kv_fraction == doctest::Approx(1 / 1.25).epsilon(1e-12));
 }
 
 TEST_CASE("serving: requests far apart each run alone") {
