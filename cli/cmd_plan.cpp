@@ -22,7 +22,7 @@ struct Args {
   std::string model, weight_dtype, act_dtype, kv_dtype;
   SchedulerArgs scheduler;
   std::vector<std::string> gpus, prices, eps;
-  std::vector<long long> tps{1, 2, 4, 8, 16};
+  std::vector<long long> tps{1, 2, 4, 8, 16}, pps{1};
   double rate = 0, slo_ttft_s = 0, slo_tpot_s = 0, percentile = 90, reserve_fraction = 0.10;
   long long requests = 2000, input_len = 1024, output_len = 256, max_gpus = 64;
   std::uint64_t seed = 1;
@@ -98,9 +98,13 @@ void run(const Args &a) {
     if (std::find(gpus.begin(), gpus.end(), id) == gpus.end())
       throw InputError("--price " + id + ": not one of the GPUs planned for (--gpu)");
   // A GPU or TP given twice is planned once.
-  std::vector<long long> tps;
+  std::vector<long long> tps, pps;
   for (long long tp : a.tps)
     if (std::find(tps.begin(), tps.end(), tp) == tps.end()) tps.push_back(tp);
+  for (long long pp : a.pps) {
+    if (pp < 1 || pp > 1024) throw InputError("--pp " + std::to_string(pp) + ": must be in [1, 1024]");
+    if (std::find(pps.begin(), pps.end(), pp) == pps.end()) pps.push_back(pp);
+  }
   std::vector<std::string> unique_gpus;
   for (const auto &g : gpus)
     if (std::find(unique_gpus.begin(), unique_gpus.end(), g) == unique_gpus.end())
@@ -113,9 +117,10 @@ void run(const Args &a) {
     for (long long tp : tps) {
       if (tp < 1 || tp > 1024) throw InputError("--tp " + std::to_string(tp) + ": must be in [1, 1024]");
       const auto it = price.find(id);
-      for (bool whole : modes)
-        if (!whole || tp > 1) // at TP 1 both modes are the same deployment
-          cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second, whole ? tp : 1});
+      for (long long pp : pps)
+        for (bool whole : modes)
+          if (!whole || tp > 1) // at TP 1 both modes are the same deployment
+            cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second, whole ? tp : 1, pp});
     }
   }
   const auto rows = sim::plan_capacity(m, base, !a.act_dtype.empty(), !a.kv_dtype.empty(), cands,
@@ -136,6 +141,10 @@ void add_plan(CLI::App &app) {
   c->add_option("--gpu", a->gpus, "GPU ids to consider, comma-separated (default: every GPU)")
       ->delimiter(',');
   c->add_option("--tp", a->tps, "TP degrees to consider, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  c->add_option("--pp", a->pps,
+                 "pipeline stages per replica to consider, comma-separated (serve's model of them)")
       ->delimiter(',')
       ->capture_default_str();
   c->add_option("--ep", a->eps,

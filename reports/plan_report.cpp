@@ -20,6 +20,7 @@ nlohmann::ordered_json plan_json(const wl::ModelSpec &m, const sim::PlanTarget &
     nlohmann::ordered_json j{{"gpu", r.gpu},
                              {"tp", r.tp},
                              {"ep", r.ep},
+                             {"pp", r.pp},
                              {"dp", r.dp},
                              {"gpus", r.gpus},
                              {"feasible", r.feasible},
@@ -66,19 +67,19 @@ std::string plan_text(const wl::ModelSpec &m, const sim::PlanTarget &t,
       "{}: {} requests/s of {} in / {} out tokens; objective {} TTFT <= {}{}\n", m.id,
       significant(t.rate_per_s), t.input_tokens, t.output_tokens, p, time(t.ttft),
       t.tpot ? fmt::format(", {} TPOT <= {}", p, time(*t.tpot)) : std::string());
-  s += fmt::format("{:<14} {:>3} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n", "gpu",
-                   "tp", "ep", "dp", "gpus", p + " TTFT", p + " TPOT", "out tok/s", "USD/h", "USD/Mtok");
+  s += fmt::format("{:<14} {:>3} {:>3} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n",
+                   "gpu", "tp", "ep", "pp", "dp", "gpus", p + " TTFT", p + " TPOT", "out tok/s", "USD/h", "USD/Mtok");
   bool preliminary = false;
   for (const auto &r : rows) {
     preliminary = preliminary || r.preliminary;
     const std::string gpu = r.gpu + (r.preliminary ? "*" : "");
     if (!r.feasible) {
-      s += fmt::format("{:<14} {:>3} {:>3}   -- {}\n", gpu, r.tp, r.ep, r.reason);
+      s += fmt::format("{:<14} {:>3} {:>3} {:>3}   -- {}\n", gpu, r.tp, r.ep, r.pp, r.reason);
       continue;
     }
     const bool priced = r.usd_per_hour > 0;
-    s += fmt::format("{:<14} {:>3} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n", gpu,
-                     r.tp, r.ep, r.dp, r.gpus, time(r.ttft), r.tpot ? time(*r.tpot) : std::string("-"),
+    s += fmt::format("{:<14} {:>3} {:>3} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n",
+                     gpu, r.tp, r.ep, r.pp, r.dp, r.gpus, time(r.ttft), r.tpot ? time(*r.tpot) : std::string("-"),
                      significant(r.output_tokens_per_s),
                      priced ? significant(r.usd_per_hour) : std::string("-"),
                      priced ? significant(r.usd_per_million_output_tokens) : std::string("-"));

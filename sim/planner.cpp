@@ -67,7 +67,7 @@ public:
   Search(const wl::ModelSpec &m, const wl::Deployment &d, const hw::GpuSpec &gpu,
          const PlanTarget &t, const SchedulerConfig &cfg)
       : m_(m), d_(d), gpu_(gpu), eff_(hw::builtin_efficiency(gpu)),
-        cluster_(hw::cluster_for_gpu(gpu, d.tp, d.tp)), t_(t), cfg_(cfg) {}
+        cluster_(hw::cluster_for_gpu(gpu, d.tp * d.pp, d.tp)), t_(t), cfg_(cfg) {}
 
   /// Whether dp replicas meet the objective; fills `row` with that run's figures.
   bool meets(long long dp, PlanRow &row) const {
@@ -157,16 +157,20 @@ std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment 
     row.preliminary = c.gpu->preliminary;
     row.tp = c.tp;
     row.ep = c.ep;
+    row.pp = c.pp;
+    const long long replica = c.tp * c.pp;
     wl::Deployment d = base;
     d.tp = c.tp;
     d.ep = c.ep;
-    d.pp = d.cp = d.dp = 1;
+    d.pp = c.pp;
+    d.cp = d.dp = 1;
     d.batch = 1;
     d.input_len = target.input_tokens;
     d.output_len = target.output_tokens;
     try {
       resolve_dtypes(m, *c.gpu, d, act_given, kv_given);
-      if (c.tp > target.max_gpus) throw InputError("TP " + std::to_string(c.tp) + " > --max-gpus");
+      if (replica > target.max_gpus)
+        throw InputError("TP x PP = " + std::to_string(replica) + " > --max-gpus");
       const Search s(m, d, *c.gpu, target, cfg);
       PlanRow alone = row;
       if (!s.meets_alone(alone)) {
@@ -175,7 +179,7 @@ std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment 
       } else {
         // Replicas whose arrivals spread past the simulator's clock (max_arrival_s) cannot be
         // simulated; half of it leaves room for the Poisson sample's spread.
-        const long long by_gpus = target.max_gpus / c.tp;
+        const long long by_gpus = target.max_gpus / replica;
         const double by_clock = std::floor(target.rate_per_s * wl::max_arrival_s / 2 /
                                            static_cast<double>(target.requests));
         const long long max_dp =
@@ -194,7 +198,7 @@ std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment 
     } catch (const NotSupported &e) {
       row.reason = e.what(); // e.g. a data type the GPU has no tensor-core path for
     }
-    row.gpus = row.tp * row.dp;
+    row.gpus = replica * row.dp;
     if (row.feasible && c.usd_per_gpu_hour > 0) {
       row.usd_per_hour = c.usd_per_gpu_hour * static_cast<double>(row.gpus);
       row.usd_per_million_output_tokens = row.usd_per_hour / 3600.0 / row.output_tokens_per_s * 1e6;

@@ -27,14 +27,15 @@ struct PlanTarget {
   long long max_gpus = 1024;       ///< largest deployment considered
 };
 
-/// One (GPU, TP, EP) candidate and the result of its search.
+/// One (GPU, TP, EP, PP) candidate and the result of its search.
 struct PlanRow {
   std::string gpu;
   bool preliminary = false;    ///< the GPU's figures are NVIDIA's preliminary ones
   long long tp = 1;
   long long ep = 1;            ///< expert parallelism: 1 (experts split by TP) or tp (whole)
+  long long pp = 1;            ///< pipeline stages of each replica
   long long dp = 0;            ///< fewest replicas meeting the objective (0: none found)
-  long long gpus = 0;          ///< tp x dp
+  long long gpus = 0;          ///< tp x pp x dp
   bool feasible = false;
   std::string reason;          ///< why not feasible
   Seconds ttft;                ///< the objective's percentile of TTFT at dp replicas
@@ -51,6 +52,7 @@ struct PlanCandidate {
   long long tp = 1;
   double usd_per_gpu_hour = 0; ///< 0 = no price
   long long ep = 1;            ///< 1, or tp: each GPU of the TP group holds E/tp whole experts
+  long long pp = 1;            ///< pipeline stages (serve's model of them)
 };
 
 /// Searches every candidate: the load is split evenly over dp replicas (each sees Poisson

@@ -32,10 +32,11 @@ sim::PlanTarget target(double rate) {
 
 /// The objective's TTFT percentile of one replica of `tp` GPUs at rate / dp, simulated directly.
 double p90_ttft(const wl::ModelSpec &m, const hw::GpuSpec &g, long long tp, double rate,
-                long long dp, const sim::PlanTarget &t, long long ep = 1) {
+                long long dp, const sim::PlanTarget &t, long long ep = 1, long long pp = 1) {
   wl::Deployment d;
   d.tp = tp;
   d.ep = ep;
+  d.pp = pp;
   d.input_len = t.input_tokens;
   d.output_len = t.output_tokens;
   sim::resolve_dtypes(m, g, d, false, false);
@@ -45,7 +46,8 @@ double p90_ttft(const wl::ModelSpec &m, const hw::GpuSpec &g, long long tp, doub
   p.input_tokens = t.input_tokens;
   p.output_tokens = t.output_tokens;
   const auto r = sim::simulate_serving(g, m, d, hw::builtin_efficiency(g),
-                                       hw::cluster_for_gpu(g, tp, tp), {}, wl::generate_requests(p));
+                                       hw::cluster_for_gpu(g, tp * pp, tp), {},
+                                       wl::generate_requests(p));
   return r.ttft.p90.value();
 }
 } // namespace
@@ -210,4 +212,19 @@ TEST_CASE("plan: expert parallelism over the TP group is a candidate of its own"
   REQUIRE(d.size() == 1);
   CHECK_FALSE(d[0].feasible);
   CHECK(d[0].reason.find("no experts") != std::string::npos);
+}
+
+TEST_CASE("plan: pipeline stages are a candidate's own, and count in its GPUs") {
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  const auto &h100 = gpu("h100-sxm");
+  const auto t = target(70);
+  const auto rows = sim::plan_capacity(m, {}, false, false, {{&h100, 2, 0, 1, 2}}, t, {});
+  REQUIRE(rows.size() == 1);
+  const auto &r = rows[0];
+  REQUIRE(r.feasible);
+  CHECK(r.pp == 2);
+  CHECK(r.gpus == 2 * 2 * r.dp);
+  CHECK(r.ttft.value() == doctest::Approx(p90_ttft(m, h100, 2, 70, r.dp, t, 1, 2)).epsilon(1e-12));
+  CHECK(p90_ttft(m, h100, 2, 70, r.dp, t, 1, 2) <= 0.5);
+  if (r.dp > 1) CHECK(p90_ttft(m, h100, 2, 70, r.dp - 1, t, 1, 2) > 0.5);
 }

@@ -249,16 +249,16 @@ TEST_CASE("cli: plan with one-token requests prints no TPOT (null, '-'), as serv
   CHECK(j["candidates"][0]["tpot_s"].is_null());
   const auto r = rooftop(a);
   CHECK(r.exit_code == 0);
-  // gpu, tp, ep, dp, gpus, TTFT (value and unit), then TPOT: '-'
+  // gpu, tp, ep, pp, dp, gpus, TTFT (value and unit), then TPOT: '-'
   std::istringstream text(r.out);
   std::string line, last;
   while (std::getline(text, line)) last = line;
   std::istringstream row(last);
   std::vector<std::string> f;
   for (std::string w; row >> w;) f.push_back(w);
-  REQUIRE(f.size() > 7);
+  REQUIRE(f.size() > 8);
   CHECK(f[0] == "h100-sxm");
-  CHECK(f[7] == "-");
+  CHECK(f[8] == "-");
 }
 
 TEST_CASE("cli: plan refuses bad input with one error line") {
@@ -281,6 +281,7 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--requests", "0"}), 2, {"--requests"});
   cli_test::expect_one_error(with({"--ep", "tp"}), 2, {"--ep", "no experts"});
   cli_test::expect_one_error(with({"--ep", "2"}), 2, {"--ep", "expected 1"});
+  cli_test::expect_one_error(with({"--pp", "0"}), 2, {"--pp"});
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
 }
@@ -325,6 +326,16 @@ TEST_CASE("cli: plan tries experts split by TP and whole experts per GPU for a m
                                     "2", "--rate", "5", "--requests", "100", "--slo-ttft", "1",
                                     "--json"}));
   CHECK(dense["candidates"].size() == 1);
+  // --pp adds pipeline stages: each candidate's GPUs are tp x pp x dp.
+  const auto piped = parse(rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp",
+                                    "2", "--pp", "1,2", "--rate", "5", "--requests", "100",
+                                    "--slo-ttft", "1", "--json"}));
+  REQUIRE(piped["candidates"].size() == 2);
+  for (const auto &row : piped["candidates"]) {
+    REQUIRE(row["feasible"].get<bool>());
+    CHECK(row["gpus"].get<long long>() ==
+          2 * row["pp"].get<long long>() * row["dp"].get<long long>());
+  }
 }
 
 TEST_CASE("cli: serve runs pipeline stages: pp schedulers, the binding stage's memory") {
