@@ -159,6 +159,12 @@ TEST_CASE("cli: serve's memory errors print sizes as NNNe9 bytes, whatever their
   // 1024 + 255 cached tokens x 65,536 B (FP8 KV) = 80 blocks of 16 = 83,886,080 B > 1 MiB.
   cli_test::expect_one_error(rooftop(serve({"--requests", "1", "--kv-pool", "1MiB"})), 2,
                              {"83886080 bytes", "KV pool of 0.001049e9 bytes per GPU (--kv-pool)"});
+  // Under 1e5 bytes the size is whole bytes: 1 byte once read "1e-09e9 bytes".
+  const Run tiny = rooftop(serve({"--requests", "1", "--kv-pool", "1B"}));
+  cli_test::expect_one_error(tiny, 2, {"83886080 bytes", "KV pool of 1 bytes per GPU (--kv-pool)"});
+  CHECK(tiny.err.find("e-") == std::string::npos);
+  cli_test::expect_one_error(rooftop(serve({"--requests", "1", "--kv-pool", "64KiB"})), 2,
+                             {"KV pool of 65536 bytes per GPU (--kv-pool)"});
 }
 
 TEST_CASE("cli: a trace runs on a model shorter than the unused --input-len + --output-len") {
