@@ -536,6 +536,21 @@ TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate c
   expect_error(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "4", "--nodes", "2"}), 2,
                {"--nodes 2", "h100-pcie", "one server only"});
   expect_error(rooftop({"collective", "--gpu", "h999"}), 2, {"unknown GPU 'h999'", "h100-pcie"});
+  // That one server holds at most 8 of them (NVIDIA-Certified H100 PCIe servers hold 1 to 8);
+  // 100,000 was once costed as one server.
+  CHECK(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "8"}).exit_code == 0);
+  for (const char *n : {"9", "100000"})
+    expect_error(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", n}), 2,
+                 {std::string("--gpus = ") + n, "h100-pcie", "at most 8"});
+  CHECK(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
+                 "--gpus", "8"})
+            .exit_code == 0);
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
+                        "--gpus", "100000"}),
+               2, {"--gpus", "100000", "h100-pcie", "at most 8"});
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
+                        "--dp", "4"}),
+               2, {"16", "h100-pcie", "at most 8"});
 }
 
 TEST_CASE("cli: every key of rooftop.collective/1 is documented in docs/schemas.md") {
