@@ -198,7 +198,10 @@ void run(const CalibrateArgs &a) {
       a.out.empty() ? "calibration-" + (spec ? spec->id : std::string("host-cpu")) + ".json" : a.out;
   // What has run so far, rewritten after every case and removed once `out` is written: a
   // crash or a kill (a device lent for a fixed time) keeps the cases before it.
-  const std::string partial = out + ".partial";
+  const std::string partial = out + ".partial", partial_tmp = partial + ".tmp";
+  // A run killed mid-write leaves partial_tmp behind, maybe as nothing this run can open.
+  std::error_code ignored;
+  std::filesystem::remove(partial_tmp, ignored);
   cal::CalibrationRun so_far = run;
   bool partial_ok = true;
   std::cerr << fmt::format("calibrating {} ({} backend): {} cases (progress in {})\n", dev.name,
@@ -219,10 +222,11 @@ void run(const CalibrateArgs &a) {
         so_far.measurements.push_back(m);
         so_far.meta["elapsed_s"] = seconds_since_start();
         try { // written beside it, then renamed: a kill mid-write leaves the previous one
-          cal::write_json_file(partial + ".tmp", cal::to_json(so_far));
-          std::filesystem::rename(partial + ".tmp", partial);
+          cal::write_json_file(partial_tmp, cal::to_json(so_far));
+          std::filesystem::rename(partial_tmp, partial);
         } catch (const std::exception &e) { // the run matters more than its progress file
           std::cerr << "warning: " << e.what() << "; no progress file\n";
+          std::filesystem::remove(partial_tmp, ignored);
           partial_ok = false;
         }
       },
@@ -231,7 +235,6 @@ void run(const CalibrateArgs &a) {
   if (!spec) spec = cal::host_reference_spec(run.measurements, dev);
   run.meta["elapsed_s"] = elapsed;
   cal::write_json_file(out, cal::to_json(run));
-  std::error_code ignored;
   std::filesystem::remove(partial, ignored);
   // Values the plan does not measure (links, collectives) keep the derated defaults.
   const hw::Efficiency defaults =

@@ -28,9 +28,8 @@ hw::Cluster resolve_cluster(const CollectiveArgs &a, sim::CollectiveOp op) {
   const auto &cat = hw::SystemCatalogue::builtin();
   if (!a.system.empty()) return hw::make_cluster(cat.get(a.system), a.nodes, a.oversubscription);
   const auto &gpu = hw::GpuCatalogue::builtin().get(a.gpu);
-  for (const auto &[id, s] : cat.all())
-    if (s.gpu == gpu.id)
-      return hw::make_cluster(cat.default_for_gpu(gpu.id), a.nodes, a.oversubscription);
+  if (cat.holds(gpu.id))
+    return hw::make_cluster(cat.default_for_gpu(gpu.id), a.nodes, a.oversubscription);
   const std::string none = "no system in data/hardware/systems holds " + gpu.id;
   if (a.nodes > 1)
     throw InputError("--nodes " + std::to_string(a.nodes) + ": " + none +
@@ -41,8 +40,10 @@ hw::Cluster resolve_cluster(const CollectiveArgs &a, sim::CollectiveOp op) {
                      (pair == more ? "joined by " + more : pair + " between 2, " + more + " for more") +
                      "), as estimate does, or give --system");
   }
-  if (a.gpus > (1LL << 24))
-    throw InputError("--gpus = " + std::to_string(a.gpus) + ": more than 2^24 GPUs");
+  if (a.gpus > hw::k_max_standalone_gpus)
+    throw InputError("--gpus = " + std::to_string(a.gpus) + ": " + hw::standalone_limit(gpu) +
+                     "; give --gpus 2 to " + std::to_string(hw::k_max_standalone_gpus) +
+                     ", or a --system");
   // send-recv runs between 2 GPUs; --gpus < 2 is refused by the caller
   const long long ranks = std::max(2LL, a.gpus_given ? a.gpus : 2);
   return hw::make_cluster(hw::cluster_for_gpu(gpu, ranks, ranks).system, 1, a.oversubscription);

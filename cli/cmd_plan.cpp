@@ -86,8 +86,8 @@ void run(const Args &a) {
   t.quantile = a.percentile / 100.0;
   if (a.percentile != 50 && a.percentile != 90 && a.percentile != 99)
     throw InputError("--percentile must be 50, 90 or 99");
-  t.ttft = Seconds(a.slo_ttft_s);
-  if (a.app->count("--slo-tpot") > 0) t.tpot = Seconds(a.slo_tpot_s);
+  t.ttft = latency_objective("--slo-ttft", a.slo_ttft_s);
+  if (a.app->count("--slo-tpot") > 0) t.tpot = latency_objective("--slo-tpot", a.slo_tpot_s);
   t.max_gpus = a.max_gpus;
   const sim::SchedulerConfig cfg = scheduler_config(a.scheduler, a.reserve_fraction);
   const auto price = prices(a.prices);

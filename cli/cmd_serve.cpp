@@ -47,9 +47,7 @@ void refuse_estimate_only(const CLI::App &c) {
 
 std::optional<Seconds> slo(const CLI::App &c, const char *option, double v) {
   if (c.count(option) == 0) return std::nullopt;
-  if (!(std::isfinite(v) && v > 0))
-    throw InputError(std::string(option) + " = " + std::to_string(v) + ": must be a time > 0 (s)");
-  return Seconds(v);
+  return latency_objective(option, v);
 }
 
 std::vector<wl::Request> requests(const Args &a, std::string &described) {

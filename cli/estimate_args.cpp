@@ -201,6 +201,11 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
                      ": must be >= 0 (0 = the whole batch)");
   s.options.max_prefill_tokens = a.max_prefill_tokens;
   if (d.gpus() > (1LL << 24)) throw InputError("impossible mapping: more than 2^24 GPUs");
+  if (!sys && !hw::SystemCatalogue::builtin().holds(s.gpu->id) &&
+      d.gpus() > hw::k_max_standalone_gpus)
+    throw InputError("impossible mapping: TP x PP x CP x DP = " + std::to_string(d.gpus()) +
+                     " GPUs (--gpus, --tp, --pp, --cp, --dp), but " +
+                     hw::standalone_limit(*s.gpu));
   const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, d.gpus(), d.tp).system;
   if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 &&
       node.id == s.gpu->id + "-standalone")

@@ -4,6 +4,8 @@
 #include "cli/commands.hpp"
 #include "core/errors.hpp"
 
+#include <fmt/format.h>
+
 namespace rooftop::cli {
 namespace {
 
@@ -56,6 +58,13 @@ std::string optional_value(const CLI::Option &opt, const std::string &value,
     throw InputError(opt.get_name() + " is empty: give a file, or " + opt.get_name() +
                      " alone for " + fallback.string());
   return value;
+}
+
+Seconds latency_objective(const std::string &option, double seconds) {
+  // Past 1e6 s the objective means nothing and prints as hundreds of digits (1e300).
+  if (!(seconds > 0 && seconds <= k_max_latency_objective_s)) // also refuses nan
+    throw InputError(fmt::format("{} = {:g}: must be a time in (0, 1e6] s", option, seconds));
+  return Seconds(seconds);
 }
 
 } // namespace rooftop::cli

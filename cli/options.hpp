@@ -2,6 +2,8 @@
 // error, and an option whose value is optional tells "no value" from an empty one.
 #pragma once
 
+#include "core/units.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <charconv>
@@ -25,6 +27,14 @@ CLI::Option *allow_no_value(CLI::Option *opt, const std::string &text);
 /// empty value (`--serving ''` or `--serving=`), which CLI11 would otherwise read as no value.
 std::string optional_value(const CLI::Option &opt, const std::string &value,
                            const std::filesystem::path &fallback);
+
+/// The largest latency objective (--slo-ttft, --slo-tpot) accepted, s: 11.6 days, far past any
+/// serving objective, and below the simulator's 1e8 s clock.
+inline constexpr double k_max_latency_objective_s = 1e6;
+
+/// A latency objective `seconds` given as `option`, in (0, k_max_latency_objective_s]; throws
+/// InputError naming the option, the value and that range otherwise (0, -1, nan, inf, 1e300).
+Seconds latency_objective(const std::string &option, double seconds);
 
 /// Refuses an integer CLI11 would wrap or saturate: "-1" for an unsigned option (2^64 - 1), or
 /// a value past the type's range (clamped to its maximum). The range checks come later.

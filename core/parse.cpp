@@ -50,6 +50,10 @@ Bytes parse_bytes(const std::string &text, const std::string &option) {
                       " (expected a whole number of bytes from 1 to 2^50 = 1 PiB, with an optional "
                       "unit B, kB, MB, GB, TB, KiB, MiB, GiB or TiB: 4096, 1e9, 256MiB, 1GiB)");
   };
+  // Spaces may stand between the number and its unit, nowhere else: "12 " is not 12 bytes.
+  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  if (!text.empty() && (space(text.front()) || space(text.back())))
+    throw bad("leading or trailing whitespace");
   // Number: [+|-] digits [. digits] [e|E [+|-] digits]; at least one digit before the exponent.
   std::size_t i = 0;
   bool negative = false;

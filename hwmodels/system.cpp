@@ -106,6 +106,12 @@ const SystemSpec &SystemCatalogue::get(const std::string &id) const {
   throw InputError("unknown system '" + id + "': known systems are " + known_ids(systems_));
 }
 
+bool SystemCatalogue::holds(const std::string &gpu_id) const {
+  for (const auto &[id, s] : systems_)
+    if (s.gpu == gpu_id) return true;
+  return false;
+}
+
 const SystemSpec &SystemCatalogue::default_for_gpu(const std::string &gpu_id) const {
   // The usual system for a GPU is its largest scale-up domain (HGX 8-GPU rather than the 4-GPU
   // board, an NVL72 rack for gb200/b300/rubin); ties go to id order.
@@ -116,13 +122,20 @@ const SystemSpec &SystemCatalogue::default_for_gpu(const std::string &gpu_id) co
   return *best;
 }
 
+std::string standalone_limit(const GpuSpec &gpu) {
+  return "no system in data/hardware/systems holds " + gpu.id + ", and one server of them holds "
+         "at most " + std::to_string(k_max_standalone_gpus) +
+         " (as NVIDIA's PCIe reference servers: 4 or 8)";
+}
+
 Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus, long long group) {
   const auto &cat = SystemCatalogue::builtin();
-  for (const auto &[id, s] : cat.all())
-    if (s.gpu == gpu.id) {
-      const auto &usual = cat.default_for_gpu(gpu.id);
-      return make_cluster(usual, (gpus + usual.gpus_per_node - 1) / usual.gpus_per_node);
-    }
+  if (cat.holds(gpu.id)) {
+    const auto &usual = cat.default_for_gpu(gpu.id);
+    return make_cluster(usual, (gpus + usual.gpus_per_node - 1) / usual.gpus_per_node);
+  }
+  if (gpus > k_max_standalone_gpus)
+    throw InputError(std::to_string(gpus) + " x " + gpu.id + ": " + standalone_limit(gpu));
   const ScaleUpPath path = scale_up_path(gpu, group > 0 ? group : gpus);
   SystemSpec s;
   s.id = gpu.id + "-standalone";

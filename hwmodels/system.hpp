@@ -61,6 +61,8 @@ public:
   /// Throws InputError naming the id and listing the known ones.
   [[nodiscard]] const SystemSpec &get(const std::string &id) const;
   [[nodiscard]] const std::map<std::string, SystemSpec> &all() const { return systems_; }
+  /// Whether some system holds GPU `gpu_id` (else cluster_for_gpu makes it a one-server system).
+  [[nodiscard]] bool holds(const std::string &gpu_id) const;
   /// The usual system for a GPU: among the systems holding it, the one with the largest
   /// scale-up domain (HGX 8-GPU for SXM parts, NVL72 for gb200). Throws InputError when none.
   [[nodiscard]] const SystemSpec &default_for_gpu(const std::string &gpu_id) const;
@@ -84,10 +86,21 @@ struct Cluster {
 /// Throws InputError when nodes < 1 or oversubscription < 1.
 Cluster make_cluster(const SystemSpec &system, long long nodes, double oversubscription = 1.0);
 
+/// The most GPUs of a kind no system lists that one server holds (cluster_for_gpu): NVIDIA's
+/// PCIe server reference designs hold 4 or 8 (Enterprise RA "PCIe Optimized 2-4-3" and "2-8-5",
+/// https://docs.nvidia.com/ai-enterprise/reference-architecture/latest/compute-node-hardware.html).
+inline constexpr long long k_max_standalone_gpus = 8;
+
+/// Why more than k_max_standalone_gpus of `gpu` (which no system holds) are refused, for an
+/// error message: "no system in data/hardware/systems holds h100-pcie, and one server of them
+/// holds at most 8 (...)".
+std::string standalone_limit(const GpuSpec &gpu);
+
 /// `gpus` GPUs of one kind in their usual system (an HGX board for SXM parts, an NVL72 rack for
 /// gb200, ...), spilling over as many nodes as needed. A GPU no system lists (e.g. a PCIe card)
 /// gets a one-node system whose GPUs share its scale-up path (NVLink, else PCIe) for groups of
-/// `group` GPUs (a PCIe card's NVLink bridge serves pairs only).
+/// `group` GPUs (a PCIe card's NVLink bridge serves pairs only); InputError for more than
+/// k_max_standalone_gpus of them.
 Cluster cluster_for_gpu(const GpuSpec &gpu, long long gpus, long long group = 0);
 
 } // namespace rooftop::hw

@@ -70,9 +70,15 @@ std::string request_label(const std::string &origin, std::size_t i) {
 
 /// "84.2e9 bytes": a size for an error message, in bytes with its decimal exponent (4 digits;
 /// fixed notation for the mantissa, so 8.7e23 bytes reads "868900000000000e9", not "8.689e+14e9").
+/// Under 1e5 bytes, where the mantissa would need an exponent of its own ("1e-09e9"), the whole
+/// number of bytes: "1 bytes", "65536 bytes".
 std::string gb(Bytes b) {
   const double v = b.value() / 1e9;
   std::ostringstream o;
+  if (std::abs(b.value()) < 1e5) {
+    o << std::fixed << std::setprecision(0) << b.value() << " bytes";
+    return o.str();
+  }
   if (std::abs(v) >= 1e4) o << std::fixed << std::setprecision(0);
   else o << std::setprecision(4);
   o << v << "e9 bytes";

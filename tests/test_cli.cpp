@@ -536,6 +536,21 @@ TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate c
   expect_error(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "4", "--nodes", "2"}), 2,
                {"--nodes 2", "h100-pcie", "one server only"});
   expect_error(rooftop({"collective", "--gpu", "h999"}), 2, {"unknown GPU 'h999'", "h100-pcie"});
+  // That one server holds at most 8 of them (NVIDIA-Certified H100 PCIe servers hold 1 to 8);
+  // 100,000 was once costed as one server.
+  CHECK(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", "8"}).exit_code == 0);
+  for (const char *n : {"9", "100000"})
+    expect_error(rooftop({"collective", "--gpu", "h100-pcie", "--gpus", n}), 2,
+                 {std::string("--gpus = ") + n, "h100-pcie", "at most 8"});
+  CHECK(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
+                 "--gpus", "8"})
+            .exit_code == 0);
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
+                        "--gpus", "100000"}),
+               2, {"--gpus", "100000", "h100-pcie", "at most 8"});
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
+                        "--dp", "4"}),
+               2, {"16", "h100-pcie", "at most 8"});
 }
 
 TEST_CASE("cli: every key of rooftop.collective/1 is documented in docs/schemas.md") {
@@ -913,6 +928,7 @@ TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
   // the progress file (rewritten after each case, kept by a crash) is gone once out is written
   CHECK(r.err.find("progress in " + out + ".partial") != std::string::npos);
   CHECK(!std::filesystem::exists(out + ".partial"));
+  CHECK(!std::filesystem::exists(out + ".partial.tmp"));
   const auto file = nlohmann::json::parse(std::ifstream(out));
   CHECK(file.at("schema") == "rooftop.calibration/1");
   CHECK(file.at("device").at("backend") == "cpu");
@@ -1017,6 +1033,33 @@ TEST_CASE("cli: estimate --calibration says where its efficiencies came from") {
   expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
                         "--calibration", k_data + "/../../data/hardware/efficiency.json"}),
                2, {"not a calibrated table"});
+}
+
+TEST_CASE("cli: calibrate leaves no progress temp file, and a killed run's leftovers do not stop it") {
+  const cli_test::TempDir tmp;
+  const std::string out = (tmp.path / "cpu.json").string();
+  const std::vector<std::string> args{"calibrate", "--backend", "cpu",  "--quick",
+                                      "--max-seconds", "0.02", "--out", out};
+  // A kill between writing <out>.partial.tmp and renaming it leaves both behind; this temp name
+  // cannot even be opened for writing (an empty directory), which once cost the new run its
+  // progress file ("warning: ... no progress file") and stayed behind.
+  std::filesystem::create_directories(out + ".partial.tmp");
+  std::ofstream(out + ".partial") << "{\"schema\": \"rooftop.calibration/1\", \"meas";
+  const Run r = cli_test::run_rooftop(args, tmp.path);
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("no progress file") == std::string::npos);
+  CHECK(!std::filesystem::exists(out + ".partial"));
+  CHECK(!std::filesystem::exists(out + ".partial.tmp"));
+  // A progress file that cannot be renamed into place (its name taken by a directory that is not
+  // empty): the run goes on without it and removes the temp file it wrote.
+  std::filesystem::create_directories(out + ".partial/keep");
+  const Run w = cli_test::run_rooftop(args, tmp.path);
+  INFO("stderr: " << w.err);
+  REQUIRE(w.exit_code == 0);
+  CHECK(w.err.find("no progress file") != std::string::npos);
+  CHECK(!std::filesystem::exists(out + ".partial.tmp"));
+  CHECK(std::filesystem::exists(out + ".partial/keep")); // not ours to remove
 }
 
 TEST_CASE("cli: calibrate --backend cuda without a GPU fails cleanly") {

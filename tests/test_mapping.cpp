@@ -102,6 +102,20 @@ TEST_CASE("the usual system of a GPU is its largest scale-up domain") {
   CHECK(hw::cluster_for_gpu(gpu("h100-sxm"), 8).system.id == "hgx-h100-8");
 }
 
+TEST_CASE("a GPU no system holds is one server of at most 8") {
+  const auto &cat = hw::SystemCatalogue::builtin();
+  CHECK(!cat.holds("h100-pcie"));
+  CHECK(cat.holds("h100-sxm"));
+  const auto eight = hw::cluster_for_gpu(gpu("h100-pcie"), 8);
+  CHECK(eight.system.id == "h100-pcie-standalone");
+  CHECK(eight.gpus() == 8);
+  CHECK_THROWS_WITH_AS(hw::cluster_for_gpu(gpu("h100-pcie"), 9),
+                       doctest::Contains("9 x h100-pcie: no system in data/hardware/systems"),
+                       InputError);
+  // A GPU that a system holds spills over nodes instead: 100,000 H100 SXM = 12,500 HGX boards.
+  CHECK(hw::cluster_for_gpu(gpu("h100-sxm"), 100000).nodes == 12500);
+}
+
 TEST_CASE("TP=8 inside one NVLink domain beats TP=8 split over two") {
   const auto m = wl::resolve_model("llama-3.1-70b");
   const auto &h100 = gpu("h100-sxm");

@@ -45,7 +45,11 @@ TEST_CASE("parse_bytes: not a size, below 1 byte, a fraction of a byte or above 
   refused("", "not a size");
   refused("nan", "not a size");
   refused("inf", "not a size");
-  refused(" 12", "not a size");
+  refused(" 12", "leading or trailing whitespace");
+  refused("12 ", "leading or trailing whitespace"); // once read as 12 bytes
+  refused("1GiB\t", "leading or trailing whitespace");
+  refused("\n1GiB", "leading or trailing whitespace");
+  refused("1 GiB ", "leading or trailing whitespace");
   refused("1e", "not a size");
   refused("0", "must be at least 1 byte");
   refused("-1", "must be at least 1 byte");

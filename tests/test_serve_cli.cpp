@@ -159,6 +159,12 @@ TEST_CASE("cli: serve's memory errors print sizes as NNNe9 bytes, whatever their
   // 1024 + 255 cached tokens x 65,536 B (FP8 KV) = 80 blocks of 16 = 83,886,080 B > 1 MiB.
   cli_test::expect_one_error(rooftop(serve({"--requests", "1", "--kv-pool", "1MiB"})), 2,
                              {"83886080 bytes", "KV pool of 0.001049e9 bytes per GPU (--kv-pool)"});
+  // Under 1e5 bytes the size is whole bytes: 1 byte once read "1e-09e9 bytes".
+  const Run tiny = rooftop(serve({"--requests", "1", "--kv-pool", "1B"}));
+  cli_test::expect_one_error(tiny, 2, {"83886080 bytes", "KV pool of 1 bytes per GPU (--kv-pool)"});
+  CHECK(tiny.err.find("e-") == std::string::npos);
+  cli_test::expect_one_error(rooftop(serve({"--requests", "1", "--kv-pool", "64KiB"})), 2,
+                             {"KV pool of 65536 bytes per GPU (--kv-pool)"});
 }
 
 TEST_CASE("cli: a trace runs on a model shorter than the unused --input-len + --output-len") {
@@ -192,6 +198,13 @@ TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--admission", "lazy"})), 2,
                              {"--admission", "on-demand", "reserve"});
   cli_test::expect_one_error(rooftop(serve({"--slo-tpot", "0"})), 2, {"--slo-tpot"});
+  // The same range as plan's: (0, 1e6] s.
+  for (const char *option : {"--slo-ttft", "--slo-tpot"})
+    for (const char *v : {"1e300", "1000001", "0", "-1", "inf"})
+      cli_test::expect_one_error(rooftop(serve({"--requests", "1", option, v})), 2,
+                                 {std::string(option) + " = ", "(0, 1e6] s"});
+  CHECK(rooftop(serve({"--requests", "1", "--slo-ttft", "1e6", "--slo-tpot", "1e6"})).exit_code ==
+        0);
   // CLI11 alone wraps -1 to 2^64 - 1 for an unsigned option and clamps an integer too large.
   cli_test::expect_one_error(rooftop(serve({"--seed", "-1"})), 2, {"--seed"});
   cli_test::expect_one_error(rooftop(serve({"--seed", "18446744073709551616"})), 2, {"--seed"});
@@ -284,6 +297,14 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--pp", "0"}), 2, {"--pp"});
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
+  // Latency objectives lie in (0, 1e6] s: --slo-ttft 1e300 once printed a 301-digit objective.
+  for (const char *option : {"--slo-ttft", "--slo-tpot"})
+    for (const char *v : {"1e300", "1000001", "0", "-1", "inf"}) {
+      std::vector<std::string> args{"plan",   "--model", "llama-3.1-8b", "--gpu",
+                                    "h100-sxm", "--rate",  "5",            option, v};
+      if (std::string(option) != "--slo-ttft") args.insert(args.end(), {"--slo-ttft", "1"});
+      cli_test::expect_one_error(rooftop(args), 2, {option, "(0, 1e6] s"});
+    }
 }
 
 TEST_CASE("cli: plan plans a GPU or TP given twice once, and marks preliminary GPU figures") {

@@ -254,6 +254,24 @@ __device__ __forceinline__ void load_tile(__nv_bfloat16 *dst, const __nv_bfloat1
   }
 }
 
+/// acc += A B for one 16 x 16 output tile over K = 16 kblocks: A is 16 x K bf16, row-major with
+/// leading dimension lda; B is K x 16 bf16 in LayoutB with leading dimension ldb, its kb-th
+/// 16 x 16 block at b + kb * b_step (16 for col-major K^T, 16 ldb for row-major V).
+template <class LayoutB>
+__device__ __forceinline__ void
+mma_tile(nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float> &acc,
+         const __nv_bfloat16 *a, unsigned lda, const __nv_bfloat16 *b, unsigned ldb, int b_step,
+         int kblocks) {
+  namespace w = nvcuda::wmma;
+  for (int kb = 0; kb < kblocks; ++kb) {
+    w::fragment<w::matrix_a, 16, 16, 16, __nv_bfloat16, w::row_major> fa;
+    w::fragment<w::matrix_b, 16, 16, 16, __nv_bfloat16, LayoutB> fb;
+    w::load_matrix_sync(fa, a + kb * 16, lda);
+    w::load_matrix_sync(fb, b + kb * b_step, ldb);
+    w::mma_sync(acc, fa, fb, acc);
+  }
+}
+
 /// flash_wmma: one block per (batch, KV head, tile of 16 NW query rows, split of keys).
 template <int D, int NW, int BN>
 __global__ void __launch_bounds__(NW * 32) flash_wmma_kernel(AttentionArgs a) {
@@ -313,13 +331,7 @@ __global__ void __launch_bounds__(NW * 32) flash_wmma_kernel(AttentionArgs a) {
     for (int nb = 0; nb < BN / 16; ++nb) {
       w::fragment<w::accumulator, 16, 16, 16, float> acc;
       w::fill_fragment(acc, 0.f);
-      for (int kb = 0; kb < D / 16; ++kb) {
-        w::fragment<w::matrix_a, 16, 16, 16, __nv_bfloat16, w::row_major> fa;
-        w::fragment<w::matrix_b, 16, 16, 16, __nv_bfloat16, w::col_major> fb;
-        w::load_matrix_sync(fa, sq + warp * 16 * D + kb * 16, D);
-        w::load_matrix_sync(fb, sk + nb * 16 * D + kb * 16, D);
-        w::mma_sync(acc, fa, fb, acc);
-      }
+      mma_tile<w::col_major>(acc, sq + warp * 16 * D, D, sk + nb * 16 * D, D, 16, D / 16);
       w::store_matrix_sync(ss + warp * 16 * BN + nb * 16, acc, BN, w::mem_row_major);
     }
     __syncwarp();
@@ -360,13 +372,7 @@ __global__ void __launch_bounds__(NW * 32) flash_wmma_kernel(AttentionArgs a) {
     for (int db = 0; db < D / 16; ++db) {
       w::fragment<w::accumulator, 16, 16, 16, float> acc;
       w::load_matrix_sync(acc, so + warp * 16 * D + db * 16, D, w::mem_row_major);
-      for (int kb = 0; kb < BN / 16; ++kb) {
-        w::fragment<w::matrix_a, 16, 16, 16, __nv_bfloat16, w::row_major> fp;
-        w::fragment<w::matrix_b, 16, 16, 16, __nv_bfloat16, w::row_major> fv;
-        w::load_matrix_sync(fp, sp + warp * 16 * BN + kb * 16, BN);
-        w::load_matrix_sync(fv, sv + kb * 16 * D + db * 16, D);
-        w::mma_sync(acc, fp, fv, acc);
-      }
+      mma_tile<w::row_major>(acc, sp + warp * 16 * BN, BN, sv + db * 16, D, 16 * D, BN / 16);
       w::store_matrix_sync(so + warp * 16 * D + db * 16, acc, D, w::mem_row_major);
     }
     __syncthreads(); // before the next tile overwrites K and V
