@@ -387,7 +387,13 @@ TEST_CASE("serving with pipeline stages: pp schedulers per replica, each with 1/
     (void)s.run(cfg, same(1, 1000, 10));
     FAIL("a request needing 2/3 of the pool ran with two schedulers");
   } catch (const InputError &e) {
-    CHECK(std::string(e.what()).find("1/2 of it per micro-batch scheduler") != std::string::npos);
+    // The pool is 1.5 x 134,217,728 B (1024 tokens x 32 layers x 2 x 8 x 128 x 2 B) =
+    // 201,326,592 B per GPU; each scheduler has half of it, 100,663,296 B. The message names
+    // both, each as what it is (it once called the half the pool, then halved it again).
+    const std::string what = e.what();
+    CHECK(what.find("does not fit in the 0.1007e9 bytes per micro-batch scheduler, 1/2 of the "
+                    "KV pool of 0.2013e9 bytes per GPU of pipeline stage " +
+                    std::to_string(four.kv_stage) + " (--kv-pool)") != std::string::npos);
   }
   cfg.kv_pool = need * 2.5;
   const auto fits = s.run(cfg, same(1, 1000, 10));
