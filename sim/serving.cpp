@@ -327,6 +327,9 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                const std::string &origin) {
   check_scheduler_config(cfg);
   wl::validate_requests(requests, origin.empty() ? "requests" : origin);
+  // Before the mapping check below, whose 1-token stand-in prompt would blame --cp on it.
+  if (d.cp > 1) throw InputError("--cp " + std::to_string(d.cp) +
+                                 ": the serving simulator does not model context parallelism");
   wl::Deployment one = d;
   one.batch = 1;
   // The requests carry their own lengths (checked below): d's input_len and output_len, those

@@ -213,7 +213,13 @@ TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--max-num-batched-tokens", "99999999999999999999"})),
                              2, {"--max-num-batched-tokens"});
   cli_test::expect_one_error(rooftop(serve({"--kv-pool", "1PB"})), 2, {"--kv-pool"});
-  cli_test::expect_one_error(rooftop(serve({"--cp", "2", "--gpus", "2"})), 2, {"--cp"});
+  // Refused as what it is, with or without stages (it once read "--cp 2 exceeds the 1-token
+  // prompt it splits", whatever --input-len was).
+  for (const char *pp : {"1", "2"}) {
+    const Run cp = rooftop(serve({"--cp", "2", "--pp", pp, "--requests", "1"}));
+    cli_test::expect_one_error(cp, 2, {"--cp 2", "does not model context parallelism"});
+    CHECK(cp.err.find("prompt") == std::string::npos);
+  }
   cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json"})), 2,
                              {"/nonexistent/w.json"});
   cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json", "--rate", "2"})),
