@@ -142,10 +142,12 @@ void add_plan(CLI::App &app) {
       ->delimiter(',');
   c->add_option("--tp", a->tps, "TP degrees to consider, comma-separated")
       ->delimiter(',')
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c->add_option("--pp", a->pps,
                  "pipeline stages per replica to consider, comma-separated (serve's model of them)")
       ->delimiter(',')
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c->add_option("--ep", a->eps,
                  "expert parallelism to consider, comma-separated: 1 (experts split by TP), tp "

@@ -301,6 +301,12 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--ep", "tp"}), 2, {"--ep", "no experts"});
   cli_test::expect_one_error(with({"--ep", "2"}), 2, {"--ep", "expected 1"});
   cli_test::expect_one_error(with({"--pp", "0"}), 2, {"--pp"});
+  // A list value past the integer range is named as given, not as CLI11 clamps it (2^63 - 1).
+  for (const char *option : {"--tp", "--pp"}) {
+    const Run r = with({option, "1,99999999999999999999"});
+    cli_test::expect_one_error(r, 2, {option, "99999999999999999999"});
+    CHECK(r.err.find("9223372036854775807") == std::string::npos);
+  }
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
   // Latency objectives lie in (0, 1e6] s: --slo-ttft 1e300 once printed a 301-digit objective.
