@@ -400,6 +400,59 @@ TEST_CASE("serving with pipeline stages: pp schedulers per replica, each with 1/
   CHECK(fits.peak_kv_fraction == doctest::Approx(1 / 1.25).epsilon(1e-12));
 }
 
+TEST_CASE("serving with pipeline stages and replicas: requests go to the replicas in turn") {
+  Setup s;
+  s.d.pp = 2;
+  s.d.dp = 2;
+  s.c = hw::cluster_for_gpu(h100(), 4);
+  sim::SchedulerConfig cfg;
+  // Eight at t = 0 keep their order: request k goes to scheduler k mod 4, that is replica k mod 2
+  // (schedulers 0 and 2 are replica 0's), so each of the four schedulers runs two.
+  const auto r = s.run(cfg, same(8, 300, 5));
+  for (std::size_t k = 0; k < r.requests.size(); ++k)
+    CHECK(r.requests[k].replica == static_cast<long long>(k % 2));
+  CHECK(r.max_running == 2);
+}
+
+TEST_CASE("serving with pipeline stages: the stage holding the most layers sets the KV pool") {
+  Setup s; // 64 layers in three stages: [0, 21), [21, 42), [42, 64)
+  s.d.pp = 3;
+  s.c = hw::cluster_for_gpu(h100(), 3);
+  const auto r = s.run({}, same(1, 300, 5));
+  CHECK(r.kv_stage == 2); // 22 layers and the LM head: the least room, the most KV per token
+}
+
+TEST_CASE("step cost with pipeline stages: each hand-off on its own link") {
+  Setup s; // TP 4 x PP 3 on 8-GPU servers: stages on GPUs 0-3, 4-7 and 8-11
+  s.eff = hw::builtin_efficiency(h100());
+  s.d.tp = 4;
+  s.d.pp = 3;
+  s.c = hw::cluster_for_gpu(h100(), 12, 4);
+  REQUIRE(s.c.nodes == 2);
+  const auto cost = s.cost();
+  sim::StepShape st;
+  st.decodes = 16;
+  st.decode_past_sum = 16 * 2000.0;
+  const auto send_time = [&](std::size_t stage) {
+    sim::Machine mach = sim::make_machine(h100(), s.eff, s.c, s.d);
+    mach.pp = sim::pipeline_hop(s.c, s.d, static_cast<long long>(stage));
+    double send = 0, all = 0;
+    for (const auto &op : cost.ops(st, stage)) {
+      const double t = sim::cost_op(op, mach).time.value() * static_cast<double>(op.count);
+      all += t;
+      if (std::strcmp(op.name, "pp_send") == 0) send += t;
+    }
+    CHECK(cost.stage_time(st, stage).value() == doctest::Approx(all).epsilon(1e-12));
+    return send;
+  };
+  // Stage 0 hands over inside the server (NVLink), stage 1 across the two (the network).
+  CHECK(sim::pipeline_hop(s.c, s.d, 0).domains() == 1);
+  CHECK(sim::pipeline_hop(s.c, s.d, 1).domains() == 2);
+  const double nvlink = send_time(0), network = send_time(1);
+  CHECK(nvlink > 0);
+  CHECK(network > nvlink);
+}
+
 TEST_CASE("serving: requests far apart each run alone") {
   Setup s;
   sim::SchedulerConfig cfg;
