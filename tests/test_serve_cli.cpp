@@ -355,6 +355,16 @@ TEST_CASE("cli: plan tries experts split by TP and whole experts per GPU for a m
                                   "--requests", "100", "--slo-ttft", "1", "--json"}));
   REQUIRE(one["candidates"].size() == 1);
   CHECK(one["candidates"][0]["ep"] == 1);
+  // --ep tp alone still plans TP 1, where whole experts and experts split by TP are one mapping
+  // (it once left TP 1 out, and --tp 1 --ep tp had no candidate at all).
+  for (const char *tps : {"1", "1,2"}) {
+    const auto by_tp = parse(rooftop({"plan", "--model", "mixtral-8x7b", "--gpu", "h100-sxm",
+                                      "--tp", tps, "--ep", "tp", "--weight-dtype", "fp8",
+                                      "--rate", "5", "--requests", "100", "--slo-ttft", "1",
+                                      "--json"}));
+    REQUIRE(by_tp["candidates"].size() == std::string(tps).size() / 2 + 1);
+    for (const auto &row : by_tp["candidates"]) CHECK(row["ep"] == row["tp"]);
+  }
   const auto dense = parse(rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp",
                                     "2", "--rate", "5", "--requests", "100", "--slo-ttft", "1",
                                     "--json"}));
