@@ -394,4 +394,9 @@ TEST_CASE("cli: serve runs pipeline stages: pp schedulers, the binding stage's m
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("PP=2") != std::string::npos);
   CHECK(r.out.find("pipeline: 2 stages") != std::string::npos);
+  // The peak KV use and the running count are one scheduler's (JSON's peak_kv_fraction and
+  // max_running), and the text says so rather than read as the replica's whole pool.
+  CHECK(r.out.find("% of one scheduler's 1/2)") != std::string::npos);
+  CHECK(r.out.find("at most " + std::to_string(j["max_running"].get<long long>()) +
+                   " running in one scheduler") != std::string::npos);
 }
