@@ -118,9 +118,10 @@ void run(const Args &a) {
       if (tp < 1 || tp > 1024) throw InputError("--tp " + std::to_string(tp) + ": must be in [1, 1024]");
       const auto it = price.find(id);
       for (long long pp : pps)
-        for (bool whole : modes)
-          if (!whole || tp > 1) // at TP 1 both modes are the same deployment
-            cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second, whole ? tp : 1, pp});
+        for (std::size_t k = 0; k < modes.size(); ++k)
+          // At TP 1 both modes are one deployment (ep 1), planned once whichever was asked for.
+          if (k == 0 || tp > 1)
+            cands.push_back({&g, tp, it == price.end() ? 0.0 : it->second, modes[k] ? tp : 1, pp});
     }
   }
   const auto rows = sim::plan_capacity(m, base, !a.act_dtype.empty(), !a.kv_dtype.empty(), cands,
@@ -142,10 +143,12 @@ void add_plan(CLI::App &app) {
       ->delimiter(',');
   c->add_option("--tp", a->tps, "TP degrees to consider, comma-separated")
       ->delimiter(',')
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c->add_option("--pp", a->pps,
                  "pipeline stages per replica to consider, comma-separated (serve's model of them)")
       ->delimiter(',')
+      ->check(exact_integer<long long>())
       ->capture_default_str();
   c->add_option("--ep", a->eps,
                  "expert parallelism to consider, comma-separated: 1 (experts split by TP), tp "

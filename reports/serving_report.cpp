@@ -105,20 +105,23 @@ std::string serving_text(const ServingInputs &in, const sim::ServingResult &r) {
                        ? fmt::format(", {} host time per step", time(c.step_overhead))
                        : std::string(", no host time per step"));
   s += fmt::format("efficiency: {}\n", hw::to_string(in.efficiency.origin));
+  // With pp > 1 the peak and the running count are one scheduler's, which holds 1/pp of the pool.
+  const std::string one_scheduler =
+      d.pp > 1 ? fmt::format(" of one scheduler's 1/{}", d.pp) : std::string();
   s += fmt::format("memory per GPU{}: capacity {}, weights {}, one step's activations {}, reserve "
-                   "{}; KV pool {} (peak use {})\n",
+                   "{}; KV pool {} (peak use {}{})\n",
                    d.pp > 1 ? fmt::format(" of pipeline stage {} (the fewest KV tokens)", r.kv_stage)
                             : std::string(),
                    capacity_text(m), gb(m.weights), gb(m.activations), gb(m.reserved),
-                   gb(r.kv_pool), percent(r.peak_kv_fraction));
+                   gb(r.kv_pool), percent(r.peak_kv_fraction), one_scheduler);
   if (d.pp > 1)
     s += fmt::format("pipeline: {} stages, {} micro-batch schedulers per replica, each with 1/{} "
                      "of the KV pool; a step takes the pipeline's cycle\n",
                      d.pp, d.pp, d.pp);
-  s += fmt::format("run: {} requests in {}; {} steps, mean decode batch {}, at most {} running, "
+  s += fmt::format("run: {} requests in {}; {} steps, mean decode batch {}, at most {} running{}, "
                    "{} preemptions\n",
                    r.requests.size(), time(r.makespan), r.steps, significant(r.mean_decode_batch),
-                   r.max_running, r.preemptions);
+                   r.max_running, d.pp > 1 ? " in one scheduler" : "", r.preemptions);
   s += fmt::format("throughput: {} output tokens/s ({} per GPU), {} input tokens/s, {} requests/s\n",
                    significant(r.output_tokens_per_s), significant(r.output_tokens_per_s_per_gpu),
                    significant(r.input_tokens_per_s), significant(r.requests_per_s));

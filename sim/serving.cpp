@@ -101,9 +101,9 @@ struct Live {
 class KvPool {
 public:
   KvPool(const wl::ModelSpec &m, const wl::Deployment &d, long long block, Bytes capacity,
-         const wl::StageSlice *stage, std::string origin)
+         const wl::StageSlice *stage, std::string described)
       : m_(m), d_(d), block_(block), capacity_(capacity), stage_(stage),
-        origin_(std::move(origin)) {}
+        described_(std::move(described)) {}
   /// Bytes of `blocks` blocks of one sequence (sliding-window layers keep at most the window).
   [[nodiscard]] Bytes bytes(long long blocks) const {
     return wl::kv_cache_bytes_per_gpu(m_, d_, 1, blocks * block_, stage_);
@@ -131,8 +131,10 @@ public:
   [[nodiscard]] bool fits_alone(long long tokens) const { return bytes(blocks_for(tokens)) <= capacity_; }
   [[nodiscard]] Bytes peak() const { return peak_; }
   [[nodiscard]] Bytes capacity() const { return capacity_; }
-  /// Where the capacity comes from, for errors: " per GPU (--kv-pool)", ...
-  [[nodiscard]] const std::string &origin() const { return origin_; }
+  /// The capacity and where it comes from, for errors: "the KV pool of 20e9 bytes per GPU
+  /// (--kv-pool)", or with pipeline stages "the 10e9 bytes per micro-batch scheduler, 1/2 of
+  /// the KV pool of 20e9 bytes per GPU of pipeline stage 1 (--kv-pool)".
+  [[nodiscard]] const std::string &described() const { return described_; }
 
 private:
   const wl::ModelSpec &m_;
@@ -140,7 +142,7 @@ private:
   long long block_;
   Bytes capacity_, used_, peak_;
   const wl::StageSlice *stage_;
-  std::string origin_;
+  std::string described_;
 };
 
 /// Counters one replica adds to the result.
@@ -216,8 +218,7 @@ private:
                      " output tokens) cannot be scheduled: its KV cache (" +
                      std::to_string(std::llround(
                          pool_.bytes(pool_.blocks_for(peak_tokens(r))).value())) +
-                     " bytes per GPU) does not fit in the KV pool of " + gb(pool_.capacity()) +
-                     pool_.origin());
+                     " bytes per GPU) does not fit in " + pool_.described());
   }
 
   /// Preempts the most recently admitted running request (recompute): it frees its blocks and
@@ -326,6 +327,9 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
                                const std::string &origin) {
   check_scheduler_config(cfg);
   wl::validate_requests(requests, origin.empty() ? "requests" : origin);
+  // Before the mapping check below, whose 1-token stand-in prompt would blame --cp on it.
+  if (d.cp > 1) throw InputError("--cp " + std::to_string(d.cp) +
+                                 ": the serving simulator does not model context parallelism");
   wl::Deployment one = d;
   one.batch = 1;
   // The requests carry their own lengths (checked below): d's input_len and output_len, those
@@ -412,18 +416,20 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
     per[k % per.size()].push_back(order[k]);
     res.requests[order[k]].replica = static_cast<long long>(k % per.size()) % d.dp;
   }
-  std::string pool_origin = " per GPU" + stage_text +
-                            (cfg.kv_pool.value() > 0 ? std::string(" (--kv-pool)")
-                                                     : std::string(" left beside the weights, one "
-                                                                   "step's activations and the "
-                                                                   "reserve"));
+  // What one scheduler's pool is, for its errors: with pp > 1 its share, then the whole pool.
+  std::string pool_text = "the KV pool of " + gb(res.kv_pool) + " per GPU" + stage_text +
+                          (cfg.kv_pool.value() > 0 ? std::string(" (--kv-pool)")
+                                                   : std::string(" left beside the weights, one "
+                                                                 "step's activations and the "
+                                                                 "reserve"));
   if (d.pp > 1)
-    pool_origin += ", 1/" + std::to_string(d.pp) + " of it per micro-batch scheduler";
+    pool_text = "the " + gb(share) + " per micro-batch scheduler, 1/" + std::to_string(d.pp) +
+                " of " + pool_text;
   double decodes = 0;
   Bytes peak;
   for (const auto &mine : per) {
     if (mine.empty()) continue;
-    Replica r(cost, cfg, KvPool(m, one, cfg.block_size, share, kv_stage, pool_origin),
+    Replica r(cost, cfg, KvPool(m, one, cfg.block_size, share, kv_stage, pool_text),
               res.requests, origin);
     const ReplicaTotals t = r.run(mine);
     res.steps += t.steps;

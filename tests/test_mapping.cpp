@@ -4,6 +4,7 @@
 #include "hwmodels/system.hpp"
 #include "sim/estimate.hpp"
 #include "workloads/model_catalogue.hpp"
+#include "workloads/op_graph.hpp"
 
 #include <doctest/doctest.h>
 
@@ -333,4 +334,25 @@ TEST_CASE("an infinite or NaN oversubscription is refused") {
   const auto &sys = hw::SystemCatalogue::builtin().get("hgx-h100-8");
   CHECK_THROWS_AS(hw::make_cluster(sys, 2, std::numeric_limits<double>::infinity()), InputError);
   CHECK_THROWS_AS(hw::make_cluster(sys, 2, std::nan("")), InputError);
+}
+
+TEST_CASE("PP with tied embeddings: the last stage holds its own copy of the table") {
+  // vLLM builds embed_tokens on the last PP rank too when the LM head is tied to it
+  // (`is_first_rank or (tie_word_embeddings and is_last_rank)`): with one stage the table is
+  // stored once, with two each end stage stores it. tiny-moe: V 100 x h 64 x 2 B = 12,800 B.
+  const auto m = wl::load_hf_config(good + "tiny-moe.config.json");
+  REQUIRE(m.tie_word_embeddings);
+  auto d = dep(1, 16, 4);
+  const auto stored = [&](const wl::StageSlice *stage, const char *name) {
+    for (const auto &o : wl::lower_pass(m, d, wl::Phase::decode, {1, 1, 0}, stage))
+      if (std::strcmp(o.name, name) == 0) return o.stored_weight_bytes.value();
+    return -1.0;
+  };
+  CHECK(stored(nullptr, "embedding") == 12800);
+  CHECK(stored(nullptr, "lm_head") == 0); // the same table
+  d.pp = 2;
+  const auto stages = wl::split_stages(m, 2);
+  CHECK(stored(&stages[0], "embedding") == 12800);
+  CHECK(stored(&stages[0], "lm_head") == -1); // not on the first stage
+  CHECK(stored(&stages[1], "lm_head") == 12800);
 }

@@ -213,7 +213,13 @@ TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--max-num-batched-tokens", "99999999999999999999"})),
                              2, {"--max-num-batched-tokens"});
   cli_test::expect_one_error(rooftop(serve({"--kv-pool", "1PB"})), 2, {"--kv-pool"});
-  cli_test::expect_one_error(rooftop(serve({"--cp", "2", "--gpus", "2"})), 2, {"--cp"});
+  // Refused as what it is, with or without stages (it once read "--cp 2 exceeds the 1-token
+  // prompt it splits", whatever --input-len was).
+  for (const char *pp : {"1", "2"}) {
+    const Run cp = rooftop(serve({"--cp", "2", "--pp", pp, "--requests", "1"}));
+    cli_test::expect_one_error(cp, 2, {"--cp 2", "does not model context parallelism"});
+    CHECK(cp.err.find("prompt") == std::string::npos);
+  }
   cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json"})), 2,
                              {"/nonexistent/w.json"});
   cli_test::expect_one_error(rooftop(serve({"--workload", "/nonexistent/w.json", "--rate", "2"})),
@@ -295,6 +301,12 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--ep", "tp"}), 2, {"--ep", "no experts"});
   cli_test::expect_one_error(with({"--ep", "2"}), 2, {"--ep", "expected 1"});
   cli_test::expect_one_error(with({"--pp", "0"}), 2, {"--pp"});
+  // A list value past the integer range is named as given, not as CLI11 clamps it (2^63 - 1).
+  for (const char *option : {"--tp", "--pp"}) {
+    const Run r = with({option, "1,99999999999999999999"});
+    cli_test::expect_one_error(r, 2, {option, "99999999999999999999"});
+    CHECK(r.err.find("9223372036854775807") == std::string::npos);
+  }
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
   // Latency objectives lie in (0, 1e6] s: --slo-ttft 1e300 once printed a 301-digit objective.
@@ -343,6 +355,16 @@ TEST_CASE("cli: plan tries experts split by TP and whole experts per GPU for a m
                                   "--requests", "100", "--slo-ttft", "1", "--json"}));
   REQUIRE(one["candidates"].size() == 1);
   CHECK(one["candidates"][0]["ep"] == 1);
+  // --ep tp alone still plans TP 1, where whole experts and experts split by TP are one mapping
+  // (it once left TP 1 out, and --tp 1 --ep tp had no candidate at all).
+  for (const char *tps : {"1", "1,2"}) {
+    const auto by_tp = parse(rooftop({"plan", "--model", "mixtral-8x7b", "--gpu", "h100-sxm",
+                                      "--tp", tps, "--ep", "tp", "--weight-dtype", "fp8",
+                                      "--rate", "5", "--requests", "100", "--slo-ttft", "1",
+                                      "--json"}));
+    REQUIRE(by_tp["candidates"].size() == std::string(tps).size() / 2 + 1);
+    for (const auto &row : by_tp["candidates"]) CHECK(row["ep"] == row["tp"]);
+  }
   const auto dense = parse(rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp",
                                     "2", "--rate", "5", "--requests", "100", "--slo-ttft", "1",
                                     "--json"}));
@@ -372,4 +394,9 @@ TEST_CASE("cli: serve runs pipeline stages: pp schedulers, the binding stage's m
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("PP=2") != std::string::npos);
   CHECK(r.out.find("pipeline: 2 stages") != std::string::npos);
+  // The peak KV use and the running count are one scheduler's (JSON's peak_kv_fraction and
+  // max_running), and the text says so rather than read as the replica's whole pool.
+  CHECK(r.out.find("% of one scheduler's 1/2)") != std::string::npos);
+  CHECK(r.out.find("at most " + std::to_string(j["max_running"].get<long long>()) +
+                   " running in one scheduler") != std::string::npos);
 }

@@ -387,11 +387,70 @@ TEST_CASE("serving with pipeline stages: pp schedulers per replica, each with 1/
     (void)s.run(cfg, same(1, 1000, 10));
     FAIL("a request needing 2/3 of the pool ran with two schedulers");
   } catch (const InputError &e) {
-    CHECK(std::string(e.what()).find("1/2 of it per micro-batch scheduler") != std::string::npos);
+    // The pool is 1.5 x 134,217,728 B (1024 tokens x 32 layers x 2 x 8 x 128 x 2 B) =
+    // 201,326,592 B per GPU; each scheduler has half of it, 100,663,296 B. The message names
+    // both, each as what it is (it once called the half the pool, then halved it again).
+    const std::string what = e.what();
+    CHECK(what.find("does not fit in the 0.1007e9 bytes per micro-batch scheduler, 1/2 of the "
+                    "KV pool of 0.2013e9 bytes per GPU of pipeline stage " +
+                    std::to_string(four.kv_stage) + " (--kv-pool)") != std::string::npos);
   }
   cfg.kv_pool = need * 2.5;
   const auto fits = s.run(cfg, same(1, 1000, 10));
   CHECK(fits.peak_kv_fraction == doctest::Approx(1 / 1.25).epsilon(1e-12));
+}
+
+TEST_CASE("serving with pipeline stages and replicas: requests go to the replicas in turn") {
+  Setup s;
+  s.d.pp = 2;
+  s.d.dp = 2;
+  s.c = hw::cluster_for_gpu(h100(), 4);
+  sim::SchedulerConfig cfg;
+  // Eight at t = 0 keep their order: request k goes to scheduler k mod 4, that is replica k mod 2
+  // (schedulers 0 and 2 are replica 0's), so each of the four schedulers runs two.
+  const auto r = s.run(cfg, same(8, 300, 5));
+  for (std::size_t k = 0; k < r.requests.size(); ++k)
+    CHECK(r.requests[k].replica == static_cast<long long>(k % 2));
+  CHECK(r.max_running == 2);
+}
+
+TEST_CASE("serving with pipeline stages: the stage holding the most layers sets the KV pool") {
+  Setup s; // 64 layers in three stages: [0, 21), [21, 42), [42, 64)
+  s.d.pp = 3;
+  s.c = hw::cluster_for_gpu(h100(), 3);
+  const auto r = s.run({}, same(1, 300, 5));
+  CHECK(r.kv_stage == 2); // 22 layers and the LM head: the least room, the most KV per token
+}
+
+TEST_CASE("step cost with pipeline stages: each hand-off on its own link") {
+  Setup s; // TP 4 x PP 3 on 8-GPU servers: stages on GPUs 0-3, 4-7 and 8-11
+  s.eff = hw::builtin_efficiency(h100());
+  s.d.tp = 4;
+  s.d.pp = 3;
+  s.c = hw::cluster_for_gpu(h100(), 12, 4);
+  REQUIRE(s.c.nodes == 2);
+  const auto cost = s.cost();
+  sim::StepShape st;
+  st.decodes = 16;
+  st.decode_past_sum = 16 * 2000.0;
+  const auto send_time = [&](std::size_t stage) {
+    sim::Machine mach = sim::make_machine(h100(), s.eff, s.c, s.d);
+    mach.pp = sim::pipeline_hop(s.c, s.d, static_cast<long long>(stage));
+    double send = 0, all = 0;
+    for (const auto &op : cost.ops(st, stage)) {
+      const double t = sim::cost_op(op, mach).time.value() * static_cast<double>(op.count);
+      all += t;
+      if (std::strcmp(op.name, "pp_send") == 0) send += t;
+    }
+    CHECK(cost.stage_time(st, stage).value() == doctest::Approx(all).epsilon(1e-12));
+    return send;
+  };
+  // Stage 0 hands over inside the server (NVLink), stage 1 across the two (the network).
+  CHECK(sim::pipeline_hop(s.c, s.d, 0).domains() == 1);
+  CHECK(sim::pipeline_hop(s.c, s.d, 1).domains() == 2);
+  const double nvlink = send_time(0), network = send_time(1);
+  CHECK(nvlink > 0);
+  CHECK(network > nvlink);
 }
 
 TEST_CASE("serving: requests far apart each run alone") {

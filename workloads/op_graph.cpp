@@ -438,7 +438,9 @@ std::vector<Op> lower_pass(const ModelSpec &m, const Deployment &d, Phase phase,
   out.push_back(norm(c, "final_norm", -1, 1, B, c.h));
   Op head = linear(c, "lm_head", OpKind::lm_head, -1, 1, B, c.h, V, c.ab);
   head.compute_dtype = m.dtype;
-  if (m.tie_word_embeddings) head.stored_weight_bytes = Bytes(0); // shares the embedding table
+  // A tied head shares the embedding table where one GPU holds both; a last pipeline stage
+  // without the embedding keeps its own copy (vLLM builds embed_tokens on the last PP rank too).
+  if (m.tie_word_embeddings && (!stage || stage->embedding)) head.stored_weight_bytes = Bytes(0);
   head.act_bytes = Bytes(B * (c.h * c.ab + V * 4.0)); // logits in FP32
   out.push_back(head);
   return out;
