@@ -135,7 +135,7 @@ void run(const Args &a) {
 void add_plan(CLI::App &app) {
   auto a = std::make_shared<Args>();
   auto *c = app.add_subcommand(
-      "plan", "capacity planning: for each GPU and TP degree, the fewest replicas whose "
+      "plan", "capacity planning: for each GPU, TP, EP and PP, the fewest replicas whose "
               "simulated serving meets a TTFT (and TPOT) objective at a request rate, and the cost");
   a->app = c;
   c->add_option("--model", a->model, "preset id or path to a Hugging Face config.json")->required();

@@ -61,9 +61,10 @@ std::string optional_value(const CLI::Option &opt, const std::string &value,
 }
 
 Seconds latency_objective(const std::string &option, double seconds) {
-  // Past 1e6 s the objective means nothing and prints as hundreds of digits (1e300).
-  if (!(seconds > 0 && seconds <= k_max_latency_objective_s)) // also refuses nan
-    throw InputError(fmt::format("{} = {:g}: must be a time in (0, 1e6] s", option, seconds));
+  // Past 1e6 s the objective means nothing and prints as hundreds of digits (1e300); below 1 us
+  // no step of any model meets it and it prints as "0.00 us" (1e-320).
+  if (!(seconds >= k_min_latency_objective_s && seconds <= k_max_latency_objective_s)) // and nan
+    throw InputError(fmt::format("{} = {:g}: must be a time in [1e-6, 1e6] s", option, seconds));
   return Seconds(seconds);
 }
 

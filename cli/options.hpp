@@ -30,9 +30,10 @@ std::string optional_value(const CLI::Option &opt, const std::string &value,
 
 /// The largest latency objective (--slo-ttft, --slo-tpot) accepted, s: 11.6 days, far past any
 /// serving objective, and below the simulator's 1e8 s clock.
+inline constexpr double k_min_latency_objective_s = 1e-6;
 inline constexpr double k_max_latency_objective_s = 1e6;
 
-/// A latency objective `seconds` given as `option`, in (0, k_max_latency_objective_s]; throws
+/// A latency objective `seconds` given as `option`, in [k_min_latency_objective_s, k_max_latency_objective_s]; throws
 /// InputError naming the option, the value and that range otherwise (0, -1, nan, inf, 1e300).
 Seconds latency_objective(const std::string &option, double seconds);
 

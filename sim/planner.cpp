@@ -19,6 +19,17 @@ Seconds at_quantile(const LatencyStats &s, double q) {
   return q == 0.5 ? s.p50 : q == 0.9 ? s.p90 : s.p99;
 }
 
+/// The load as one replica gets it (stride 1: the whole load on one replica).
+wl::RequestPattern pattern(const PlanTarget &t) {
+  wl::RequestPattern p;
+  p.count = t.requests;
+  p.rate_per_s = t.rate_per_s;
+  p.input_tokens = t.input_tokens;
+  p.output_tokens = t.output_tokens;
+  p.seed = t.seed;
+  return p;
+}
+
 void check_target(const wl::ModelSpec &m, const PlanTarget &t) {
   if (!(std::isfinite(t.rate_per_s) && t.rate_per_s > 0 && t.rate_per_s <= 1e6))
     throw InputError("--rate must be in (0, 1e6] requests/s");
@@ -36,13 +47,7 @@ void check_target(const wl::ModelSpec &m, const PlanTarget &t) {
     throw InputError("--requests = " + std::to_string(t.requests) + ": must be in [1, 10^7]");
   // One replica takes the whole load first: arrivals that overrun the simulator's clock there
   // are the load's fault (one error), not a row's.
-  wl::RequestPattern p;
-  p.count = t.requests;
-  p.rate_per_s = t.rate_per_s;
-  p.input_tokens = t.input_tokens;
-  p.output_tokens = t.output_tokens;
-  p.seed = t.seed;
-  (void)wl::generate_requests(p);
+  (void)wl::generate_requests(pattern(t));
   if (t.max_gpus < 1 || t.max_gpus > (1LL << 20))
     throw InputError("--max-gpus must be in [1, 2^20]");
   if (m.max_position_embeddings > 0 &&
@@ -69,14 +74,12 @@ public:
       : m_(m), d_(d), gpu_(gpu), eff_(hw::builtin_efficiency(gpu)),
         cluster_(hw::cluster_for_gpu(gpu, d.tp * d.pp, d.tp)), t_(t), cfg_(cfg) {}
 
-  /// Whether dp replicas meet the objective; fills `row` with that run's figures.
+  /// Whether dp replicas meet the objective; fills `row` with that run's figures. The replica
+  /// simulated is the first of dp that the load's arrivals are dealt to in turn, as `serve --dp`
+  /// deals them: every dp-th request of one Poisson stream at the whole rate.
   bool meets(long long dp, PlanRow &row) const {
-    wl::RequestPattern p;
-    p.count = t_.requests;
-    p.rate_per_s = t_.rate_per_s / static_cast<double>(dp);
-    p.input_tokens = t_.input_tokens;
-    p.output_tokens = t_.output_tokens;
-    p.seed = t_.seed;
+    wl::RequestPattern p = pattern(t_);
+    p.stride = dp;
     // What the deployment serves is the load itself; a finite run's tokens / makespan differs
     // from it by the Poisson sample's noise and the ramp and drain (a few % either way).
     row.output_tokens_per_s = t_.rate_per_s * static_cast<double>(t_.output_tokens);

@@ -55,8 +55,9 @@ struct PlanCandidate {
   long long pp = 1;            ///< pipeline stages (serve's model of them)
 };
 
-/// Searches every candidate: the load is split evenly over dp replicas (each sees Poisson
-/// arrivals at rate / dp), and dp grows (doubling, then bisection) to the smallest count whose
+/// Searches every candidate: the load is dealt to dp replicas in turn (the one simulated gets
+/// every dp-th arrival of one Poisson stream at the whole rate, as `serve --dp` deals them), and
+/// dp grows (doubling, then bisection) to the smallest count whose
 /// replica meets the objective; a candidate whose model does not fit or whose mapping is
 /// invalid is kept with its reason, and so is one that misses the objective for a request
 /// served alone (no replica count can help it). `base` gives the data types the user chose (unset ones are

@@ -198,11 +198,11 @@ TEST_CASE("cli: serve refuses bad input with one error line") {
   cli_test::expect_one_error(rooftop(serve({"--admission", "lazy"})), 2,
                              {"--admission", "on-demand", "reserve"});
   cli_test::expect_one_error(rooftop(serve({"--slo-tpot", "0"})), 2, {"--slo-tpot"});
-  // The same range as plan's: (0, 1e6] s.
+  // The same range as plan's: [1e-6, 1e6] s.
   for (const char *option : {"--slo-ttft", "--slo-tpot"})
-    for (const char *v : {"1e300", "1000001", "0", "-1", "inf"})
+    for (const char *v : {"1e300", "1000001", "0", "-1", "inf", "1e-320", "9e-7"})
       cli_test::expect_one_error(rooftop(serve({"--requests", "1", option, v})), 2,
-                                 {std::string(option) + " = ", "(0, 1e6] s"});
+                                 {std::string(option) + " = ", "[1e-6, 1e6] s"});
   CHECK(rooftop(serve({"--requests", "1", "--slo-ttft", "1e6", "--slo-tpot", "1e6"})).exit_code ==
         0);
   // CLI11 alone wraps -1 to 2^64 - 1 for an unsigned option and clamps an integer too large.
@@ -309,13 +309,13 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   }
   cli_test::expect_one_error(rooftop({"plan", "--model", "llama-3.1-8b", "--rate", "5"}), 2,
                              {"--slo-ttft"});
-  // Latency objectives lie in (0, 1e6] s: --slo-ttft 1e300 once printed a 301-digit objective.
+  // Latency objectives lie in [1e-6, 1e6] s: --slo-ttft 1e300 once printed a 301-digit objective.
   for (const char *option : {"--slo-ttft", "--slo-tpot"})
-    for (const char *v : {"1e300", "1000001", "0", "-1", "inf"}) {
+    for (const char *v : {"1e300", "1000001", "0", "-1", "inf", "1e-320", "9e-7"}) {
       std::vector<std::string> args{"plan",   "--model", "llama-3.1-8b", "--gpu",
                                     "h100-sxm", "--rate",  "5",            option, v};
       if (std::string(option) != "--slo-ttft") args.insert(args.end(), {"--slo-ttft", "1"});
-      cli_test::expect_one_error(rooftop(args), 2, {option, "(0, 1e6] s"});
+      cli_test::expect_one_error(rooftop(args), 2, {option, "[1e-6, 1e6] s"});
     }
 }
 

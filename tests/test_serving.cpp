@@ -83,6 +83,23 @@ TEST_CASE("generated requests: fixed lengths, all at t = 0 or Poisson arrivals")
   CHECK_THROWS_AS(wl::generate_requests(p), InputError);
 }
 
+TEST_CASE("generated requests with a stride: every stride-th arrival of the whole stream") {
+  wl::RequestPattern all;
+  all.count = 3000;
+  all.rate_per_s = 40;
+  all.seed = 7;
+  const auto stream = wl::generate_requests(all);
+  wl::RequestPattern one = all;
+  one.count = 1000;
+  one.stride = 3;
+  const auto mine = wl::generate_requests(one);
+  REQUIRE(mine.size() == 1000);
+  for (std::size_t i = 0; i < mine.size(); ++i)
+    CHECK(mine[i].arrival_s == stream[3 * i].arrival_s); // the same draws, summed alike
+  one.stride = 0;
+  CHECK_THROWS_AS(wl::generate_requests(one), InputError);
+}
+
 TEST_CASE("request traces: rooftop.requests/1, in the file's order, bad fields named") {
   const auto path = write("requests.json", R"({"schema": "rooftop.requests/1", "source": "test",
     "requests": [{"arrival_s": 2.0, "input_tokens": 10, "output_tokens": 5},

@@ -27,13 +27,18 @@ std::vector<Request> generate_requests(const RequestPattern &p) {
   if (!(std::isfinite(p.rate_per_s) && p.rate_per_s >= 0))
     throw InputError("--rate = " + std::to_string(p.rate_per_s) +
                      ": must be a finite rate >= 0 (requests/s; 0 = all at t = 0)");
+  if (p.stride < 1 || p.stride > (1LL << 20))
+    throw InputError("request stride " + std::to_string(p.stride) + ": must be in [1, 2^20]");
   std::vector<Request> out(static_cast<std::size_t>(p.count));
   std::mt19937_64 rng(p.seed);
   double t = 0;
-  for (auto &r : out) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    Request &r = out[i];
     r.input_tokens = p.input_tokens;
     r.output_tokens = p.output_tokens;
-    if (p.rate_per_s > 0) {
+    // Request i of the kept ones is request i x stride of the stream: the first has one gap
+    // before it, each later one stride more.
+    for (long long g = 0; p.rate_per_s > 0 && g < (i == 0 ? 1 : p.stride); ++g) {
       // u in [0, 1) from the top 53 bits: -ln(1 - u) is finite.
       const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
       t += -std::log1p(-u) / p.rate_per_s;

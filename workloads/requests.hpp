@@ -27,6 +27,10 @@ struct RequestPattern {
   long long input_tokens = 1024;
   long long output_tokens = 256;
   std::uint64_t seed = 1;       ///< seed of the arrival times (same seed, same workload)
+  /// Keep requests 0, stride, 2 stride, ... of the stream: what one of `stride` replicas gets
+  /// when arrivals are dealt to them in turn (rate_per_s is the whole stream's; count is the
+  /// number kept).
+  long long stride = 1;
 };
 
 /// Requests of `p`, sorted by arrival. With a rate, the gaps between arrivals are exponential
