@@ -201,12 +201,22 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
                      ": must be >= 0 (0 = the whole batch)");
   s.options.max_prefill_tokens = a.max_prefill_tokens;
   if (d.gpus() > (1LL << 24)) throw InputError("impossible mapping: more than 2^24 GPUs");
-  if (!sys && !hw::SystemCatalogue::builtin().holds(s.gpu->id) &&
-      d.gpus() > hw::k_max_standalone_gpus)
-    throw InputError("impossible mapping: TP x PP x CP x DP = " + std::to_string(d.gpus()) +
-                     " GPUs (--gpus, --tp, --pp, --cp, --dp), but " +
-                     hw::standalone_limit(*s.gpu));
-  const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, d.gpus(), d.tp).system;
+  // A GPU no system holds: one server of at most k_max_standalone_gpus, or, past that, one
+  // server per replica (data-parallel replicas exchange nothing; no network joins the servers,
+  // so a replica or an EP group must fit in one).
+  const bool standalone = !sys && !hw::SystemCatalogue::builtin().holds(s.gpu->id);
+  const long long replica = d.tp * d.pp * d.cp;
+  const bool per_replica = standalone && d.gpus() > hw::k_max_standalone_gpus;
+  if (per_replica && (replica > hw::k_max_standalone_gpus || d.ep > hw::k_max_standalone_gpus))
+    throw InputError("impossible mapping: " +
+                     (replica > hw::k_max_standalone_gpus
+                          ? "a replica of TP x PP x CP = " + std::to_string(replica)
+                          : "an EP group of --ep " + std::to_string(d.ep)) +
+                     " GPUs (--tp, --pp, --cp, --ep), but " + hw::standalone_limit(*s.gpu) +
+                     ", and no network joins its servers: only data-parallel replicas may be on "
+                     "servers of their own");
+  const hw::SystemSpec node =
+      sys ? *sys : hw::cluster_for_gpu(*s.gpu, per_replica ? replica : d.gpus(), d.tp).system;
   if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 &&
       node.id == s.gpu->id + "-standalone")
     throw InputError("--nodes " + std::to_string(a.nodes) + ": no system in data/hardware/systems "

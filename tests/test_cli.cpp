@@ -545,12 +545,27 @@ TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate c
   CHECK(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
                  "--gpus", "8"})
             .exit_code == 0);
-  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
-                        "--gpus", "100000"}),
-               2, {"--gpus", "100000", "h100-pcie", "at most 8"});
-  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
-                        "--dp", "4"}),
-               2, {"16", "h100-pcie", "at most 8"});
+  // Past one server, each data-parallel replica has a server of its own (they exchange
+  // nothing); a replica or an EP group larger than a server has no network to span them.
+  const auto dp4 = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
+                                  "--tp", "4", "--dp", "4", "--json"}));
+  CHECK(dp4.at("gpus") == 16);
+  CHECK(dp4.at("system") == "h100-pcie-standalone");
+  CHECK(dp4.at("nodes") == 4);
+  const auto one = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
+                                  "--tp", "4", "--json"}));
+  CHECK(dp4.at("tpot_s") == one.at("tpot_s")); // each replica runs as the one alone
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "16"}),
+               2, {"replica of TP x PP x CP = 16", "h100-pcie", "at most 8", "no network"});
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-70b", "--gpu", "h100-pcie", "--tp", "8",
+                        "--pp", "2"}),
+               2, {"replica of TP x PP x CP = 16", "h100-pcie"});
+  expect_error(rooftop({"estimate", "--model", "mixtral-8x7b", "--gpu", "h100-pcie", "--tp", "4",
+                        "--dp", "4", "--ep", "16"}),
+               2, {"EP group of --ep 16", "h100-pcie", "no network"});
+  CHECK(rooftop({"serve", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "8", "--dp",
+                 "2", "--requests", "20"})
+            .exit_code == 0);
 }
 
 TEST_CASE("cli: every key of rooftop.collective/1 is documented in docs/schemas.md") {
