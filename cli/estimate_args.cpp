@@ -217,10 +217,11 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
                      "servers of their own");
   const long long server = per_replica ? hw::k_max_standalone_gpus / replica * replica : d.gpus();
   const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, server, d.tp).system;
-  if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 &&
+  if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 && !per_replica &&
       node.id == s.gpu->id + "-standalone")
     throw InputError("--nodes " + std::to_string(a.nodes) + ": no system in data/hardware/systems "
-                     "holds " + s.gpu->id + ", so rooftop has no network for it; one server only");
+                     "holds " + s.gpu->id + ", so rooftop has no network for it; one server only "
+                     "(past 8 GPUs by --gpus or --dp, servers of whole data-parallel replicas)");
   const long long needed = (d.gpus() + node.gpus_per_node - 1) / node.gpus_per_node;
   s.cluster = hw::make_cluster(node, a.nodes_option && a.nodes_option->count() > 0 ? a.nodes : needed,
                                a.oversubscription);

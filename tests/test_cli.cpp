@@ -563,6 +563,14 @@ TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate c
     cmd.insert(cmd.end(), args.begin(), args.end());
     CHECK(parse(rooftop(cmd)).at("nodes") == nodes);
   }
+  // --nodes may then name those servers (it was refused as 'one server only' though the JSON
+  // said 2 nodes), but not fewer.
+  CHECK(parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "8",
+                       "--dp", "2", "--nodes", "2", "--json"}))
+            .at("nodes") == 2);
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--gpus",
+                        "16", "--nodes", "1"}),
+               2, {"16 GPUs", "--nodes 1", "has 8"});
   const auto one = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
                                   "--tp", "4", "--json"}));
   CHECK(dp4.at("tpot_s") == one.at("tpot_s")); // each replica runs as the one alone
