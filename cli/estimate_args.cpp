@@ -201,9 +201,9 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
                      ": must be >= 0 (0 = the whole batch)");
   s.options.max_prefill_tokens = a.max_prefill_tokens;
   if (d.gpus() > (1LL << 24)) throw InputError("impossible mapping: more than 2^24 GPUs");
-  // A GPU no system holds: one server of at most k_max_standalone_gpus, or, past that, one
-  // server per replica (data-parallel replicas exchange nothing; no network joins the servers,
-  // so a replica or an EP group must fit in one).
+  // A GPU no system holds: one server of at most k_max_standalone_gpus, or, past that, servers
+  // of as many whole replicas as fit in one (data-parallel replicas exchange nothing; no network
+  // joins the servers, so a replica or an EP group must fit in one).
   const bool standalone = !sys && !hw::SystemCatalogue::builtin().holds(s.gpu->id);
   const long long replica = d.tp * d.pp * d.cp;
   const bool per_replica = standalone && d.gpus() > hw::k_max_standalone_gpus;
@@ -213,14 +213,15 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
                           ? "a replica of TP x PP x CP = " + std::to_string(replica)
                           : "an EP group of --ep " + std::to_string(d.ep)) +
                      " GPUs (--tp, --pp, --cp, --ep), but " + hw::standalone_limit(*s.gpu) +
-                     ", and no network joins its servers: only data-parallel replicas may be on "
+                     ", and no network joins its servers: only whole data-parallel replicas may be on "
                      "servers of their own");
-  const hw::SystemSpec node =
-      sys ? *sys : hw::cluster_for_gpu(*s.gpu, per_replica ? replica : d.gpus(), d.tp).system;
-  if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 &&
+  const long long server = per_replica ? hw::k_max_standalone_gpus / replica * replica : d.gpus();
+  const hw::SystemSpec node = sys ? *sys : hw::cluster_for_gpu(*s.gpu, server, d.tp).system;
+  if (!sys && a.nodes_option && a.nodes_option->count() > 0 && a.nodes > 1 && !per_replica &&
       node.id == s.gpu->id + "-standalone")
     throw InputError("--nodes " + std::to_string(a.nodes) + ": no system in data/hardware/systems "
-                     "holds " + s.gpu->id + ", so rooftop has no network for it; one server only");
+                     "holds " + s.gpu->id + ", so rooftop has no network for it; one server only "
+                     "(past 8 GPUs by --gpus or --dp, servers of whole data-parallel replicas)");
   const long long needed = (d.gpus() + node.gpus_per_node - 1) / node.gpus_per_node;
   s.cluster = hw::make_cluster(node, a.nodes_option && a.nodes_option->count() > 0 ? a.nodes : needed,
                                a.oversubscription);

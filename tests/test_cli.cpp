@@ -545,13 +545,32 @@ TEST_CASE("cli: collective on a GPU no system holds is one server, as estimate c
   CHECK(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "4",
                  "--gpus", "8"})
             .exit_code == 0);
-  // Past one server, each data-parallel replica has a server of its own (they exchange
+  // Past one server, servers of at most 8 hold whole data-parallel replicas (they exchange
   // nothing); a replica or an EP group larger than a server has no network to span them.
   const auto dp4 = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
                                   "--tp", "4", "--dp", "4", "--json"}));
   CHECK(dp4.at("gpus") == 16);
   CHECK(dp4.at("system") == "h100-pcie-standalone");
-  CHECK(dp4.at("nodes") == 4);
+  CHECK(dp4.at("nodes") == 2); // 2 replicas of 4 per server of 8
+  // 9 GPUs at TP 1 are 2 servers (8 + 1), not 9; 3-GPU replicas fill servers of 6.
+  for (const auto &[args, nodes] :
+       std::vector<std::pair<std::vector<std::string>, int>>{{{"--gpus", "9"}, 2},
+                                                             {{"--gpus", "100000"}, 12500},
+                                                             {{"--pp", "2", "--gpus", "10"}, 2},
+                                                             {{"--pp", "3", "--dp", "3"}, 2}}) {
+    std::vector<std::string> cmd{"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
+                                 "--json"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    CHECK(parse(rooftop(cmd)).at("nodes") == nodes);
+  }
+  // --nodes may then name those servers (it was refused as 'one server only' though the JSON
+  // said 2 nodes), but not fewer.
+  CHECK(parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "8",
+                       "--dp", "2", "--nodes", "2", "--json"}))
+            .at("nodes") == 2);
+  expect_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--gpus",
+                        "16", "--nodes", "1"}),
+               2, {"16 GPUs", "--nodes 1", "has 8"});
   const auto one = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
                                   "--tp", "4", "--json"}));
   CHECK(dp4.at("tpot_s") == one.at("tpot_s")); // each replica runs as the one alone
