@@ -181,20 +181,27 @@ std::vector<PlanRow> plan_capacity(const wl::ModelSpec &m, const wl::Deployment 
                      objective_figures(alone, target);
       } else {
         // Replicas whose arrivals spread past the simulator's clock (max_arrival_s) cannot be
-        // simulated; half of it leaves room for the Poisson sample's spread.
+        // simulated; half of it leaves room for the Poisson sample's spread. And a probe at dp
+        // draws requests x dp arrivals: past k_max_plan_draws the search would take minutes.
+        const auto requests = static_cast<double>(target.requests);
         const long long by_gpus = target.max_gpus / replica;
-        const double by_clock = std::floor(target.rate_per_s * wl::max_arrival_s / 2 /
-                                           static_cast<double>(target.requests));
-        const long long max_dp =
-            std::max(1LL, static_cast<long long>(std::min(static_cast<double>(by_gpus), by_clock)));
+        const double by_clock = std::floor(target.rate_per_s * wl::max_arrival_s / 2 / requests);
+        const double by_draws = std::floor(target.max_draws / requests);
+        const long long max_dp = std::max(
+            1LL, static_cast<long long>(
+                     std::min({static_cast<double>(by_gpus), by_clock, by_draws})));
         row.dp = smallest_dp(s, max_dp, row);
         row.feasible = row.dp > 0;
+        std::string bound;
+        if (max_dp == by_gpus) bound = "--max-gpus " + std::to_string(target.max_gpus);
+        else if (static_cast<double>(max_dp) == by_clock)
+          bound = "the most whose arrivals the simulator can time";
+        else
+          bound = "the most whose arrivals one probe draws: --requests x replicas <= " +
+                  std::to_string(std::llround(target.max_draws));
         if (!row.feasible)
           row.reason = "misses the objective even with " + std::to_string(max_dp) + " replicas (" +
-                       (max_dp == by_gpus ? "--max-gpus " + std::to_string(target.max_gpus)
-                                          : std::string("the most whose arrivals the simulator "
-                                                        "can time")) +
-                       ")";
+                       bound + ")";
       }
     } catch (const InputError &e) {
       row.reason = e.what(); // does not fit, or a mapping the model cannot take

@@ -14,6 +14,11 @@
 
 namespace rooftop::sim {
 
+/// The most arrivals one probe of the search draws (requests x replicas): the replica simulated
+/// gets every dp-th of the stream, so each probe draws requests x dp exponential gaps (~14 ns
+/// each; 1e7 is about 0.14 s, and a search makes up to ~40 probes).
+inline constexpr double k_max_plan_draws = 1e7;
+
 /// The load to serve and the objective to meet.
 struct PlanTarget {
   double rate_per_s = 1;           ///< Poisson arrivals of the whole load, requests/s
@@ -25,6 +30,7 @@ struct PlanTarget {
   Seconds ttft;                    ///< objective on that percentile of TTFT (> 0)
   std::optional<Seconds> tpot;     ///< and of TPOT, if given
   long long max_gpus = 1024;       ///< largest deployment considered
+  double max_draws = k_max_plan_draws; ///< bound on requests x replicas of one probe
 };
 
 /// One (GPU, TP, EP, PP) candidate and the result of its search.

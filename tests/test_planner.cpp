@@ -235,3 +235,16 @@ TEST_CASE("plan: pipeline stages are a candidate's own, and count in its GPUs") 
   CHECK(p90_ttft(m, h100, 2, 70, r.dp, t, 1, 2) <= 0.5);
   if (r.dp > 1) CHECK(p90_ttft(m, h100, 2, 70, r.dp - 1, t, 1, 2) > 0.5);
 }
+
+TEST_CASE("plan: the search stops where one probe would draw too many arrivals, and says so") {
+  // Each probe at dp draws requests x dp arrivals (the replica gets every dp-th); past
+  // max_draws the search would take minutes (10^7 requests x 10^4 replicas).
+  const auto m = wl::load_hf_config(good + "dense-30b.config.json");
+  auto t = target(70); // needs more than 2 TP-2 replicas (the first test)
+  t.max_draws = 2.0 * static_cast<double>(t.requests); // at most 2 replicas
+  const auto rows = sim::plan_capacity(m, {}, false, false, {{&gpu("h100-sxm"), 2, 0}}, t, {});
+  REQUIRE(rows.size() == 1);
+  CHECK_FALSE(rows[0].feasible);
+  CHECK(rows[0].reason.find("even with 2 replicas") != std::string::npos);
+  CHECK(rows[0].reason.find("--requests x replicas <= 600") != std::string::npos);
+}

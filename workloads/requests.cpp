@@ -44,8 +44,9 @@ std::vector<Request> generate_requests(const RequestPattern &p) {
       t += -std::log1p(-u) / p.rate_per_s;
       if (!(t <= max_arrival_s))
         throw InputError("--rate = " + shortest(p.rate_per_s) + " requests/s: " +
-                         std::to_string(p.count) + " requests would arrive over more than 1e8 s "
-                         "(about 3 years), beyond what the simulator's clock resolves");
+                         std::to_string(p.count * p.stride) +
+                         " requests would arrive over more than 1e8 s (about 3 years), beyond "
+                         "what the simulator's clock resolves");
     }
     r.arrival_s = t;
   }
