@@ -175,7 +175,8 @@ Measurement read_measurement(JsonReader &e) {
   } else {
     m.median_s = read_time(e, "median_s");
     m.mean_s = read_time(e, "mean_s");
-    m.rel_stdev = e.number("rel_stdev", Check::non_negative, "fraction");
+    // A published time may come without its spread; rooftop's own runs always write one.
+    if (e.has("rel_stdev")) m.rel_stdev = e.number("rel_stdev", Check::non_negative, "fraction");
     m.discarded = e.to_int("discarded_samples", e.integer_or("discarded_samples", 0));
     m.samples_s = read_samples(e);
   }
@@ -196,11 +197,12 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
       j["skip_reason"] = m.skip_reason;
     } else {
       j.update({{"median_s", m.median_s},
-                {"mean_s", m.mean_s},
-                {"rel_stdev", m.rel_stdev},
-                {"sample_count", m.samples_s.size()},
-                {"discarded_samples", m.discarded},
-                {"samples_s", m.samples_s}});
+                {"mean_s", m.mean_s}});
+      if (m.rel_stdev) j["rel_stdev"] = *m.rel_stdev;
+      if (!m.samples_s.empty() || m.rel_stdev)
+        j.update({{"sample_count", m.samples_s.size()},
+                  {"discarded_samples", m.discarded},
+                  {"samples_s", m.samples_s}});
     }
     ms.push_back(j);
   }
@@ -217,7 +219,7 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
     if (!c.skip_reason.empty()) checks.back()["skip_reason"] = c.skip_reason;
   }
   const auto &d = run.device;
-  return {{"schema", "rooftop.calibration/1"},
+  nlohmann::ordered_json j = {{"schema", "rooftop.calibration/1"},
           {"gpu", run.gpu},
           {"architecture", run.architecture},
           {"meta", run.meta},
@@ -233,14 +235,18 @@ nlohmann::ordered_json to_json(const CalibrationRun &run) {
             {"driver_version", d.driver_version},
             {"power_limit_w", d.power_limit_w},
             {"cuda_version", d.cuda_version}}},
-          {"stop_rule",
-           {{"warmup", run.rule.warmup},
-            {"min_samples", run.rule.min_samples},
-            {"max_samples", run.rule.max_samples},
-            {"target_rel_stderr", run.rule.target_rel_stderr},
-            {"max_seconds", run.rule.max_seconds}}},
-          {"self_checks", checks},
-          {"measurements", ms}};
+          {"self_checks", checks}};
+  if (run.published.is_null()) {
+    j["stop_rule"] = {{"warmup", run.rule.warmup},
+                      {"min_samples", run.rule.min_samples},
+                      {"max_samples", run.rule.max_samples},
+                      {"target_rel_stderr", run.rule.target_rel_stderr},
+                      {"max_seconds", run.rule.max_seconds}};
+  } else {
+    j["published"] = run.published;
+  }
+  j["measurements"] = ms;
+  return j;
 }
 
 CalibrationRun load_calibration(const std::filesystem::path &file) {
@@ -267,13 +273,23 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   run.device.cuda_version = d.optional_string("cuda_version").value_or("");
   run.device.power_limit_w = d.number_or("power_limit_w", 0, Check::non_negative, "W");
   d.finish();
-  JsonReader sr = r.object("stop_rule");
-  run.rule.warmup = sr.to_int("warmup", sr.integer_or("warmup", 0));
-  run.rule.min_samples = sr.to_int("min_samples", sr.integer("min_samples"));
-  run.rule.max_samples = sr.to_int("max_samples", sr.integer("max_samples"));
-  run.rule.target_rel_stderr = sr.number("target_rel_stderr", Check::positive, "fraction");
-  run.rule.max_seconds = sr.number("max_seconds", Check::positive, "s");
-  sr.finish();
+  if (r.has("published")) {
+    // Someone else's measurements: where they come from and how they were timed, instead of
+    // rooftop's stop rule.
+    JsonReader p = r.object("published");
+    for (const char *k : {"source", "commit", "statistic"}) p.string(k);
+    run.published = *r.raw("published");
+    if (r.has("stop_rule"))
+      r.fail("stop_rule", "a published file has no stop rule (\"published\" says how it was timed)");
+  } else {
+    JsonReader sr = r.object("stop_rule");
+    run.rule.warmup = sr.to_int("warmup", sr.integer_or("warmup", 0));
+    run.rule.min_samples = sr.to_int("min_samples", sr.integer("min_samples"));
+    run.rule.max_samples = sr.to_int("max_samples", sr.integer("max_samples"));
+    run.rule.target_rel_stderr = sr.number("target_rel_stderr", Check::positive, "fraction");
+    run.rule.max_seconds = sr.number("max_seconds", Check::positive, "s");
+    sr.finish();
+  }
   if (const auto *checks = r.raw("self_checks")) {
     if (!checks->is_array()) r.fail("self_checks", "must be an array");
     for (std::size_t i = 0; i < checks->size(); ++i) {
@@ -319,6 +335,9 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"attention_flops_efficiency", e.attention_flops},
             {"attention_bandwidth_efficiency", e.attention_bandwidth},
             {"attention_context_half", e.attention_context_half},
+            {"attention_prefill_bandwidth_efficiency", e.attention_prefill_bandwidth},
+            {"attention_fixed_s", e.attention_fixed.value()},
+            {"attention_item_s", e.attention_item.value()},
             {"hbm_bandwidth_efficiency", e.hbm_bandwidth},
             {"nvlink_bandwidth_efficiency", e.link_bandwidth},
             {"network_bandwidth_efficiency", e.network_bandwidth},
@@ -333,6 +352,10 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"attention_flops", fit.attention_flops},
             {"attention_bandwidth", fit.attention_bandwidth},
             {"attention_context_half", fit.attention_context_half},
+            {"additive_attention", fit.additive_attention},
+            {"attention_fixed_s", fit.attention_fixed_s},
+            {"attention_item_s", fit.attention_item_s},
+            {"attention_prefill_bandwidth", fit.attention_prefill_bandwidth},
             {"fitted_measurements", fit.fitted},
             {"held_out_measurements", fit.held}}},
           {"notes", fit.notes}};

@@ -19,7 +19,11 @@ struct CalibrationRun {
   std::string architecture;       ///< its architecture name
   nlohmann::ordered_json meta;    ///< rooftop version, git sha, date, command, argv
   DeviceInfo device;
-  StopRule rule;
+  StopRule rule;                  ///< unused (and not written) when `published` is set
+  /// Measurements taken by someone else and published (docs/calibration.md, "Published
+  /// measurements"): where, under what licence, how they were timed and what was selected. An
+  /// object with at least "source", "commit" and "statistic"; null for rooftop's own runs.
+  nlohmann::ordered_json published;
   std::vector<SelfCheck> self_checks;   ///< the backend's kernels against host references
   std::vector<Measurement> measurements;
 };

@@ -21,6 +21,12 @@ namespace {
 
 bool usable(const Measurement &m) { return !m.skipped && m.median_s > 0; }
 
+std::string fmt_terms(const std::string &what, const std::vector<double> &c) {
+  std::string s = what + " (";
+  for (std::size_t i = 0; i < c.size(); ++i) s += (i ? ", " : "") + std::to_string(c[i]);
+  return s + ")";
+}
+
 /// Clamps a fitted fraction into (0, 1], noting when it had to.
 double fraction(double v, const std::string &what, std::vector<std::string> &notes) {
   if (!(v > 0)) {
@@ -104,6 +110,39 @@ std::pair<double, double> fit_line(const std::vector<double> &x, const std::vect
   const Eigen::Vector2d s = a.colPivHouseholderQr().solve(b);
   const double slope = s(1) / (hi - lo);
   return {s(0) - slope * lo, slope};
+}
+
+std::vector<double> relative_least_squares(const std::vector<std::vector<double>> &a,
+                                           const std::vector<double> &y) {
+  if (a.size() != y.size() || a.empty()) throw InternalError("relative_least_squares: bad sizes");
+  const auto n = static_cast<Eigen::Index>(a.size());
+  const auto k = static_cast<Eigen::Index>(a.front().size());
+  // Each column scaled to unit maximum for conditioning; the solution is scaled back.
+  std::vector<double> scale(static_cast<std::size_t>(k), 0);
+  for (const auto &row : a) {
+    if (static_cast<Eigen::Index>(row.size()) != k) throw InternalError("relative_least_squares: ragged");
+    for (Eigen::Index j = 0; j < k; ++j)
+      scale[static_cast<std::size_t>(j)] =
+          std::max(scale[static_cast<std::size_t>(j)], std::fabs(row[static_cast<std::size_t>(j)]));
+  }
+  Eigen::MatrixXd m(n, k);
+  Eigen::VectorXd b(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto r = static_cast<std::size_t>(i);
+    if (!(y[r] > 0)) throw InternalError("relative_least_squares: y must be positive");
+    for (Eigen::Index j = 0; j < k; ++j) {
+      const auto c = static_cast<std::size_t>(j);
+      m(i, j) = scale[c] > 0 ? a[r][c] / scale[c] / y[r] : 0;
+    }
+    b(i) = 1;
+  }
+  const Eigen::VectorXd s = m.colPivHouseholderQr().solve(b);
+  std::vector<double> out(static_cast<std::size_t>(k));
+  for (Eigen::Index j = 0; j < k; ++j) {
+    const auto c = static_cast<std::size_t>(j);
+    out[c] = scale[c] > 0 ? s(j) / scale[c] : 0;
+  }
+  return out;
 }
 
 hw::GpuSpec host_reference_spec(const std::vector<Measurement> &measurements, const DeviceInfo &d) {
@@ -214,29 +253,75 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     g.e_max = fraction(g.e_max, "GEMM " + dt + " efficiency", r.notes);
     r.gemm[dt] = g;
   }
-  // Attention: prefill compute-bound, decode bandwidth-bound.
-  std::vector<double> ae, dc, de;
-  std::string prefill_impl;
-  const auto bf16 = spec.matmul_peak(DType::bf16);
+  // Attention. Cases that ran a production kernel (published measurements: FlashAttention-3
+  // in vLLM) fit the additive model: t = fixed + item x (sequence, KV head) pairs + FLOP /
+  // (BF16 peak e_c) + bytes / (HBM e_decode or e_prefill), one least-squares fit of relative
+  // error over decode (not MLA-like) and prefill cases together. rooftop's own kernels are
+  // simpler than those; their decode sets the bandwidth curve and their prefill is reported.
+  std::vector<const Measurement *> attn;
+  bool own_kernel = false;
+  std::size_t n_decode = 0, n_prefill = 0;
   for (const auto *m : train) {
-    const double busy = m->median_s - 2 * overhead; // split and combine kernels
-    if (busy <= 0) continue;
-    if (m->c.kind == CaseKind::attention_prefill && bf16) {
-      ae.push_back(m->c.flops / (bf16->value() * busy));
-      if (prefill_impl.empty()) prefill_impl = m->implementation;
-    }
-    // MLA-like decode (many heads over one latent) is compute-heavy: reported, not part of the
-    // bandwidth curve, which is the memory-bound MHA and GQA layouts.
-    if (m->c.kind == CaseKind::attention_decode && m->c.latent_dim == 0) {
-      dc.push_back(static_cast<double>(m->c.context));
-      de.push_back(m->c.bytes_moved / busy / spec.memory_bandwidth.value());
-    }
+    const bool dec = m->c.kind == CaseKind::attention_decode && m->c.latent_dim == 0;
+    const bool pre = m->c.kind == CaseKind::attention_prefill;
+    if (!dec && !pre) continue;
+    attn.push_back(m);
+    (dec ? n_decode : n_prefill) += 1;
+    if (m->implementation.rfind("rooftop", 0) == 0 || m->implementation.rfind("Eigen", 0) == 0 ||
+        m->implementation.empty())
+      own_kernel = true;
   }
-  if (!ae.empty()) r.attention_flops = fraction(median(ae), "prefill attention efficiency", r.notes);
-  if (!de.empty()) {
-    const auto [e_max, c_half] = saturating(dc, de);
-    r.attention_bandwidth = fraction(e_max, "decode attention bandwidth efficiency", r.notes);
-    r.attention_context_half = c_half;
+  const auto bf16 = spec.matmul_peak(DType::bf16);
+  constexpr std::size_t k_min_additive = 8; // cases of each phase for the five-term fit
+  if (!own_kernel && bf16 && n_decode >= k_min_additive && n_prefill >= k_min_additive) {
+    std::vector<std::vector<double>> a;
+    std::vector<double> y;
+    const double hbm = spec.memory_bandwidth.value();
+    for (const auto *m : attn) {
+      const bool dec = m->c.kind == CaseKind::attention_decode;
+      const double items = static_cast<double>(m->c.batch) * static_cast<double>(m->c.kv_heads);
+      const double mem = m->c.bytes_moved / hbm;
+      a.push_back({1.0, items, m->c.flops / bf16->value(), dec ? mem : 0.0, dec ? 0.0 : mem});
+      y.push_back(m->median_s);
+    }
+    const auto c = relative_least_squares(a, y);
+    if (c[0] > 0 && c[1] >= 0 && c[2] > 0 && c[3] > 0 && c[4] > 0) {
+      r.additive_attention = true;
+      r.attention_fixed_s = c[0];
+      r.attention_item_s = c[1];
+      r.attention_flops = fraction(1 / c[2], "attention FLOP efficiency", r.notes);
+      r.attention_bandwidth = fraction(1 / c[3], "decode attention bandwidth efficiency", r.notes);
+      r.attention_prefill_bandwidth =
+          fraction(1 / c[4], "prefill attention bandwidth efficiency", r.notes);
+      r.attention_context_half = 0;
+    } else {
+      r.notes.push_back(fmt_terms("attention: the additive fit gave a non-positive term", c) +
+                        "; attention from the defaults");
+    }
+  } else {
+    std::vector<double> ae, dc, de;
+    std::string prefill_impl;
+    for (const auto *m : train) {
+      const double busy = m->median_s - 2 * overhead; // split and combine kernels
+      if (busy <= 0) continue;
+      if (m->c.kind == CaseKind::attention_prefill && bf16) {
+        ae.push_back(m->c.flops / (bf16->value() * busy));
+        if (prefill_impl.empty()) prefill_impl = m->implementation;
+      }
+      // MLA-like decode (many heads over one latent) is compute-heavy: reported, not part of
+      // the bandwidth curve, which is the memory-bound MHA and GQA layouts.
+      if (m->c.kind == CaseKind::attention_decode && m->c.latent_dim == 0) {
+        dc.push_back(static_cast<double>(m->c.context));
+        de.push_back(m->c.bytes_moved / busy / spec.memory_bandwidth.value());
+      }
+    }
+    if (!ae.empty()) r.attention_flops = fraction(median(ae), "prefill attention efficiency", r.notes);
+    if (!de.empty()) {
+      const auto [e_max, c_half] = saturating(dc, de);
+      r.attention_bandwidth = fraction(e_max, "decode attention bandwidth efficiency", r.notes);
+      r.attention_context_half = c_half;
+    }
+    r.prefill_impl = prefill_impl;
   }
   // The table.
   hw::Efficiency e = defaults;
@@ -256,19 +341,28 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   }
   for (const auto &[dt, g] : r.gemm)
     if (g.e_max > 0) e.gemm_flops_by_dtype[dt] = g.e_max;
-  // Prefill attention is measured with rooftop's flash_wmma kernel (tensor cores through WMMA,
-  // no asynchronous copies or warp specialisation): below FlashAttention-2/3, so it is reported
-  // but does not set the table's value.
-  if (r.attention_flops > 0)
-    r.notes.push_back("prefill attention measured at " + std::to_string(r.attention_flops) +
-                      " of the BF16 peak with " +
-                      (prefill_impl.empty() ? std::string("an unnamed kernel") : prefill_impl) +
-                      " (simpler than FlashAttention-2/3): reported, not used; "
-                      "attention_flops_efficiency stays at the default");
-  else
-    r.notes.push_back("no prefill attention: attention_flops_efficiency from the defaults");
-  e.attention_bandwidth = r.attention_bandwidth;
-  e.attention_context_half = r.attention_context_half;
+  if (r.additive_attention) {
+    e.attention_flops = r.attention_flops > 0 ? r.attention_flops : defaults.attention_flops;
+    e.attention_bandwidth = r.attention_bandwidth;
+    e.attention_context_half = 0;
+    e.attention_prefill_bandwidth = r.attention_prefill_bandwidth;
+    e.attention_fixed = Seconds(r.attention_fixed_s);
+    e.attention_item = Seconds(r.attention_item_s);
+  } else {
+    // Prefill attention is measured with rooftop's flash_wmma kernel (tensor cores through
+    // WMMA, no asynchronous copies or warp specialisation): below FlashAttention-2/3, so it is
+    // reported but does not set the table's value.
+    if (r.attention_flops > 0)
+      r.notes.push_back("prefill attention measured at " + std::to_string(r.attention_flops) +
+                        " of the BF16 peak with " +
+                        (r.prefill_impl.empty() ? std::string("an unnamed kernel") : r.prefill_impl) +
+                        " (simpler than FlashAttention-2/3): reported, not used; "
+                        "attention_flops_efficiency stays at the default");
+    else
+      r.notes.push_back("no prefill attention: attention_flops_efficiency from the defaults");
+    e.attention_bandwidth = r.attention_bandwidth;
+    e.attention_context_half = r.attention_context_half;
+  }
   r.notes.push_back("not measured by this plan (from the defaults): NVLink, network and NVLS "
                     "efficiencies, collective latency");
   r.efficiency = e;

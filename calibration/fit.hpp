@@ -33,6 +33,14 @@ struct FitResult {
   double attention_flops = 0;        ///< prefill attention: fraction of the BF16 peak
   double attention_bandwidth = 0;    ///< decode attention: fraction of HBM bandwidth (maximum)
   double attention_context_half = 0; ///< context at which it is half
+  /// The additive attention model (hw::Efficiency::additive_attention), fitted when every
+  /// attention case ran a production kernel (not one of rooftop's own: published measurements)
+  /// and there are enough decode and prefill cases; 0 otherwise.
+  bool additive_attention = false;
+  std::string prefill_impl;              ///< what ran the prefill cases (roofline fit only)
+  double attention_fixed_s = 0;          ///< per attention operator, s
+  double attention_item_s = 0;           ///< per (sequence, KV head), s
+  double attention_prefill_bandwidth = 0; ///< prefill: fraction of HBM bandwidth
   std::size_t fitted = 0, held = 0;  ///< measurements used / held out
   std::vector<std::string> notes;    ///< what could not be fitted and what was clamped
   hw::Efficiency efficiency;         ///< the table estimate uses (origin measured)
@@ -47,6 +55,11 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
 /// bandwidth, so the CPU pipeline (measure, fit, validate) runs end to end. It describes the
 /// host, not any GPU, and is marked so in its notes.
 hw::GpuSpec host_reference_spec(const std::vector<Measurement> &measurements, const DeviceInfo &d);
+
+/// Least squares of y ~ a x (rows of `a`) minimising the sum of squared relative errors
+/// ((a x - y) / y)^2. Throws InternalError on mismatched sizes.
+std::vector<double> relative_least_squares(const std::vector<std::vector<double>> &a,
+                                           const std::vector<double> &y);
 
 /// Least squares y = a + b x. Returns {a, b}; b = 0 when x does not vary.
 std::pair<double, double> fit_line(const std::vector<double> &x, const std::vector<double> &y);

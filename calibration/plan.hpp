@@ -3,6 +3,7 @@
 
 #include "core/dtype.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,7 @@ struct Measurement {
   int discarded = 0;             ///< samples dropped by the outlier (throttle) filter
   double median_s = 0;
   double mean_s = 0;
-  double rel_stdev = 0;          ///< stdev / mean of the kept samples
+  std::optional<double> rel_stdev; ///< stdev / mean of the kept samples (none: not published)
   bool skipped = false;
   bool failed = false;           ///< skipped because the backend threw, or because its kernel
                                  ///< failed its self-check (skip_reason says why)

@@ -42,6 +42,10 @@ wl::Op op_for(const cal::Case &c) {
     o.context = c.kind == cal::CaseKind::attention_decode ? static_cast<double>(c.context)
                                                           : static_cast<double>(c.context + 1) / 2;
     o.kernels = 2; // split + combine
+    o.new_tokens = c.kind == cal::CaseKind::attention_decode ? 1 : static_cast<double>(c.context);
+    // (sequence, KV head) pairs; MLA-like decode has one shared latent
+    o.items = static_cast<double>(c.batch) *
+              static_cast<double>(c.latent_dim > 0 ? 1 : c.kv_heads);
     break;
   case cal::CaseKind::layer:
     throw InternalError("op_for: a layer is many operators");

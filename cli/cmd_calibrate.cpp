@@ -28,7 +28,7 @@ namespace rooftop::cli {
 namespace {
 
 struct CalibrateArgs {
-  std::string backend = "cuda", gpu, out, efficiency_out;
+  std::string backend = "cuda", gpu, out, efficiency_out, refit;
   int device = 0;
   bool quick = false, check_only = false;
   std::string max_stream_bytes; ///< a size (core/parse.hpp); empty: the default
@@ -62,9 +62,16 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
                      g.tile_m > 0 ? fmt::format("waves of {:.0f}x{:.0f} tiles", g.tile_m, g.tile_n)
                                   : std::string("no wave quantization fitted"),
                      g.cases);
-  s += fmt::format("  attention: prefill {} of BF16 peak; decode {} of HBM, half at context {:.0f}\n",
-                   rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
-                   f.attention_context_half);
+  if (f.additive_attention)
+    s += fmt::format("  attention (additive): {} + {} per (sequence, KV head) + FLOP at {} of BF16 "
+                     "peak + bytes at {} (decode) or {} (prefill) of HBM\n",
+                     rep::time(Seconds(f.attention_fixed_s)), fmt::format("{:.1f} ns", 1e9 * f.attention_item_s),
+                     rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
+                     rep::percent(f.attention_prefill_bandwidth));
+  else
+    s += fmt::format("  attention: prefill {} of BF16 peak; decode {} of HBM, half at context {:.0f}\n",
+                     rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
+                     f.attention_context_half);
   for (const auto &n : f.notes) s += "  note: " + n + "\n";
   const auto errors = compare_measurements(run.measurements, spec, f.efficiency);
   s += held_out_table(errors);
@@ -121,6 +128,36 @@ void check_max_stream(Bytes max, const CalibrateArgs &a, const cal::DeviceInfo &
     throw InputError(fmt::format("--max-stream-bytes = '{}': more than a third of the {}'s "
                                  "{:.0f} bytes of memory (a triad holds three arrays)",
                                  a.max_stream_bytes, dev.name, dev.memory_bytes));
+}
+
+/// --refit FILE: fits a calibration file (a run of rooftop's own, or published measurements)
+/// again, without a device, and writes its efficiency table.
+void refit(const CalibrateArgs &a, const CLI::App &cmd) {
+  for (const char *o : {"--backend", "--gpu", "--device", "--quick", "--check-only",
+                        "--max-stream-bytes", "--max-seconds", "--out"})
+    if (cmd.count(o) > 0)
+      throw InputError(std::string("--refit fits a calibration file that exists: ") + o +
+                       " (an option of a new run) does not apply");
+  const auto run = cal::load_calibration(a.refit);
+  hw::GpuSpec spec;
+  try {
+    spec = run.gpu == "host-cpu" ? cal::host_reference_spec(run.measurements, run.device)
+                                 : resolve_gpu(run.gpu);
+  } catch (const InputError &e) {
+    throw InputError(a.refit + ": /gpu = \"" + run.gpu + "\": " + e.what());
+  }
+  const hw::Efficiency defaults =
+      hw::load_default_efficiency(data_dir() / "hardware" / "efficiency.json", spec);
+  const auto fitted = cal::fit(run.measurements, spec, defaults);
+  const std::string eff_out = a.efficiency_out.empty()
+                                  ? std::filesystem::path(a.refit).replace_extension("").string() +
+                                        ".efficiency.json"
+                                  : a.efficiency_out;
+  // The table names its calibration file as given, so a relative path stays relative.
+  cal::write_json_file(eff_out, cal::efficiency_table_json(fitted, run, a.refit));
+  std::cout << fmt::format("fitted {} ({} measurements) into {}\n", a.refit,
+                           run.measurements.size(), eff_out);
+  std::cout << calibration_summary(run, spec, fitted);
 }
 
 void run(const CalibrateArgs &a) {
@@ -217,7 +254,7 @@ void run(const CalibrateArgs &a) {
                                  m.skipped ? "skipped: " + m.skip_reason
                                            : rep::time(Seconds(m.median_s)) +
                                                  fmt::format(" (+-{:.1f}%, {} samples)",
-                                                             100 * m.rel_stdev, m.samples_s.size()));
+                                                             100 * m.rel_stdev.value_or(0), m.samples_s.size()));
         if (!partial_ok) return;
         so_far.measurements.push_back(m);
         so_far.meta["elapsed_s"] = seconds_since_start();
@@ -285,7 +322,13 @@ void add_calibrate(CLI::App &app) {
   c->add_option("--out", a->out, "calibration file (default calibration-<gpu>.json)");
   c->add_option("--efficiency-out", a->efficiency_out,
                 "fitted efficiency table (default <out>.efficiency.json)");
-  c->callback([a] { run(*a); });
+  c->add_option("--refit", a->refit,
+                "fit this calibration file again (no device): a run of rooftop's own or "
+                "published measurements (docs/calibration.md)");
+  c->callback([a, c] {
+    if (!a->refit.empty()) refit(*a, *c);
+    else run(*a);
+  });
 }
 
 } // namespace rooftop::cli

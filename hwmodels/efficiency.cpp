@@ -102,6 +102,12 @@ void apply(JsonReader r, Efficiency &e) {
       efficiency(r, "attention_bandwidth_efficiency", e.attention_bandwidth, /*off=*/true);
   e.attention_context_half =
       at_most(r, "attention_context_half", e.attention_context_half, k_max_half, "tokens");
+  e.attention_prefill_bandwidth = efficiency(r, "attention_prefill_bandwidth_efficiency",
+                                             e.attention_prefill_bandwidth, /*off=*/true);
+  e.attention_fixed =
+      Seconds(at_most(r, "attention_fixed_s", e.attention_fixed.value(), k_max_fixed_s, "s"));
+  e.attention_item =
+      Seconds(at_most(r, "attention_item_s", e.attention_item.value(), k_max_fixed_s, "s"));
   apply_by_dtype(r, e);
   e.kernel_overhead = Seconds(
       at_most(r, "kernel_overhead_s", e.kernel_overhead.value(), k_max_fixed_s, "s"));

@@ -32,6 +32,15 @@ struct Efficiency {
   double gemm_tile_n = 0;         ///< tiles = ceil(M/tm) ceil(N/tn) over waves of one tile per SM
   double attention_bandwidth = 0; ///< decode attention's fraction of HBM bandwidth (0: as streams)
   double attention_context_half = 0; ///< context at which that fraction is half its maximum
+  /// Calibrated attention (any of the three > 0; docs/model.md, "Attention"): an attention
+  /// operator costs attention_fixed + attention_item x (sequence, KV head) pairs + its compute
+  /// time + its memory time, one after the other, instead of kernels x kernel_overhead + the
+  /// larger of the two. Production kernels (FlashAttention-3 in vLLM) fit this: a fixed cost
+  /// (the KV-cache write and the attention launch), a cost per work item, and little overlap at
+  /// the sizes a step has.
+  Seconds attention_fixed;        ///< per attention operator, s
+  Seconds attention_item;         ///< per (sequence, KV head) pair on the GPU, s
+  double attention_prefill_bandwidth = 0; ///< prefill's fraction of HBM bandwidth (0: as decode)
   Seconds kernel_overhead;        ///< fixed cost per kernel, s
   Seconds collective_latency;     ///< fixed cost per collective call, s
   EfficiencyOrigin origin = EfficiencyOrigin::ideal;
@@ -46,6 +55,11 @@ struct Efficiency {
   /// `sms` SMs: tiles / (waves x sms), 1 without a calibrated tile, an SM count or N.
   [[nodiscard]] double gemm_wave_efficiency(double rows, double cols, int sms,
                                             double groups = 1) const;
+  /// Whether attention is costed with the calibrated additive model above.
+  [[nodiscard]] bool additive_attention() const {
+    return attention_fixed.value() > 0 || attention_item.value() > 0 ||
+           attention_prefill_bandwidth > 0;
+  }
   /// Decode attention's bandwidth efficiency at `context` keys.
   [[nodiscard]] double attention_bandwidth_efficiency(double context) const;
 };

@@ -213,6 +213,14 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
                                        ? fmt::format(", half at context {:.0f}", e.attention_context_half)
                                        : std::string()),
                               src("attention_bandwidth_efficiency")));
+  if (e.attention_prefill_bandwidth > 0)
+    rows.push_back(source_row("attention memory bandwidth, prefill",
+                              percent(e.attention_prefill_bandwidth),
+                              src("attention_prefill_bandwidth_efficiency")));
+  if (e.additive_attention())
+    rows.push_back(source_row("attention fixed cost + per (sequence, KV head)",
+                              time(e.attention_fixed) + " + " + time(e.attention_item),
+                              src("attention_fixed_s")));
   return concat(rows, json::array(
       {source_row("memory bandwidth (" + gpu.memory_type + ")", percent(e.hbm_bandwidth),
                   src("hbm_bandwidth_efficiency")),

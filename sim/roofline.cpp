@@ -97,6 +97,18 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     c.protocol = intern_protocol(r.protocol);
     return c;
   }
+  if (op.unit == wl::Unit::attention && m.eff.additive_attention()) {
+    // Calibrated attention: fixed + per-item costs, then compute and memory one after the other.
+    const double e_m = op.new_tokens > 1 && m.eff.attention_prefill_bandwidth > 0
+                           ? m.eff.attention_prefill_bandwidth
+                           : m.eff.attention_bandwidth_efficiency(op.context);
+    c.compute = op.flops / (unit_peak(m.gpu, op.unit, op.compute_dtype) * m.eff.attention_flops);
+    c.memory = op.bytes() / (m.gpu.memory_bandwidth * e_m);
+    c.overhead = m.eff.attention_fixed + m.eff.attention_item * op.items;
+    c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
+    c.time = c.compute + c.memory + c.overhead;
+    return c;
+  }
   const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops
                      : op.unit == wl::Unit::gemm
                          ? m.eff.gemm_efficiency(op.compute_dtype, op.rows) * wave_efficiency(op, m)

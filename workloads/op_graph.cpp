@@ -115,6 +115,8 @@ void lower_gqa(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   at.kv_bytes = Bytes(batch * (past + news) * kv_tok / c.cp + c.T * kv_tok);
   at.act_bytes = Bytes(c.T * H * (dh + dv) * c.ab); // read Q, write O
   at.context = keys * c.cp / news; // keys each query attends (keys is per sequence)
+  at.new_tokens = news;
+  at.items = batch * Hkv;
   c.out->push_back(at);
   cp_exchange(c, g, n, batch * news * kv_tok, batch * H * dv * c.ab);
   c.out->push_back(linear(c, "o_proj", OpKind::o_proj, g, n, c.T, H * dv, c.h, c.wb));
@@ -170,6 +172,9 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
     at.act_bytes = Bytes(c.T * H * (kvl + rope + kvl) * c.ab);
   }
   at.context = keys * c.cp / static_cast<double>(c.s.new_tokens);
+  at.new_tokens = static_cast<double>(c.s.new_tokens);
+  // Prefill runs MHA over the decompressed heads; decode one shared latent (one KV head).
+  at.items = c.phase == Phase::prefill ? batch * H : batch;
   c.out->push_back(kvb);
   c.out->push_back(at);
   cp_exchange(c, g, n, batch * static_cast<double>(c.s.new_tokens) * lat_tok, batch * H * dv * c.ab);

@@ -59,6 +59,8 @@ struct Op {
   double second_cols = 0;
   double second_share = 0;
   double context = 0;         ///< attention: mean keys each query attends
+  double new_tokens = 0;      ///< attention: new tokens per sequence (1: a decode step)
+  double items = 0;           ///< attention: (sequence, KV head) pairs on this GPU
 
   /// HBM traffic per instance: weights + activations + KV cache, bytes.
   [[nodiscard]] Bytes bytes() const { return weight_bytes + act_bytes + kv_bytes; }
