@@ -642,3 +642,139 @@ TEST_CASE("a calibration file is refused where its entries contradict themselves
   CHECK(has(load_edited([](nlohmann::json &j) { j["measurements"][1]["bytes"] = 2097152; }),
             "/measurements/1/bytes = 2097152: contradicts the case's shape, which gives 1048576"));
 }
+
+TEST_CASE("relative_least_squares is exact on a linear model and weighs relative error") {
+  // y = 2 + 3 x1 + 0.5 x2, columns of very different scales
+  std::vector<std::vector<double>> a;
+  std::vector<double> y;
+  for (double x1 : {1e-9, 5e-9, 2e-8})
+    for (double x2 : {10.0, 1000.0, 1e5}) {
+      a.push_back({1, x1, x2});
+      y.push_back(2 + 3 * x1 + 0.5 * x2);
+    }
+  const auto c = relative_least_squares(a, y);
+  REQUIRE(c.size() == 3);
+  CHECK(c[0] == doctest::Approx(2).epsilon(1e-9));
+  CHECK(c[1] == doctest::Approx(3).epsilon(1e-6));
+  CHECK(c[2] == doctest::Approx(0.5).epsilon(1e-9));
+  // A constant c fitted to {1, 100}: (c - 1)^2 + (c / 100 - 1)^2 is least at
+  // c = (1 + 1/100) / (1 + 1/100^2) = 1.0099, near the small value, not at the mean 50.5 that
+  // absolute error would give.
+  const auto k = relative_least_squares({{1.0}, {1.0}}, {1, 100});
+  CHECK(k[0] == doctest::Approx(1.01 / 1.0001).epsilon(1e-12));
+  CHECK_THROWS_AS(relative_least_squares({{1.0}}, {0.0}), InternalError);
+}
+
+namespace {
+/// Published-style attention measurements from the additive model with known terms.
+std::vector<Measurement> additive_attention_cases(double fixed, double item, double e_c,
+                                                  double e_dec, double e_pre,
+                                                  const std::string &impl) {
+  std::vector<Measurement> ms;
+  const double peak = 1e15, bw = 1e12; // test-gpu: BF16 1e15 FLOP/s, 1e12 B/s
+  for (long long b : {1, 8, 64, 256})
+    for (long long ctx : {128, 1024, 8192, 32768})
+      for (long long kv : {1, 8}) {
+        Case c;
+        c.kind = CaseKind::attention_decode;
+        c.batch = b;
+        c.q_heads = 8 * kv;
+        c.kv_heads = kv;
+        c.head_dim = 128;
+        c.context = ctx;
+        declare_work(c);
+        const double items = static_cast<double>(b * kv);
+        auto m = measured(c, fixed + item * items + c.flops / (peak * e_c) + c.bytes_moved / (bw * e_dec));
+        m.implementation = impl;
+        ms.push_back(m);
+      }
+  for (long long b : {1, 4, 16})
+    for (long long s : {16, 256, 2048, 8192}) {
+      Case c;
+      c.kind = CaseKind::attention_prefill;
+      c.batch = b;
+      c.q_heads = 32;
+      c.kv_heads = 8;
+      c.head_dim = 128;
+      c.context = s;
+      declare_work(c);
+      const double items = static_cast<double>(b * 8);
+      auto m = measured(c, fixed + item * items + c.flops / (peak * e_c) + c.bytes_moved / (bw * e_pre));
+      m.implementation = impl;
+      ms.push_back(m);
+    }
+  return ms;
+}
+} // namespace
+
+TEST_CASE("the additive attention fit recovers a production kernel's terms, and costs with them") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
+  const hw::Efficiency defaults = hw::Efficiency::ideal();
+  const double fixed = 12e-6, item = 25e-9, e_c = 0.65, e_dec = 0.9, e_pre = 0.45;
+  const auto ms = additive_attention_cases(fixed, item, e_c, e_dec, e_pre,
+                                           "vLLM FlashAttention-3 (published)");
+  const auto f = fit(ms, spec, defaults);
+  REQUIRE(f.additive_attention);
+  CHECK(f.attention_fixed_s == doctest::Approx(fixed).epsilon(1e-6));
+  CHECK(f.attention_item_s == doctest::Approx(item).epsilon(1e-6));
+  CHECK(f.attention_flops == doctest::Approx(e_c).epsilon(1e-6));
+  CHECK(f.attention_bandwidth == doctest::Approx(e_dec).epsilon(1e-6));
+  CHECK(f.attention_prefill_bandwidth == doctest::Approx(e_pre).epsilon(1e-6));
+  const auto &e = f.efficiency;
+  CHECK(e.additive_attention());
+  CHECK(e.attention_flops == doctest::Approx(e_c).epsilon(1e-6)); // a production kernel: used
+  CHECK(e.attention_context_half == 0);
+  CHECK(e.attention_fixed.value() == doctest::Approx(fixed).epsilon(1e-6));
+  // The same cases through rooftop's own kernels keep the roofline fit (no additive terms).
+  const auto own = fit(additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "rooftop decode_split"),
+                       spec, defaults);
+  CHECK(!own.additive_attention);
+  CHECK(!own.efficiency.additive_attention());
+  // Too few prefill cases: not fitted either.
+  auto decode_only = additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3");
+  std::erase_if(decode_only, [](const Measurement &m) { return m.c.kind == CaseKind::attention_prefill; });
+  CHECK(!fit(decode_only, spec, defaults).additive_attention);
+}
+
+TEST_CASE("a published calibration file: provenance instead of a stop rule, no spread required") {
+  auto j = nlohmann::json::parse(std::ifstream(good + "calibration/small.calibration.json"));
+  j.erase("stop_rule");
+  j["published"] = {{"source", "github.com/example/kernels"},
+                    {"commit", "0123456789abcdef0123456789abcdef01234567"},
+                    {"statistic", "mean of 6 CUDA-graph replays"}};
+  for (auto &m : j["measurements"])
+    for (const char *k : {"rel_stdev", "samples_s", "sample_count", "discarded_samples"}) m.erase(k);
+  char tmpl[] = "/tmp/rooftop-pub-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  close(fd);
+  const std::string file = tmpl;
+  const auto write = [&](const nlohmann::json &v) { std::ofstream(file) << v.dump(2); };
+  write(j);
+  const auto run = load_calibration(file);
+  CHECK(run.published.at("source") == "github.com/example/kernels");
+  REQUIRE(!run.measurements.empty());
+  CHECK(!run.measurements[0].rel_stdev.has_value());
+  // Written back: "published" kept, no stop rule, no invented spread.
+  const auto back = to_json(run);
+  CHECK(back.contains("published"));
+  CHECK(!back.contains("stop_rule"));
+  CHECK(!back.at("measurements").at(0).contains("rel_stdev"));
+  // Both a stop rule and "published": refused, naming the key.
+  auto both = j;
+  both["stop_rule"] = {{"min_samples", 5}, {"max_samples", 200}, {"target_rel_stderr", 0.005},
+                       {"max_seconds", 0.5}};
+  write(both);
+  CHECK_THROWS_WITH_AS(load_calibration(file), doctest::Contains("/stop_rule"), InputError);
+  // "published" without its commit: refused.
+  auto no_commit = j;
+  no_commit["published"].erase("commit");
+  write(no_commit);
+  CHECK_THROWS_WITH_AS(load_calibration(file), doctest::Contains("/published/commit"), InputError);
+  // Neither: the stop rule is required, as before.
+  auto neither = j;
+  neither.erase("published");
+  write(neither);
+  CHECK_THROWS_WITH_AS(load_calibration(file), doctest::Contains("stop_rule"), InputError);
+  std::filesystem::remove(file);
+}

@@ -62,6 +62,8 @@ TEST_CASE("efficiency bounds: values at the bounds load") {
   CHECK(load_with({{"kernel_overhead_s", 1.0}, {"collective_latency_s", 0.0}}).empty());
   CHECK(load_with({{"hbm_bandwidth_efficiency", 1e-4}}).empty());
   CHECK(load_with({{"attention_bandwidth_efficiency", 0}}).empty()); // 0 = off
+  CHECK(load_with({{"attention_fixed_s", 1.0}, {"attention_item_s", 0.0},
+                   {"attention_prefill_bandwidth_efficiency", 0}}).empty());
 }
 
 TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bound") {
@@ -83,6 +85,10 @@ TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bou
           "must be in [0, 1e9] (tokens)");
   refused({{"kernel_overhead_s", 1e308}}, "/defaults/kernel_overhead_s", "must be in [0, 1] (s)");
   refused({{"collective_latency_s", 2}}, "/defaults/collective_latency_s", "must be in [0, 1] (s)");
+  refused({{"attention_fixed_s", 2}}, "/defaults/attention_fixed_s", "must be in [0, 1] (s)");
+  refused({{"attention_item_s", -1e-9}}, "/defaults/attention_item_s", "attention_item_s");
+  refused({{"attention_prefill_bandwidth_efficiency", 1.5}},
+          "/defaults/attention_prefill_bandwidth_efficiency", "fraction");
   refused({{"hbm_bandwidth_efficiency", 5e-324}}, "/defaults/hbm_bandwidth_efficiency",
           "in [1e-4, 1] (fraction of peak)");
   refused({{"gemm_flops_efficiency", 0}}, "/defaults/gemm_flops_efficiency", "in [1e-4, 1]");

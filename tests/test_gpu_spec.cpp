@@ -147,13 +147,23 @@ TEST_CASE("catalogue ids must match file names") {
 }
 
 TEST_CASE("derated efficiencies come from the data file, per architecture") {
-  const auto &h100 = hw::GpuCatalogue::builtin().get("h100-sxm");
-  const auto e = hw::builtin_efficiency(h100);
+  // A100 has no committed calibration (data/calibration/): the derated defaults.
+  const auto &a100 = hw::GpuCatalogue::builtin().get("a100-sxm-80gb");
+  const auto e = hw::builtin_efficiency(a100);
   CHECK(e.origin == hw::EfficiencyOrigin::spec);
   CHECK(e.gemm_flops > 0.3);
   CHECK(e.gemm_flops < 1.0);
   CHECK(e.hbm_bandwidth < 1.0);
-  CHECK(e.provenance.find("per_architecture/hopper") != std::string::npos);
+  CHECK(e.provenance.find("per_architecture/ampere") != std::string::npos);
+  // H100 SXM has one (fitted to published measurements): measured there, transferred to the
+  // other Hopper GPUs, with the additive attention model on.
+  const auto h100 = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get("h100-sxm"));
+  CHECK(h100.origin == hw::EfficiencyOrigin::measured);
+  CHECK(h100.provenance.find("calibration/h100-sxm/efficiency.json") != std::string::npos);
+  CHECK(h100.additive_attention());
+  const auto h200 = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get("h200-sxm"));
+  CHECK(h200.origin == hw::EfficiencyOrigin::transferred);
+  CHECK(h200.attention_fixed.value() == h100.attention_fixed.value());
   const auto ideal = hw::Efficiency::ideal();
   CHECK(ideal.gemm_flops == 1.0);
   CHECK(ideal.kernel_overhead.value() == 0.0);

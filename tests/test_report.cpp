@@ -310,9 +310,9 @@ TEST_CASE("report.html: inputs, key figures, plots inline, tables, sources, vers
     CHECK_MESSAGE(contains(html, needle), needle);
   CHECK(contains(html, rep::version()));
   CHECK(contains(html, rep::git_sha()));
-  // A source of an efficiency (Hopper's GEMM efficiency) and of a GPU figure are shown.
-  CHECK(contains(html, f.eff.sources.at("/per_architecture/hopper/gemm_flops_efficiency")
-                           .substr(0, 11))); // "Stas Bekman"
+  // Where the efficiencies come from is shown: H100's committed calibration table.
+  REQUIRE(f.eff.origin == hw::EfficiencyOrigin::measured);
+  CHECK(contains(html, "calibration/h100-sxm/efficiency.json"));
   CHECK(!contains(html, "http://")); // nothing to fetch (real SVGs add only xmlns)
   CHECK(!contains(html, "https://cdn"));
 }
@@ -515,7 +515,7 @@ TEST_CASE("report: data files shown relative to the data directory, no local pat
   }();
   CHECK(!contains(html, dir));
   CHECK(contains(html, "data/models/llama-3.1-8b"));
-  CHECK(contains(html, "data/hardware/efficiency.json"));
+  CHECK(contains(html, "data/calibration/h100-sxm/efficiency.json"));
   CHECK(rep::data_relative(dir + "/models/x.json and " + dir + "/y") ==
         "data/models/x.json and data/y");
   CHECK(rep::data_relative("/elsewhere/x.json") == "/elsewhere/x.json");

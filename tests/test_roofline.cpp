@@ -106,3 +106,38 @@ TEST_CASE("wave quantization: a grouped GEMM's tiles fill waves together, and tw
   const sim::Machine spec = machine(g, untiled, 1);
   CHECK(sim::cost_op(o, spec).compute.value() == doctest::Approx(1e-3));
 }
+
+TEST_CASE("calibrated attention adds its fixed, per-item, compute and memory times") {
+  const auto g = test_gpu(); // 1e15 FLOP/s bf16, 1e12 B/s
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.kernel_overhead = Seconds(2e-6);
+  e.attention_flops = 0.5;
+  e.attention_bandwidth = 0.8;
+  wl::Op at;
+  at.name = "attention";
+  at.unit = wl::Unit::attention;
+  at.compute_dtype = DType::bf16;
+  at.flops = Flops(1e9);      // 1e9 / (1e15 x 0.5) = 2 us
+  at.kv_bytes = Bytes(8e6);   // decode: 8e6 / (1e12 x 0.8) = 10 us
+  at.kernels = 2;
+  at.new_tokens = 1;
+  at.items = 64;
+  at.context = 4096;
+  // Roofline (no calibrated attention): the larger of the two plus 2 kernels x 2 us.
+  auto c = sim::cost_op(at, machine(g, e, 1));
+  CHECK(c.time.value() == doctest::Approx(10e-6 + 4e-6));
+  // Calibrated: 12 us + 64 x 25 ns + 2 us + 10 us, one after the other.
+  e.attention_fixed = Seconds(12e-6);
+  e.attention_item = Seconds(25e-9);
+  e.attention_prefill_bandwidth = 0.4;
+  REQUIRE(e.additive_attention());
+  c = sim::cost_op(at, machine(g, e, 1));
+  CHECK(c.overhead.value() == doctest::Approx(12e-6 + 64 * 25e-9));
+  CHECK(c.time.value() == doctest::Approx(12e-6 + 1.6e-6 + 2e-6 + 10e-6));
+  CHECK(c.bound == sim::Bound::memory);
+  // A prefill (several new tokens) reads at the prefill fraction: 8e6 / (1e12 x 0.4) = 20 us.
+  at.new_tokens = 512;
+  c = sim::cost_op(at, machine(g, e, 1));
+  CHECK(c.memory.value() == doctest::Approx(20e-6));
+  CHECK(c.time.value() == doctest::Approx(12e-6 + 1.6e-6 + 2e-6 + 20e-6));
+}
