@@ -320,7 +320,7 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   for (const auto &[k, g] : fit.gemm)
     gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"tile_m", g.tile_m},
                {"tile_n", g.tile_n}, {"cases", g.cases}};
-  return {{"schema", "rooftop.efficiency/1"},
+  nlohmann::ordered_json j = {{"schema", "rooftop.efficiency/1"},
           {"origin", "measured"},
           {"gpu", run.gpu},
           {"architecture", run.architecture},
@@ -359,6 +359,9 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"fitted_measurements", fit.fitted},
             {"held_out_measurements", fit.held}}},
           {"notes", fit.notes}};
+  // Published measurements: where they come from travels with the table.
+  if (!run.published.is_null()) j["published"] = run.published;
+  return j;
 }
 
 void write_json_file(const std::filesystem::path &file, const nlohmann::ordered_json &j) {

@@ -172,7 +172,7 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
     r.fail("origin", "expected \"spec\" or \"measured\"");
   const auto measured_on = r.optional_string("gpu");
   const auto measured_arch = r.optional_string("architecture");
-  r.ignore({"calibration", "fit", "meta"});
+  r.ignore({"calibration", "fit", "meta", "published"});
   const auto required = {"gemm_flops_efficiency", "attention_flops_efficiency",
                          "hbm_bandwidth_efficiency", "nvlink_bandwidth_efficiency",
                          "network_bandwidth_efficiency", "nvls_bandwidth_efficiency",

@@ -1122,3 +1122,50 @@ TEST_CASE("cli: --batch max is sized for the DP that --nodes implies") {
   CHECK(j.at("mapping").at("dp") == 2);
   CHECK(j.at("workload").at("batch").get<long long>() == j.at("memory").at("max_batch").get<long long>());
 }
+
+TEST_CASE("cli: the committed published H100 measurements refit to the committed table") {
+  const std::string pub =
+      ROOFTOP_TEST_DATA_DIR "/../../data/calibration/h100-sxm/published-aiconfigurator-vllm-0.24.0.json";
+  const std::string committed = ROOFTOP_TEST_DATA_DIR "/../../data/calibration/h100-sxm/efficiency.json";
+  const cli_test::TempDir tmp;
+  const std::string table = (tmp.path / "refit.json").string();
+  const Run r = rooftop({"calibrate", "--refit", pub, "--efficiency-out", table});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("attention (additive)") != std::string::npos);
+  // The committed table is what --refit gives now (rerun docs/calibration.md's command after
+  // a change to the fit).
+  const auto now = nlohmann::json::parse(std::ifstream(table));
+  const auto was = nlohmann::json::parse(std::ifstream(committed));
+  REQUIRE(now.at("defaults").size() == was.at("defaults").size());
+  for (auto it = was.at("defaults").begin(); it != was.at("defaults").end(); ++it) {
+    INFO(it.key());
+    const auto &v = now.at("defaults").at(it.key());
+    if (it->is_number()) CHECK(v.get<double>() == doctest::Approx(it->get<double>()).epsilon(1e-9));
+    else CHECK(v == *it);
+  }
+  CHECK(now.at("published").at("commit") == "095f58a51c4ca8e61b66ec108d86f223f8d559ce");
+  // Held-out error: the figures README and docs/calibration.md give (attention median under
+  // 10%), and the defaults far worse on the same cases.
+  const auto held = [&](const std::vector<std::string> &extra) {
+    std::vector<std::string> args{"validate", "--calibration", pub, "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Run v = rooftop(args);
+    REQUIRE(v.exit_code == 0);
+    return nlohmann::json::parse(v.out).at("held_out_by_group");
+  };
+  const auto fitted = held({});
+  CHECK(fitted.at("attention_decode").at("median_abs_relative_error").get<double>() < 0.10);
+  CHECK(fitted.at("attention_prefill").at("median_abs_relative_error").get<double>() < 0.10);
+  CHECK(fitted.at("gemm").at("median_abs_relative_error").get<double>() < 0.20);
+  const auto spec = held({"--efficiency", ROOFTOP_TEST_DATA_DIR "/../../data/hardware/efficiency.json"});
+  CHECK(spec.at("attention_decode").at("median_abs_relative_error").get<double>() > 0.5);
+  // A new run's options do not apply to a refit.
+  expect_one_error(rooftop({"calibrate", "--refit", pub, "--gpu", "h100-sxm"}), 2,
+                   {"--refit", "--gpu", "does not apply"});
+  // Every H100 SXM estimate uses the table; H200 gets it transferred.
+  const Run e = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h200-sxm", "--json"});
+  REQUIRE(e.exit_code == 0);
+  const auto ej = nlohmann::json::parse(e.out).at("efficiency");
+  CHECK(ej.at("origin") == "transferred");
+  CHECK(ej.at("attention_fixed_s").get<double>() > 0);
+}
