@@ -316,10 +316,14 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   const auto &e = fit.efficiency;
   nlohmann::ordered_json by = nlohmann::ordered_json::object();
   for (const auto &[k, v] : e.gemm_flops_by_dtype) by[k] = v;
+  nlohmann::ordered_json bw_by = nlohmann::ordered_json::object(), over_by = nlohmann::ordered_json::object();
+  for (const auto &[k, v] : e.gemm_bandwidth_by_dtype) bw_by[k] = v;
+  for (const auto &[k, v] : e.gemm_overhead_by_dtype) over_by[k] = v;
   nlohmann::ordered_json gemm = nlohmann::ordered_json::object();
   for (const auto &[k, g] : fit.gemm)
     gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"tile_m", g.tile_m},
-               {"tile_n", g.tile_n}, {"cases", g.cases}};
+               {"tile_n", g.tile_n}, {"cases", g.cases}, {"bandwidth", g.bandwidth},
+               {"overhead_s", g.overhead_s}, {"memory_cases", g.memory_cases}};
   nlohmann::ordered_json j = {{"schema", "rooftop.efficiency/1"},
           {"origin", "measured"},
           {"gpu", run.gpu},
@@ -332,6 +336,8 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"gemm_tile_m", e.gemm_tile_m},
             {"gemm_tile_n", e.gemm_tile_n},
             {"gemm_flops_efficiency_by_dtype", by},
+            {"gemm_bandwidth_efficiency_by_dtype", bw_by},
+            {"gemm_overhead_s_by_dtype", over_by},
             {"attention_flops_efficiency", e.attention_flops},
             {"attention_bandwidth_efficiency", e.attention_bandwidth},
             {"attention_context_half", e.attention_context_half},

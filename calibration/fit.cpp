@@ -236,13 +236,48 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   if (sb.empty()) r.notes.push_back("HBM: no stream beyond 4 x L2 in the fit set");
   const double bw = r.hbm_bandwidth_Bps > 0 ? r.hbm_bandwidth_Bps
                                             : spec.memory_bandwidth.value() * defaults.hbm_bandwidth;
+  // Memory-bound GEMMs per dtype (their FLOP time at the spec peak under a tenth of their bytes'
+  // time at the spec bandwidth): t = t0 + bytes / (HBM e), by relative least squares, when at
+  // least 8 were measured over more than one size. Their fixed cost and bandwidth replace the
+  // kernel overhead and the stream bandwidth for GEMMs of that type.
+  constexpr std::size_t k_min_memory_gemms = 8;
+  std::map<std::string, std::pair<std::vector<std::vector<double>>, std::vector<double>>> mem_points;
+  for (const auto *m : train) {
+    if (m->c.kind != CaseKind::gemm) continue;
+    const auto peak = spec.matmul_peak(m->c.dtype);
+    if (!peak) continue;
+    const double mem_t = m->c.bytes_moved / spec.memory_bandwidth.value();
+    if (m->c.flops / peak->value() > 0.1 * mem_t) continue;
+    auto &[a, y] = mem_points[to_string(m->c.dtype)];
+    a.push_back({1.0, mem_t});
+    y.push_back(m->median_s);
+  }
+  std::map<std::string, std::pair<double, double>> gemm_mem; // dtype -> {overhead, bandwidth}
+  for (const auto &[dt, pts] : mem_points) {
+    const auto &[a, y] = pts;
+    bool sizes_vary = false;
+    for (const auto &row : a) sizes_vary = sizes_vary || row[1] != a.front()[1];
+    if (a.size() < k_min_memory_gemms || !sizes_vary) continue;
+    const auto c = relative_least_squares(a, y);
+    if (!(c[0] >= 0) || !(c[1] > 0)) {
+      r.notes.push_back(fmt_terms("memory-bound GEMM " + dt + ": the fit gave a non-positive term", c) +
+                        "; not used");
+      continue;
+    }
+    const double e = fraction(1 / c[1], "memory-bound GEMM " + dt + " bandwidth efficiency", r.notes);
+    if (e > 0) gemm_mem[dt] = {c[0], e};
+    r.gemm[dt].memory_cases = a.size();
+  }
   // GEMMs: the compute-bound ones (time well above their memory time) per dtype.
   std::map<std::string, std::vector<GemmPoint>> gemm_points;
   for (const auto *m : train) {
     if (m->c.kind != CaseKind::gemm) continue;
     const auto peak = spec.matmul_peak(m->c.dtype);
-    const double busy = m->median_s - overhead;
-    if (!peak || busy <= 0 || m->median_s < 1.5 * (m->c.bytes_moved / bw + overhead)) continue;
+    const auto mem = gemm_mem.find(to_string(m->c.dtype));
+    const double g_over = mem != gemm_mem.end() ? mem->second.first : overhead;
+    const double g_bw = mem != gemm_mem.end() ? spec.memory_bandwidth.value() * mem->second.second : bw;
+    const double busy = m->median_s - g_over;
+    if (!peak || busy <= 0 || m->median_s < 1.5 * (m->c.bytes_moved / g_bw + g_over)) continue;
     gemm_points[to_string(m->c.dtype)].push_back(
         {static_cast<double>(m->c.m), static_cast<double>(m->c.n), m->c.flops / (peak->value() * busy)});
   }
@@ -251,7 +286,12 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   for (const auto &[dt, pts] : gemm_points) {
     auto g = fit_gemm(pts, sms);
     g.e_max = fraction(g.e_max, "GEMM " + dt + " efficiency", r.notes);
+    g.memory_cases = r.gemm[dt].memory_cases;
     r.gemm[dt] = g;
+  }
+  for (const auto &[dt, ob] : gemm_mem) {
+    r.gemm[dt].overhead_s = ob.first;
+    r.gemm[dt].bandwidth = ob.second;
   }
   // Attention. Cases that ran a production kernel (published measurements: FlashAttention-3
   // in vLLM) fit the additive model: t = fixed + item x (sequence, KV head) pairs + FLOP /
@@ -339,8 +379,13 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   } else {
     r.notes.push_back("no compute-bound BF16 GEMM: gemm_flops_efficiency from the defaults");
   }
-  for (const auto &[dt, g] : r.gemm)
+  for (const auto &[dt, g] : r.gemm) {
     if (g.e_max > 0) e.gemm_flops_by_dtype[dt] = g.e_max;
+    if (g.bandwidth > 0) {
+      e.gemm_bandwidth_by_dtype[dt] = g.bandwidth;
+      e.gemm_overhead_by_dtype[dt] = g.overhead_s;
+    }
+  }
   if (r.additive_attention) {
     e.attention_flops = r.attention_flops > 0 ? r.attention_flops : defaults.attention_flops;
     e.attention_bandwidth = r.attention_bandwidth;

@@ -28,6 +28,11 @@ struct FitResult {
     double m_half = 0;               ///< rows at which it is half: e(M) = e_max M / (M + m_half)
     double tile_m = 0, tile_n = 0;   ///< output tile of the wave quantization (0: none fitted)
     std::size_t cases = 0;           ///< compute-bound cases fitted
+    /// Memory-bound GEMMs (FLOP time under a tenth of the bytes' time at the spec peaks):
+    /// t = overhead_s + bytes / (HBM x bandwidth); 0 when too few were measured.
+    double bandwidth = 0;            ///< fraction of HBM bandwidth
+    double overhead_s = 0;           ///< fixed cost of one GEMM, s
+    std::size_t memory_cases = 0;
   };
   std::map<std::string, Gemm> gemm;  ///< by input dtype name
   double attention_flops = 0;        ///< prefill attention: fraction of the BF16 peak

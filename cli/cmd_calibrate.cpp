@@ -56,12 +56,16 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
   else
     s += fmt::format("  memory bandwidth not fitted (defaults kept); kernel overhead {}\n",
                      rep::time(Seconds(f.kernel_overhead_s)));
-  for (const auto &[dt, g] : f.gemm)
+  for (const auto &[dt, g] : f.gemm) {
     s += fmt::format("  GEMM {}: {} of peak at large M, half at M = {:.0f}, {} ({} cases)\n", dt,
                      rep::percent(g.e_max), g.m_half,
                      g.tile_m > 0 ? fmt::format("waves of {:.0f}x{:.0f} tiles", g.tile_m, g.tile_n)
                                   : std::string("no wave quantization fitted"),
                      g.cases);
+    if (g.bandwidth > 0)
+      s += fmt::format("  GEMM {} memory-bound: {} + bytes at {} of HBM ({} cases)\n", dt,
+                       rep::time(Seconds(g.overhead_s)), rep::percent(g.bandwidth), g.memory_cases);
+  }
   if (f.additive_attention)
     s += fmt::format("  attention (additive): {} + {} per (sequence, KV head) + FLOP at {} of BF16 "
                      "peak + bytes at {} (decode) or {} (prefill) of HBM\n",

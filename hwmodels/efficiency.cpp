@@ -70,16 +70,19 @@ std::string by_dtype_key_error(const std::string &key) {
   return "";
 }
 
-void apply_by_dtype(JsonReader &r, Efficiency &e) {
-  if (!r.has("gemm_flops_efficiency_by_dtype")) {
-    r.ignore({"gemm_flops_efficiency_by_dtype"});
+/// An object of GEMM input type -> value at `key`, into `out`: fractions in [1e-4, 1], or with
+/// `seconds` fixed costs in [0, 1] s.
+void apply_by_dtype(JsonReader &r, const std::string &key, std::map<std::string, double> &out,
+                    bool seconds = false) {
+  if (!r.has(key)) {
+    r.ignore({key});
     return;
   }
-  JsonReader by = r.object("gemm_flops_efficiency_by_dtype");
+  JsonReader by = r.object(key);
   for (auto it = by.json().begin(); it != by.json().end(); ++it) {
     if (const std::string why = by_dtype_key_error(it.key()); !why.empty())
       by.fail(it.key(), why + " (keys are GEMM input types: " + gemm_input_dtypes() + ")");
-    e.gemm_flops_by_dtype[it.key()] = efficiency(by, it.key(), 0);
+    out[it.key()] = seconds ? at_most(by, it.key(), 0, k_max_fixed_s, "s") : efficiency(by, it.key(), 0);
   }
   by.finish();
 }
@@ -108,7 +111,9 @@ void apply(JsonReader r, Efficiency &e) {
       Seconds(at_most(r, "attention_fixed_s", e.attention_fixed.value(), k_max_fixed_s, "s"));
   e.attention_item =
       Seconds(at_most(r, "attention_item_s", e.attention_item.value(), k_max_fixed_s, "s"));
-  apply_by_dtype(r, e);
+  apply_by_dtype(r, "gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype);
+  apply_by_dtype(r, "gemm_bandwidth_efficiency_by_dtype", e.gemm_bandwidth_by_dtype);
+  apply_by_dtype(r, "gemm_overhead_s_by_dtype", e.gemm_overhead_by_dtype, /*seconds=*/true);
   e.kernel_overhead = Seconds(
       at_most(r, "kernel_overhead_s", e.kernel_overhead.value(), k_max_fixed_s, "s"));
   e.collective_latency = Seconds(
@@ -134,6 +139,20 @@ double Efficiency::gemm_efficiency(DType dtype, double rows) const {
     if (auto it = gemm_flops_by_dtype.find(to_string(dtype)); it != gemm_flops_by_dtype.end())
       e_max = it->second;
   return gemm_m_half > 0 && rows > 0 ? e_max * rows / (rows + gemm_m_half) : e_max;
+}
+
+double Efficiency::gemm_bandwidth(DType dtype) const {
+  if (!gemm_bandwidth_by_dtype.empty())
+    if (auto it = gemm_bandwidth_by_dtype.find(to_string(dtype)); it != gemm_bandwidth_by_dtype.end())
+      return it->second;
+  return hbm_bandwidth;
+}
+
+Seconds Efficiency::gemm_overhead(DType dtype, int kernels) const {
+  if (!gemm_overhead_by_dtype.empty())
+    if (auto it = gemm_overhead_by_dtype.find(to_string(dtype)); it != gemm_overhead_by_dtype.end())
+      return Seconds(it->second * kernels);
+  return kernel_overhead * static_cast<double>(kernels);
 }
 
 double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms,

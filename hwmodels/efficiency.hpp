@@ -28,6 +28,11 @@ struct Efficiency {
   double gemm_m_half = 0;         ///< GEMM rows at which compute efficiency is half its maximum:
                                   ///< e(M) = e_max M / (M + m_half)
   std::map<std::string, double> gemm_flops_by_dtype; ///< per input dtype, overrides gemm_flops
+  /// Calibrated memory-bound GEMMs (small M), per input dtype: t = overhead + bytes / (HBM x
+  /// bandwidth). Absent: hbm_bandwidth and kernels x kernel_overhead. An FP8 GEMM that quantizes
+  /// its activations on the fly pays for that kernel here.
+  std::map<std::string, double> gemm_bandwidth_by_dtype; ///< fraction of HBM bandwidth
+  std::map<std::string, double> gemm_overhead_by_dtype;  ///< fixed cost of one GEMM, s
   double gemm_tile_m = 0;         ///< GEMM output tile (rows x columns) for wave quantization:
   double gemm_tile_n = 0;         ///< tiles = ceil(M/tm) ceil(N/tn) over waves of one tile per SM
   double attention_bandwidth = 0; ///< decode attention's fraction of HBM bandwidth (0: as streams)
@@ -51,6 +56,11 @@ struct Efficiency {
   static Efficiency ideal();
   /// GEMM compute efficiency for `rows` rows of input type `dtype`.
   [[nodiscard]] double gemm_efficiency(DType dtype, double rows) const;
+  /// A GEMM's fraction of HBM bandwidth for input type `dtype`.
+  [[nodiscard]] double gemm_bandwidth(DType dtype) const;
+  /// A GEMM operator's fixed cost: the calibrated per-GEMM cost for `dtype` when there is one
+  /// (times `kernels`, the GEMMs in the operator), else kernels x kernel_overhead.
+  [[nodiscard]] Seconds gemm_overhead(DType dtype, int kernels) const;
   /// Wave quantization of `groups` M x N outputs in one launch (a grouped GEMM: MoE experts) on
   /// `sms` SMs: tiles / (waves x sms), 1 without a calibrated tile, an SM count or N.
   [[nodiscard]] double gemm_wave_efficiency(double rows, double cols, int sms,

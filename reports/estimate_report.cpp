@@ -31,6 +31,8 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
           {"provenance", e.provenance},
           {"gemm_flops_efficiency", e.gemm_flops},
           {"gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype},
+          {"gemm_bandwidth_efficiency_by_dtype", e.gemm_bandwidth_by_dtype},
+          {"gemm_overhead_s_by_dtype", e.gemm_overhead_by_dtype},
           {"gemm_m_half", e.gemm_m_half},
           {"gemm_tile_m", e.gemm_tile_m},
           {"gemm_tile_n", e.gemm_tile_n},

@@ -197,6 +197,13 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
   for (const auto &[dt, v] : e.gemm_flops_by_dtype)
     rows.push_back(source_row("GEMM FLOP/s, " + dt + " (large M)", percent(v),
                               src("gemm_flops_efficiency_by_dtype")));
+  for (const auto &[dt, v] : e.gemm_bandwidth_by_dtype)
+    rows.push_back(source_row("GEMM memory-bound, " + dt + ": bandwidth + fixed cost",
+                              percent(v) + " of HBM + " +
+                                  time(Seconds(e.gemm_overhead_by_dtype.count(dt)
+                                                   ? e.gemm_overhead_by_dtype.at(dt)
+                                                   : e.kernel_overhead.value())),
+                              src("gemm_bandwidth_efficiency_by_dtype")));
   if (e.gemm_m_half > 0)
     rows.push_back(source_row("GEMM small-M curve: half at M =",
                               fmt::format("{:.0f} rows", e.gemm_m_half), src("gemm_m_half")));

@@ -113,12 +113,13 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
                      : op.unit == wl::Unit::gemm
                          ? m.eff.gemm_efficiency(op.compute_dtype, op.rows) * wave_efficiency(op, m)
                          : 1.0;
-  const double e_m = op.unit == wl::Unit::attention
-                         ? m.eff.attention_bandwidth_efficiency(op.context)
-                         : m.eff.hbm_bandwidth;
+  const double e_m = op.unit == wl::Unit::attention ? m.eff.attention_bandwidth_efficiency(op.context)
+                     : op.unit == wl::Unit::gemm    ? m.eff.gemm_bandwidth(op.compute_dtype)
+                                                    : m.eff.hbm_bandwidth;
   c.compute = op.flops / (unit_peak(m.gpu, op.unit, op.compute_dtype) * e_c);
   c.memory = op.bytes() / (m.gpu.memory_bandwidth * e_m);
-  c.overhead = m.eff.kernel_overhead * static_cast<double>(op.kernels);
+  c.overhead = op.unit == wl::Unit::gemm ? m.eff.gemm_overhead(op.compute_dtype, op.kernels)
+                                         : m.eff.kernel_overhead * static_cast<double>(op.kernels);
   c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
   c.time = max(c.compute, c.memory) + c.overhead;
   return c;

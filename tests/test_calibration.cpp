@@ -778,3 +778,39 @@ TEST_CASE("a published calibration file: provenance instead of a stop rule, no s
   CHECK_THROWS_WITH_AS(load_calibration(file), doctest::Contains("stop_rule"), InputError);
   std::filesystem::remove(file);
 }
+
+TEST_CASE("memory-bound GEMMs: a fixed cost and a bandwidth per dtype, used by the compute fit too") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json"); // BF16 1e15 FLOP/s, 1e12 B/s
+  const hw::Efficiency defaults = hw::Efficiency::ideal();
+  const double t0 = 4e-6, e_bw = 0.8, e_max = 0.7;
+  std::vector<Measurement> ms;
+  for (long long m : {1, 2, 4, 8})
+    for (long long nk : {1024, 4096, 8192, 16384}) {
+      Case c;
+      c.kind = CaseKind::gemm;
+      c.m = m;
+      c.n = c.k = nk;
+      declare_work(c);
+      ms.push_back(measured(c, t0 + c.bytes_moved / (1e12 * e_bw)));
+    }
+  for (long long m : {2048, 4096, 8192, 16384}) { // compute-bound, after the same fixed cost
+    Case c;
+    c.kind = CaseKind::gemm;
+    c.m = m;
+    c.n = c.k = 8192;
+    declare_work(c);
+    ms.push_back(measured(c, t0 + c.flops / (1e15 * e_max)));
+  }
+  const auto f = fit(ms, spec, defaults);
+  REQUIRE(f.gemm.count("bf16") == 1);
+  const auto &g = f.gemm.at("bf16");
+  CHECK(g.overhead_s == doctest::Approx(t0).epsilon(1e-6));
+  CHECK(g.bandwidth == doctest::Approx(e_bw).epsilon(1e-6));
+  CHECK(g.memory_cases >= 8);
+  CHECK(g.e_max == doctest::Approx(e_max).epsilon(1e-6)); // busy = t - t0, not t - 2 us
+  CHECK(f.efficiency.gemm_bandwidth(DType::bf16) == doctest::Approx(e_bw).epsilon(1e-6));
+  CHECK(f.efficiency.gemm_overhead(DType::bf16, 2).value() == doctest::Approx(2 * t0).epsilon(1e-6));
+  // Another dtype keeps the stream bandwidth and the kernel overhead.
+  CHECK(f.efficiency.gemm_bandwidth(DType::fp8) == f.efficiency.hbm_bandwidth);
+  CHECK(f.efficiency.gemm_overhead(DType::fp8, 1).value() == f.efficiency.kernel_overhead.value());
+}

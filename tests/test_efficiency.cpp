@@ -62,6 +62,8 @@ TEST_CASE("efficiency bounds: values at the bounds load") {
   CHECK(load_with({{"kernel_overhead_s", 1.0}, {"collective_latency_s", 0.0}}).empty());
   CHECK(load_with({{"hbm_bandwidth_efficiency", 1e-4}}).empty());
   CHECK(load_with({{"attention_bandwidth_efficiency", 0}}).empty()); // 0 = off
+  CHECK(load_with({{"gemm_bandwidth_efficiency_by_dtype", {{"fp8", 1e-4}}},
+                   {"gemm_overhead_s_by_dtype", {{"bf16", 1.0}}}}).empty());
   CHECK(load_with({{"attention_fixed_s", 1.0}, {"attention_item_s", 0.0},
                    {"attention_prefill_bandwidth_efficiency", 0}}).empty());
 }
@@ -86,6 +88,12 @@ TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bou
   refused({{"kernel_overhead_s", 1e308}}, "/defaults/kernel_overhead_s", "must be in [0, 1] (s)");
   refused({{"collective_latency_s", 2}}, "/defaults/collective_latency_s", "must be in [0, 1] (s)");
   refused({{"attention_fixed_s", 2}}, "/defaults/attention_fixed_s", "must be in [0, 1] (s)");
+  refused({{"gemm_overhead_s_by_dtype", {{"bf16", 2}}}}, "/defaults/gemm_overhead_s_by_dtype/bf16",
+          "must be in [0, 1] (s)");
+  refused({{"gemm_bandwidth_efficiency_by_dtype", {{"fp8", 0}}}},
+          "/defaults/gemm_bandwidth_efficiency_by_dtype/fp8", "in [1e-4, 1]");
+  refused({{"gemm_bandwidth_efficiency_by_dtype", {{"int4", 0.5}}}},
+          "/defaults/gemm_bandwidth_efficiency_by_dtype/int4", "weight-only");
   refused({{"attention_item_s", -1e-9}}, "/defaults/attention_item_s", "attention_item_s");
   refused({{"attention_prefill_bandwidth_efficiency", 1.5}},
           "/defaults/attention_prefill_bandwidth_efficiency", "fraction");

@@ -141,3 +141,23 @@ TEST_CASE("calibrated attention adds its fixed, per-item, compute and memory tim
   CHECK(c.memory.value() == doctest::Approx(20e-6));
   CHECK(c.time.value() == doctest::Approx(12e-6 + 1.6e-6 + 2e-6 + 20e-6));
 }
+
+TEST_CASE("a calibrated GEMM dtype has its own memory roof and fixed cost") {
+  const auto g = test_gpu(); // 1e15 FLOP/s bf16, 1e12 B/s
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.hbm_bandwidth = 0.9;
+  e.kernel_overhead = Seconds(2e-6);
+  e.gemm_bandwidth_by_dtype["bf16"] = 0.5;
+  e.gemm_overhead_by_dtype["bf16"] = 5e-6;
+  // 1e9 B at 0.5 x 1e12 = 2 ms, + 5 us (not 1.11 ms + 2 us)
+  const auto c = sim::cost_op(gemm(1e9, 1e9), machine(g, e, 1));
+  CHECK(c.memory.value() == doctest::Approx(2e-3));
+  CHECK(c.time.value() == doctest::Approx(2e-3 + 5e-6));
+  // A vector operator keeps the stream bandwidth and the kernel overhead.
+  wl::Op v;
+  v.name = "norm";
+  v.unit = wl::Unit::vector;
+  v.act_bytes = Bytes(9e8);
+  const auto cv = sim::cost_op(v, machine(g, e, 1));
+  CHECK(cv.time.value() == doctest::Approx(1e-3 + 2e-6));
+}
