@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -143,6 +144,11 @@ void refit(const CalibrateArgs &a, const CLI::App &cmd) {
       throw InputError(std::string("--refit fits a calibration file that exists: ") + o +
                        " (an option of a new run) does not apply");
   const auto run = cal::load_calibration(a.refit);
+  // A table fitted to nothing would be the defaults labelled "measured".
+  if (std::none_of(run.measurements.begin(), run.measurements.end(),
+                   [](const cal::Measurement &m) { return !m.skipped && m.median_s > 0; }))
+    throw InputError(a.refit + ": /measurements: no timed measurement to fit (" +
+                     std::to_string(run.measurements.size()) + " entries, none timed)");
   hw::GpuSpec spec;
   try {
     spec = run.gpu == "host-cpu" ? cal::host_reference_spec(run.measurements, run.device)
@@ -157,6 +163,13 @@ void refit(const CalibrateArgs &a, const CLI::App &cmd) {
                                   ? std::filesystem::path(a.refit).replace_extension("").string() +
                                         ".efficiency.json"
                                   : a.efficiency_out;
+  {
+    // Writing the table over the file it is fitted from would lose the measurements.
+    std::error_code ec;
+    if (std::filesystem::equivalent(a.refit, eff_out, ec))
+      throw InputError("--efficiency-out " + eff_out + " is the calibration file --refit reads (" +
+                       a.refit + "): it would be overwritten; name another file");
+  }
   // The table names its calibration file as given, so a relative path stays relative.
   cal::write_json_file(eff_out, cal::efficiency_table_json(fitted, run, a.refit));
   std::cout << fmt::format("fitted {} ({} measurements) into {}\n", a.refit,

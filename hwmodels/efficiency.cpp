@@ -245,9 +245,24 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
                        "\": measured on another architecture than " + gpu.id + " (" + arch +
                        "); it cannot be transferred");
     e.origin = *measured_on == gpu.id ? EfficiencyOrigin::measured : EfficiencyOrigin::transferred;
-    e.provenance = file.string() + (e.origin == EfficiencyOrigin::transferred
-                                        ? " (measured on " + *measured_on + ", transferred)"
-                                        : "");
+    // Fitted to someone else's published kernel timings (docs/calibration.md, "Published
+    // measurements"), not to a run of rooftop's own: say so wherever the origin is shown.
+    std::string by;
+    if (const auto *pub = r.raw("published"); pub && pub->is_object()) {
+      const auto text = [&](const char *k) {
+        const auto it = pub->find(k);
+        return it != pub->end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      const std::string commit = text("commit");
+      by = ": fitted to published measurements (" +
+           (text("source").empty() ? std::string("source not named") : text("source")) +
+           (commit.empty() ? "" : " @ " + commit.substr(0, 12)) + "), not a run of rooftop's own";
+    }
+    e.provenance = file.string() +
+                   (e.origin == EfficiencyOrigin::transferred
+                        ? " (measured on " + *measured_on + ", transferred)"
+                        : "") +
+                   by;
   }
   return e;
 }

@@ -5,6 +5,7 @@
 #include "sim/estimate.hpp"
 #include "sim/pipeline.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -31,6 +32,11 @@ void merge(Op &a, const Op &b) {
   a.act_bytes += b.act_bytes;
   a.kv_bytes += b.kv_bytes;
   a.rows += b.rows;
+  // Calibrated attention (docs/model.md section 6): one launch's fixed cost, a per-item cost for
+  // every chunk's (sequence, KV head) pairs, and the prefill bandwidth if any chunk is a prompt
+  // of more than one token, as estimate's batched prefill costs them.
+  a.items += b.items;
+  a.new_tokens = std::max(a.new_tokens, b.new_tokens);
 }
 
 } // namespace

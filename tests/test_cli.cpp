@@ -1169,3 +1169,41 @@ TEST_CASE("cli: the committed published H100 measurements refit to the committed
   CHECK(ej.at("origin") == "transferred");
   CHECK(ej.at("attention_fixed_s").get<double>() > 0);
 }
+
+TEST_CASE("cli: calibrate --refit keeps its input, and refuses a file with nothing timed") {
+  const cli_test::TempDir tmp;
+  const auto cal = tmp.path / "run.json";
+  std::filesystem::copy_file(ROOFTOP_TEST_DATA_DIR "/good/calibration/small.calibration.json", cal);
+  const auto schema = [&] {
+    return nlohmann::json::parse(std::ifstream(cal)).at("schema").get<std::string>();
+  };
+  // The table written over the calibration file it is fitted from: refused, the file kept, by
+  // any spelling of the path.
+  for (const std::string &out : {cal.string(), (tmp.path / "." / "run.json").string()}) {
+    expect_one_error(rooftop({"calibrate", "--refit", cal.string(), "--efficiency-out", out}), 2,
+                     {"--efficiency-out", "would be overwritten"});
+    CHECK(schema() == "rooftop.calibration/1");
+  }
+  REQUIRE(rooftop({"calibrate", "--refit", cal.string()}).exit_code == 0); // run.efficiency.json
+  CHECK(std::filesystem::is_regular_file(tmp.path / "run.efficiency.json"));
+  // Nothing timed (no measurements, or every one skipped): no "measured" table of defaults.
+  auto j = nlohmann::json::parse(std::ifstream(cal));
+  auto skipped = j;
+  j["measurements"] = nlohmann::json::array();
+  std::ofstream(cal) << j.dump();
+  expect_one_error(rooftop({"calibrate", "--refit", cal.string(), "--efficiency-out",
+                            (tmp.path / "t.json").string()}),
+                   2, {"run.json", "/measurements", "no timed measurement"});
+  for (auto &m : skipped["measurements"]) {
+    for (const char *k : {"median_s", "mean_s", "rel_stdev", "sample_count", "discarded_samples",
+                          "samples_s"})
+      m.erase(k);
+    m["skipped"] = true;
+    m["skip_reason"] = "test";
+  }
+  std::ofstream(cal) << skipped.dump();
+  expect_one_error(rooftop({"calibrate", "--refit", cal.string(), "--efficiency-out",
+                            (tmp.path / "t.json").string()}),
+                   2, {"/measurements", "no timed measurement"});
+  CHECK(!std::filesystem::exists(tmp.path / "t.json"));
+}

@@ -160,10 +160,15 @@ TEST_CASE("derated efficiencies come from the data file, per architecture") {
   const auto h100 = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get("h100-sxm"));
   CHECK(h100.origin == hw::EfficiencyOrigin::measured);
   CHECK(h100.provenance.find("calibration/h100-sxm/efficiency.json") != std::string::npos);
+  // ... and says whose measurements those are: "measured" is not rooftop's own run here.
+  CHECK(h100.provenance.find("fitted to published measurements (github.com/ai-dynamo/aiconfigurator") !=
+        std::string::npos);
+  CHECK(h100.provenance.find("not a run of rooftop's own") != std::string::npos);
   CHECK(h100.additive_attention());
   const auto h200 = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get("h200-sxm"));
   CHECK(h200.origin == hw::EfficiencyOrigin::transferred);
   CHECK(h200.attention_fixed.value() == h100.attention_fixed.value());
+  CHECK(h200.provenance.find("transferred): fitted to published measurements") != std::string::npos);
   const auto ideal = hw::Efficiency::ideal();
   CHECK(ideal.gemm_flops == 1.0);
   CHECK(ideal.kernel_overhead.value() == 0.0);

@@ -156,3 +156,36 @@ TEST_CASE("attention context is keys per query, whatever the batch") {
   // causal prefill of 8 tokens: 36 (query, key) pairs / 8 queries = 4.5 keys per query
   CHECK(find(wl::lower_pass(m, bf16(), Phase::prefill, {3, 8, 0}), "attention").context == 4.5);
 }
+
+TEST_CASE("attention carries its new tokens and (sequence, KV head) pairs per GPU") {
+  // tiny llama: 4 q heads, 2 KV heads. The calibrated attention cost (docs/model.md section 6)
+  // charges a fixed time per item; an op that left these at 0 would silently skip it.
+  const auto m = wl::load_hf_config(good + "tiny-llama.config.json");
+  const auto dec = find(wl::lower_pass(m, bf16(), Phase::decode, {3, 1, 99}), "attention");
+  CHECK(dec.new_tokens == 1);
+  CHECK(dec.items == 3 * 2);
+  const auto pre = find(wl::lower_pass(m, bf16(), Phase::prefill, {3, 8, 0}), "attention");
+  CHECK(pre.new_tokens == 8);
+  CHECK(pre.items == 3 * 2);
+  // TP 2: one KV head per GPU; TP 4: still one (replicated), never 0.
+  CHECK(find(wl::lower_pass(m, bf16(2), Phase::decode, {3, 1, 99}), "attention").items == 3);
+  CHECK(find(wl::lower_pass(m, bf16(4), Phase::decode, {3, 1, 99}), "attention").items == 3);
+  // Context parallelism: every rank holds every KV head of its share.
+  wl::Deployment cp = bf16();
+  cp.cp = 2;
+  const auto pre_cp = find(wl::lower_pass(m, cp, Phase::prefill, {3, 8, 0}), "attention");
+  CHECK(pre_cp.items == 3 * 2);
+  CHECK(pre_cp.new_tokens == 8);
+  // MLA (DeepSeek-V3, 128 heads at TP 8 = 16 per GPU): decode attends one shared latent per
+  // sequence, prefill runs MHA over the decompressed heads.
+  const auto ds = wl::resolve_model("deepseek-v3");
+  wl::Deployment d8;
+  d8.tp = 8;
+  d8.weight_dtype = d8.expert_dtype = DType::fp8;
+  const auto mla_dec = find(wl::lower_pass(ds, d8, Phase::decode, {5, 1, 999}), "attention");
+  CHECK(mla_dec.new_tokens == 1);
+  CHECK(mla_dec.items == 5);
+  const auto mla_pre = find(wl::lower_pass(ds, d8, Phase::prefill, {2, 64, 0}), "attention");
+  CHECK(mla_pre.new_tokens == 64);
+  CHECK(mla_pre.items == 2 * 16);
+}

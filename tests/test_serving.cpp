@@ -187,6 +187,40 @@ TEST_CASE("step cost: a decode-only step is estimate's decode step, a whole prom
   CHECK(cost.time(sim::StepShape{}).value() == 0.0);
 }
 
+TEST_CASE("step cost: several prompts in one step are estimate's batched prefill, with the "
+          "calibrated attention's per-item cost of every chunk") {
+  Setup s;
+  s.eff = hw::builtin_efficiency(h100()); // H100's table: the additive attention model
+  REQUIRE(s.eff.additive_attention());
+  const auto cost = s.cost();
+  wl::Deployment d = s.d;
+  d.batch = 4;
+  d.input_len = 500;
+  d.output_len = 2;
+  const auto e = sim::estimate(h100(), s.m, d, s.eff, {}, &s.c);
+  sim::StepShape pre;
+  for (int i = 0; i < 4; ++i) pre.prefills.push_back({0, 500, true});
+  CHECK(cost.time(pre).value() == doctest::Approx(e.ttft.value()).epsilon(1e-12));
+  // The one merged attention launch counts the (sequence, KV head) pairs of every chunk, and a
+  // one-token chunk (a prompt's last token) merged with prompts does not make it a decode.
+  sim::StepShape mixed;
+  mixed.prefills.push_back({700, 1, true});
+  for (const auto &c : pre.prefills) mixed.prefills.push_back(c);
+  double items = -1, news = -1;
+  for (const auto &op : cost.ops(mixed))
+    if (op.kind == wl::OpKind::attention) {
+      items = op.items;
+      news = op.new_tokens;
+    }
+  const auto one = wl::lower_pass(s.m, s.d, wl::Phase::prefill, {1, 500, 0});
+  const auto at = std::find_if(one.begin(), one.end(),
+                               [](const wl::Op &o) { return o.kind == wl::OpKind::attention; });
+  REQUIRE(at != one.end());
+  CHECK(at->items > 0);
+  CHECK(items == doctest::Approx(5 * at->items));
+  CHECK(news == 500);
+}
+
 TEST_CASE("step cost: GEMMs over every token, the LM head over the sampling sequences") {
   Setup s;
   const auto cost = s.cost();
