@@ -250,6 +250,15 @@ void run(const CalibrateArgs &a) {
               {"elapsed_s", 0.0}};
   const std::string out =
       a.out.empty() ? "calibration-" + (spec ? spec->id : std::string("host-cpu")) + ".json" : a.out;
+  if (!a.efficiency_out.empty()) {
+    // The table written over the run it is fitted from would lose the measurements.
+    std::error_code ec1, ec2;
+    const auto o = std::filesystem::weakly_canonical(out, ec1);
+    const auto e = std::filesystem::weakly_canonical(a.efficiency_out, ec2);
+    if (!ec1 && !ec2 && o == e)
+      throw InputError("--efficiency-out " + a.efficiency_out + " is the calibration file (--out " +
+                       out + "): the table would overwrite the measurements; name another file");
+  }
   // What has run so far, rewritten after every case and removed once `out` is written: a
   // crash or a kill (a device lent for a fixed time) keeps the cases before it.
   const std::string partial = out + ".partial", partial_tmp = partial + ".tmp";

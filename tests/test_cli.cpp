@@ -1207,3 +1207,12 @@ TEST_CASE("cli: calibrate --refit keeps its input, and refuses a file with nothi
                    2, {"/measurements", "no timed measurement"});
   CHECK(!std::filesystem::exists(tmp.path / "t.json"));
 }
+
+TEST_CASE("cli: calibrate refuses an efficiency table named like its own calibration file") {
+  const cli_test::TempDir tmp;
+  const std::string f = (tmp.path / "run.json").string();
+  expect_one_error(rooftop({"calibrate", "--backend", "cpu", "--quick", "--max-seconds", "0.01",
+                            "--out", f, "--efficiency-out", f}),
+                   2, {"--efficiency-out", "run.json", "overwrite the measurements"});
+  CHECK(!std::filesystem::exists(f)); // refused before anything was timed or written
+}

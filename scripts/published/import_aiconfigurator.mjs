@@ -127,7 +127,7 @@ const file = {
     license: 'Apache-2.0',
     paths: Object.values(paths),
     collected_with: 'vLLM 0.24.0 on an NVIDIA H100 80GB HBM3 (the tables\' device column), by the repository\'s collector/vllm/collect_gemm.py and collect_attn.py',
-    statistic: 'each time is the published latency: the mean of 6 CUDA-graph replays after 3 warm-up runs (collector/helper.py benchmark_with_power); the L2 cache is not flushed between replays, and no spread is published. It is stored as both median_s and mean_s',
+    statistic: 'each time is the published latency: the mean over CUDA-graph replays after 3 warm-up runs (collector/helper.py benchmark_with_power: 6 replays by default; more, up to 3000, when the collector measured power, which the tables do not record); the L2 cache is not flushed between replays, and no spread is published. It is stored as both median_s and mean_s',
     selection: 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys',
   },
   device: { backend: 'published', name: 'NVIDIA H100 80GB HBM3', sm_version: 90, sm_count: 132 },
