@@ -190,6 +190,19 @@ void run(const CalibrateArgs &a) {
   if (!cuda && !a.gpu.empty())
     throw InputError("--gpu names a GPU, but --backend cpu measures this host: omit --gpu (a CPU "
                      "run is fitted against its own best measured rates and filed as host-cpu)");
+  if (!a.efficiency_out.empty()) {
+    // The table written over the run it is fitted from would lose the measurements (checked
+    // before anything runs; the default --out is calibration-<gpu>.json).
+    const std::string out = !a.out.empty() ? a.out
+                            : a.gpu.empty() ? std::string("calibration-host-cpu.json")
+                                            : "calibration-" + resolve_gpu(a.gpu).id + ".json";
+    std::error_code ec1, ec2;
+    const auto o = std::filesystem::weakly_canonical(out, ec1);
+    const auto e = std::filesystem::weakly_canonical(a.efficiency_out, ec2);
+    if (!ec1 && !ec2 && o == e)
+      throw InputError("--efficiency-out " + a.efficiency_out + " is the calibration file (--out " +
+                       out + "): the table would overwrite the measurements; name another file");
+  }
   std::unique_ptr<cal::Backend> backend = cuda ? cal::make_cuda_backend(a.device) : cal::make_cpu_backend();
   const auto dev = backend->device();
   const double l2 = dev.l2_bytes > 0 ? dev.l2_bytes : 50e6;
@@ -250,15 +263,6 @@ void run(const CalibrateArgs &a) {
               {"elapsed_s", 0.0}};
   const std::string out =
       a.out.empty() ? "calibration-" + (spec ? spec->id : std::string("host-cpu")) + ".json" : a.out;
-  if (!a.efficiency_out.empty()) {
-    // The table written over the run it is fitted from would lose the measurements.
-    std::error_code ec1, ec2;
-    const auto o = std::filesystem::weakly_canonical(out, ec1);
-    const auto e = std::filesystem::weakly_canonical(a.efficiency_out, ec2);
-    if (!ec1 && !ec2 && o == e)
-      throw InputError("--efficiency-out " + a.efficiency_out + " is the calibration file (--out " +
-                       out + "): the table would overwrite the measurements; name another file");
-  }
   // What has run so far, rewritten after every case and removed once `out` is written: a
   // crash or a kill (a device lent for a fixed time) keeps the cases before it.
   const std::string partial = out + ".partial", partial_tmp = partial + ".tmp";
