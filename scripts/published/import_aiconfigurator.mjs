@@ -1,10 +1,12 @@
-// Converts the H100 SXM kernel measurements that NVIDIA's AIConfigurator publishes (collected
+// Converts the kernel measurements that NVIDIA's AIConfigurator publishes for a GPU (collected
 // with vLLM, Apache-2.0) into a rooftop.calibration/1 file, so that `rooftop validate
 // --calibration` and `rooftop calibrate --refit` treat them like a run of rooftop's own plan.
 //
 //   cd scripts/published && npm ci
-//   node import_aiconfigurator.mjs --git-dir DIR --commit SHA --out FILE
+//   node import_aiconfigurator.mjs --git-dir DIR --commit SHA --out FILE [--system h100_sxm]
 //
+// --system is AIConfigurator's name of the GPU (systems/data/<system>); the table below maps it
+// to rooftop's catalogue id and the vLLM version whose tables are read.
 // DIR is a clone (or bare mirror) of github.com/ai-dynamo/aiconfigurator; the parquet tables
 // are read from SHA with `git show`, so the result depends only on that commit.
 // docs/calibration.md ("Published measurements") says what is taken and why.
@@ -18,8 +20,23 @@ for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^
 for (const k of ['git-dir', 'commit', 'out'])
   if (!args[k]) { console.error(`missing --${k}`); process.exit(2) }
 
-const root = 'aic-core/src/aiconfigurator_core/systems/data/h100_sxm'
-const framework = 'vllm/0.24.0'
+// AIConfigurator system -> rooftop GPU (data/hardware/gpus/<gpu>.json: architecture, SMs),
+// compute capability and the newest vLLM version with both GEMM and attention tables.
+const systems = {
+  h100_sxm: { gpu: 'h100-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H100 80GB HBM3' },
+  h200_sxm: { gpu: 'h200-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H200' },
+  b200_sxm: { gpu: 'b200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA B200' },
+  gb200: { gpu: 'gb200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA GB200' },
+  l40s: { gpu: 'l40s', sm_version: 89, vllm: '0.24.0', device: 'NVIDIA L40S' },
+  a100_sxm: { gpu: 'a100-sxm-80gb', sm_version: 80, vllm: '0.14.0', device: 'NVIDIA A100-SXM4-80GB' },
+}
+const sysName = args.system || 'h100_sxm'
+const sys = systems[sysName]
+if (!sys) { console.error(`unknown --system ${sysName}: one of ${Object.keys(systems).join(', ')}`); process.exit(2) }
+const spec = JSON.parse(fs.readFileSync(new URL(`../../data/hardware/gpus/${sys.gpu}.json`, import.meta.url)))
+
+const root = `aic-core/src/aiconfigurator_core/systems/data/${sysName}`
+const framework = `vllm/${sys.vllm}`
 const paths = {
   gemm: `${root}/gemm/${framework}/gemm_perf.parquet`,
   decode: `${root}/attention/${framework}/generation_attention_perf.parquet`,
@@ -34,9 +51,9 @@ async function table(path) {
 }
 
 // Declared work, as calibration/plan.cpp declare_work counts it (the loader checks it).
-const elem = { bf16: 2, fp8: 1 }
+const elem = { bf16: 2, fp8: 1, fp4: 4.5 / 8 } // core/dtype.cpp dtype_storage_bytes
 function gemmWork(c) {
-  const out = 2 // BF16 output, also for FP8 inputs
+  const out = c.dtype === 'fp4' ? elem.fp4 : 2 // as declare_work: BF16 out for FP8, else the input type
   c.flops = 2 * c.m * c.n * c.k
   c.bytes = (c.m * c.k + c.k * c.n) * elem[c.dtype] + c.m * c.n * out
 }
@@ -59,31 +76,58 @@ function prefillWork(c) {
 const gemmM = new Set([1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 129, 192, 256, 257, 512, 513, 768,
   1024, 1025, 1536, 2048, 2049, 3072, 4096, 4097, 8192, 16384])
 const gemmNK = new Set([1024, 2048, 4096, 6144, 8192, 16384])
-const gemmDtype = { bfloat16: ['bf16', 'torch.nn.functional.linear'], fp8: ['fp8', 'CutlassFP8ScaledMMLinearKernel'] }
+const gemmDtype = {
+  bfloat16: ['bf16', ['torch.nn.functional.linear', 'vllm_default']],
+  fp8: ['fp8', ['CutlassFP8ScaledMMLinearKernel']],
+  nvfp4: ['fp4', ['FlashInferCuteDslNvFp4LinearKernel']], // NVFP4: rooftop's fp4
+}
 // Attention: FlashAttention-3 (vLLM's vllm_flash_attn), head_dim 128, no sliding window, the
 // per-GPU head layouts of Llama-3.1-8B/70B/405B at TP 1 to 8 (and MHA 8/8, 32/32).
 const layouts = new Set(['32/8', '16/4', '8/2', '4/1', '64/8', '32/4', '16/2', '8/1', '16/1', '8/8', '32/32'])
 
 const ms = []
+const kernelsSeen = new Set()
+const byId = new Map()
+let repeated = 0
 function push(c, latency_ms, impl) {
   const t = latency_ms * 1e-3
-  ms.push({ ...c, implementation: impl, t })
+  // A shape the table lists more than once (some older tables do): the mean of its times.
+  const seen = byId.get(c.id)
+  if (seen) {
+    if (seen.implementation !== impl) { console.error(`${c.id}: two kernels (${seen.implementation}, ${impl})`); process.exit(1) }
+    seen.sum += t
+    seen.n += 1
+    seen.t = seen.sum / seen.n
+    repeated += 1
+    return
+  }
+  const m = { ...c, implementation: impl, t, sum: t, n: 1 }
+  byId.set(c.id, m)
+  ms.push(m)
 }
 
 const gemm = await table(paths.gemm)
+for (const t of [gemm]) for (const r of t)
+  if (r.device !== sys.device) { console.error(`${paths.gemm}: device ${r.device}, expected ${sys.device}`); process.exit(1) }
 for (const r of gemm) {
   const d = gemmDtype[r.gemm_dtype]
-  if (!d || r.kernel_source !== d[1]) continue
+  if (!d || !d[1].includes(r.kernel_source)) continue
   const m = Number(r.m), n = Number(r.n), k = Number(r.k)
   if (!gemmM.has(m) || !gemmNK.has(n) || !gemmNK.has(k)) continue
   const c = { id: `pub_gemm_${d[0]}_${m}x${n}x${k}`, kind: 'gemm', dtype: d[0], m, n, k }
   gemmWork(c)
-  push(c, Number(r.latency), `vLLM 0.24.0 ${r.kernel_source}`)
+  push(c, Number(r.latency), `vLLM ${sys.vllm} ${r.kernel_source}`)
 }
 for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attention_prefill']]) {
   for (const r of await table(paths[key])) {
-    if (r.kernel_source !== 'vllm_flash_attn_fa3' || Number(r.head_dim) !== 128 ||
-        Number(r.window_size) !== 0 || Number(r.beam_width) !== 1 || r.attn_dtype !== 'bfloat16') continue
+    // The engine's attention kernel for the phase (FlashAttention-3 on Hopper, FlashAttention-2
+    // on Ada and Ampere, FlashInfer's TensorRT-LLM kernels on Blackwell, FlashInfer for an FP8
+    // cache on Ada); the prefill table also holds a few decode-kernel rows, left out.
+    const ks = String(r.kernel_source)
+    const phaseKernel = ks.startsWith('vllm_flash_attn') ||
+                        (key === 'decode' ? ks.includes('decode') : ks.includes('prefill'))
+    if (!phaseKernel || Number(r.head_dim) !== 128 ||
+        Number(r.window_size ?? 0) !== 0 || Number(r.beam_width) !== 1 || r.attn_dtype !== 'bfloat16') continue
     const q = Number(r.num_heads), kv = Number(r.num_key_value_heads)
     if (!layouts.has(`${q}/${kv}`)) continue
     const dtype = r.kv_cache_dtype === 'fp8' ? 'fp8' : r.kv_cache_dtype === 'bfloat16' ? 'bf16' : null
@@ -96,7 +140,10 @@ for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attenti
     const c = { id: `pub_attn_${key}_q${q}kv${kv}d128_${dtype}_b${batch}_ctx${context}`, kind: phase,
                 dtype, batch, q_heads: q, kv_heads: kv, head_dim: 128, latent_dim: 0, context }
     ;(key === 'decode' ? decodeWork : prefillWork)(c)
-    push(c, Number(r.latency), `vLLM 0.24.0 ${r.kernel_source} (FlashAttention-3, paged KV cache, block 64)`)
+    kernelsSeen.add(ks)
+    push(c, Number(r.latency), sysName === 'h100_sxm'
+      ? `vLLM 0.24.0 ${r.kernel_source} (FlashAttention-3, paged KV cache, block 64)`
+      : `vLLM ${sys.vllm} ${r.kernel_source} (paged KV cache)`)
   }
 }
 ms.sort((a, b) => (a.kind + a.id).localeCompare(b.kind + b.id, 'en', { numeric: true }))
@@ -115,10 +162,11 @@ for (const c of ms) {
 }
 const file = {
   schema: 'rooftop.calibration/1',
-  gpu: 'h100-sxm',
-  architecture: 'hopper',
+  gpu: sys.gpu,
+  architecture: spec.architecture,
   meta: {
-    command: `node scripts/published/import_aiconfigurator.mjs --git-dir DIR --commit ${args.commit} --out ${args.out}`,
+    command: `node scripts/published/import_aiconfigurator.mjs --git-dir DIR --commit ${args.commit} --out ${args.out}` +
+             (sysName === 'h100_sxm' ? '' : ` --system ${sysName}`),
     date: new Date().toISOString().slice(0, 10),
   },
   published: {
@@ -126,11 +174,14 @@ const file = {
     commit: args.commit,
     license: 'Apache-2.0',
     paths: Object.values(paths),
-    collected_with: 'vLLM 0.24.0 on an NVIDIA H100 80GB HBM3 (the tables\' device column), by the repository\'s collector/vllm/collect_gemm.py and collect_attn.py',
+    collected_with: `vLLM ${sys.vllm} on an ${sys.device} (the tables' device column), by the repository's collector/vllm/collect_gemm.py and collect_attn.py`,
     statistic: 'each time is the published latency: the mean over CUDA-graph replays after 3 warm-up runs (collector/helper.py benchmark_with_power: 6 replays by default; more, up to 3000, when the collector measured power, which the tables do not record); the L2 cache is not flushed between replays, and no spread is published. It is stored as both median_s and mean_s',
-    selection: 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys',
+    selection: sysName === 'h100_sxm'
+      ? 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys'
+      : `GEMMs in BF16 (torch F.linear), per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) and NVFP4 (FlashInferCuteDslNvFp4LinearKernel, as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; the engine's decode and prefill attention kernels (${[...kernelsSeen].sort().join(', ')}), decode with BF16 and FP8 KV cache, causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes vLLM's KV-cache write of the new keys` +
+        (repeated ? `. ${repeated} rows repeat a shape already listed; each such shape's time is the mean of its rows` : ''),
   },
-  device: { backend: 'published', name: 'NVIDIA H100 80GB HBM3', sm_version: 90, sm_count: 132 },
+  device: { backend: 'published', name: sys.device, sm_version: sys.sm_version, sm_count: spec.sm_count },
   measurements,
 }
 // Two-space indent, one measurement per line (about 2 MB; diffs stay readable).
