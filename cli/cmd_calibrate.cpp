@@ -58,11 +58,18 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
     s += fmt::format("  memory bandwidth not fitted (defaults kept); kernel overhead {}\n",
                      rep::time(Seconds(f.kernel_overhead_s)));
   for (const auto &[dt, g] : f.gemm) {
-    s += fmt::format("  GEMM {}: {} of peak at large M, half at M = {:.0f}, {} ({} cases)\n", dt,
-                     rep::percent(g.e_max), g.m_half,
-                     g.tile_m > 0 ? fmt::format("waves of {:.0f}x{:.0f} tiles", g.tile_m, g.tile_n)
-                                  : std::string("no wave quantization fitted"),
-                     g.cases);
+    // A dtype with memory-bound GEMMs only has no compute fit: the table keeps the default.
+    if (g.e_max > 0)
+      s += fmt::format("  GEMM {}: {} of peak at large M, half at M = {:.0f}, {} ({} cases)\n", dt,
+                       rep::percent(g.e_max), g.m_half,
+                       g.tile_m > 0 ? fmt::format("waves of {:.0f}x{:.0f} tiles", g.tile_m, g.tile_n)
+                                    : std::string("no wave quantization fitted"),
+                       g.cases);
+    else
+      s += fmt::format("  GEMM {}: no compute-bound case fitted ({} cases): {} of peak, from the "
+                       "defaults\n",
+                       dt, g.cases,
+                       rep::percent(f.efficiency.gemm_efficiency(dtype_from_string(dt), 0)));
     if (g.bandwidth > 0)
       s += fmt::format("  GEMM {} memory-bound: {} + bytes at {} of HBM ({} cases)\n", dt,
                        rep::time(Seconds(g.overhead_s)), rep::percent(g.bandwidth), g.memory_cases);

@@ -26,8 +26,9 @@ FlopsPerSecond unit_peak(const hw::GpuSpec &gpu, wl::Unit unit, DType dt) {
 }
 
 double ridge_point(const hw::GpuSpec &gpu, const hw::Efficiency &eff, DType dt) {
+  // The GEMM's own memory roof (a calibrated dtype's bandwidth), as cost_op prices GEMMs.
   return (unit_peak(gpu, wl::Unit::gemm, dt) * eff.gemm_efficiency(dt, 0)) /
-         (gpu.memory_bandwidth * eff.hbm_bandwidth);
+         (gpu.memory_bandwidth * eff.gemm_bandwidth(dt));
 }
 
 const Placement &Machine::placement(wl::CommGroup g) const {

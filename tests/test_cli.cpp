@@ -1216,3 +1216,27 @@ TEST_CASE("cli: calibrate refuses an efficiency table named like its own calibra
                    2, {"--efficiency-out", "run.json", "overwrite the measurements"});
   CHECK(!std::filesystem::exists(f)); // refused before anything was timed or written
 }
+
+TEST_CASE("cli: calibrate --refit: a dtype with memory-bound GEMMs only is not reported at 0% of peak") {
+  // The published H100 set without its FP8 GEMMs of more than one row: FP8 has a memory-bound
+  // fit (fixed cost and bandwidth) and no compute-bound case; the table keeps FP8's default.
+  const std::string pub =
+      ROOFTOP_TEST_DATA_DIR "/../../data/calibration/h100-sxm/published-aiconfigurator-vllm-0.24.0.json";
+  auto j = nlohmann::json::parse(std::ifstream(pub));
+  auto &ms = j.at("measurements");
+  for (auto it = ms.begin(); it != ms.end();)
+    it = it->at("kind") == "gemm" && it->at("dtype") == "fp8" && it->at("m").get<long long>() > 1
+             ? ms.erase(it)
+             : it + 1;
+  const cli_test::TempDir tmp;
+  const auto cal = tmp.path / "fp8-m1.json", table = tmp.path / "t.json";
+  std::ofstream(cal) << j.dump();
+  const Run r = rooftop({"calibrate", "--refit", cal.string(), "--efficiency-out", table.string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("GEMM fp8 memory-bound:") != std::string::npos);
+  CHECK(r.out.find("GEMM fp8: 0.0% of peak") == std::string::npos);
+  CHECK(r.out.find("GEMM fp8: no compute-bound case fitted (0 cases)") != std::string::npos);
+  const auto t = nlohmann::json::parse(std::ifstream(table));
+  CHECK(t.at("defaults").at("gemm_flops_efficiency_by_dtype").at("fp8").get<double>() > 0.1);
+  CHECK(t.at("defaults").at("gemm_bandwidth_efficiency_by_dtype").contains("fp8"));
+}

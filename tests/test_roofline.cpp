@@ -160,4 +160,7 @@ TEST_CASE("a calibrated GEMM dtype has its own memory roof and fixed cost") {
   v.act_bytes = Bytes(9e8);
   const auto cv = sim::cost_op(v, machine(g, e, 1));
   CHECK(cv.time.value() == doctest::Approx(1e-3 + 2e-6));
+  // The GEMM ridge point uses the same memory roof: 1e15 / (1e12 x 0.5), not / (1e12 x 0.9).
+  CHECK(sim::ridge_point(g, e, DType::bf16) == doctest::Approx(2000));
+  CHECK(sim::ridge_point(g, e, DType::fp16) == doctest::Approx(1e15 / 0.9e12));
 }
