@@ -319,6 +319,9 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   nlohmann::ordered_json bw_by = nlohmann::ordered_json::object(), over_by = nlohmann::ordered_json::object();
   for (const auto &[k, v] : e.gemm_bandwidth_by_dtype) bw_by[k] = v;
   for (const auto &[k, v] : e.gemm_overhead_by_dtype) over_by[k] = v;
+  nlohmann::ordered_json curve_by = nlohmann::ordered_json::object();
+  for (const auto &[k, c] : e.gemm_curve_by_dtype)
+    curve_by[k] = {{"m_half", c.m_half}, {"tile_m", c.tile_m}, {"tile_n", c.tile_n}};
   nlohmann::ordered_json gemm = nlohmann::ordered_json::object();
   for (const auto &[k, g] : fit.gemm)
     gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"tile_m", g.tile_m},
@@ -338,6 +341,7 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"gemm_flops_efficiency_by_dtype", by},
             {"gemm_bandwidth_efficiency_by_dtype", bw_by},
             {"gemm_overhead_s_by_dtype", over_by},
+            {"gemm_curve_by_dtype", curve_by},
             {"attention_flops_efficiency", e.attention_flops},
             {"attention_bandwidth_efficiency", e.attention_bandwidth},
             {"attention_context_half", e.attention_context_half},

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 namespace rooftop::cal {
 namespace {
@@ -283,8 +284,21 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   }
   // Wave quantization needs the SM count; a CPU has no tiles in waves.
   const int sms = spec.architecture == hw::Architecture::cpu ? 0 : spec.sm_count.value_or(0);
+  // Each dtype fits its own small-M curve and tile (an FP8 or FP4 kernel family differs from
+  // BF16's); BF16's are the table's defaults, the others go to gemm_curve_by_dtype.
   for (const auto &[dt, pts] : gemm_points) {
-    auto g = fit_gemm(pts, sms);
+    FitResult::Gemm g = fit_gemm(pts, sms);
+    if (g.e_max > 1) {
+      // The curve's asymptote is above the peak: the points do not follow e_max M / (M +
+      // m_half) (erratic kernel choices from one shape to the next). A constant instead: the
+      // median efficiency, no small-M curve, no tile.
+      std::vector<double> es;
+      for (const auto &p : pts) es.push_back(p.e);
+      r.notes.push_back("GEMM " + dt + ": the small-M curve's maximum came out at " +
+                        std::to_string(g.e_max) + " of peak; the median of its " +
+                        std::to_string(pts.size()) + " compute-bound cases is used instead, as a constant");
+      g = FitResult::Gemm{median(es), 0, 0, 0, pts.size()};
+    }
     g.e_max = fraction(g.e_max, "GEMM " + dt + " efficiency", r.notes);
     g.memory_cases = r.gemm[dt].memory_cases;
     r.gemm[dt] = g;
@@ -371,14 +385,18 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     e.hbm_bandwidth = fraction(r.hbm_bandwidth_Bps / spec.memory_bandwidth.value(),
                                "HBM bandwidth efficiency", r.notes);
   if (e.hbm_bandwidth <= 0) e.hbm_bandwidth = defaults.hbm_bandwidth;
-  if (auto it = r.gemm.find("bf16"); it != r.gemm.end() && it->second.e_max > 0) {
+  if (auto it = r.gemm.find("bf16"); it != r.gemm.end() && it->second.e_max > 0)
     e.gemm_flops = it->second.e_max;
+  else
+    r.notes.push_back("no compute-bound BF16 GEMM: gemm_flops_efficiency from the defaults");
+  if (auto it = r.gemm.find("bf16"); it != r.gemm.end() && it->second.e_max > 0) {
     e.gemm_m_half = it->second.m_half;
     e.gemm_tile_m = it->second.tile_m;
     e.gemm_tile_n = it->second.tile_n;
-  } else {
-    r.notes.push_back("no compute-bound BF16 GEMM: gemm_flops_efficiency from the defaults");
   }
+  for (const auto &[dt, g] : r.gemm)
+    if (dt != "bf16" && g.e_max > 0 && g.cases > 0)
+      e.gemm_curve_by_dtype[dt] = {g.m_half, g.tile_m, g.tile_n};
   for (const auto &[dt, g] : r.gemm) {
     if (g.e_max > 0) e.gemm_flops_by_dtype[dt] = g.e_max;
     if (g.bandwidth > 0) {

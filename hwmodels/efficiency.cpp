@@ -112,6 +112,25 @@ void apply(JsonReader r, Efficiency &e) {
   e.attention_item =
       Seconds(at_most(r, "attention_item_s", e.attention_item.value(), k_max_fixed_s, "s"));
   apply_by_dtype(r, "gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype);
+  if (r.has("gemm_curve_by_dtype")) {
+    JsonReader by = r.object("gemm_curve_by_dtype");
+    for (auto it = by.json().begin(); it != by.json().end(); ++it) {
+      if (const std::string why = by_dtype_key_error(it.key()); !why.empty())
+        by.fail(it.key(), why + " (keys are GEMM input types: " + gemm_input_dtypes() + ")");
+      JsonReader c = by.object(it.key());
+      Efficiency::GemmCurve g;
+      g.m_half = at_most(c, "m_half", 0, k_max_half, "rows");
+      g.tile_m = tile(c, "tile_m", 0, "rows");
+      g.tile_n = tile(c, "tile_n", 0, "columns");
+      if ((g.tile_m > 0) != (g.tile_n > 0))
+        c.fail(g.tile_m > 0 ? "tile_n" : "tile_m", "tile_m and tile_n are given together (both > 0) or not at all");
+      c.finish();
+      e.gemm_curve_by_dtype[it.key()] = g;
+    }
+    by.finish();
+  } else {
+    r.ignore({"gemm_curve_by_dtype"});
+  }
   apply_by_dtype(r, "gemm_bandwidth_efficiency_by_dtype", e.gemm_bandwidth_by_dtype);
   apply_by_dtype(r, "gemm_overhead_s_by_dtype", e.gemm_overhead_by_dtype, /*seconds=*/true);
   e.kernel_overhead = Seconds(
@@ -138,7 +157,11 @@ double Efficiency::gemm_efficiency(DType dtype, double rows) const {
   if (!gemm_flops_by_dtype.empty()) // calibrated tables only: skip the string look-up otherwise
     if (auto it = gemm_flops_by_dtype.find(to_string(dtype)); it != gemm_flops_by_dtype.end())
       e_max = it->second;
-  return gemm_m_half > 0 && rows > 0 ? e_max * rows / (rows + gemm_m_half) : e_max;
+  double m_half = gemm_m_half;
+  if (!gemm_curve_by_dtype.empty())
+    if (auto it = gemm_curve_by_dtype.find(to_string(dtype)); it != gemm_curve_by_dtype.end())
+      m_half = it->second.m_half;
+  return m_half > 0 && rows > 0 ? e_max * rows / (rows + m_half) : e_max;
 }
 
 double Efficiency::gemm_bandwidth(DType dtype) const {
@@ -165,6 +188,14 @@ double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n
 
 double Efficiency::gemm_wave_efficiency(double rows, double cols, int sms, double groups) const {
   return gemm_wave_fraction(rows, cols, gemm_tile_m, gemm_tile_n, sms, groups);
+}
+
+double Efficiency::gemm_wave_efficiency(DType dtype, double rows, double cols, int sms,
+                                        double groups) const {
+  if (!gemm_curve_by_dtype.empty())
+    if (auto it = gemm_curve_by_dtype.find(to_string(dtype)); it != gemm_curve_by_dtype.end())
+      return gemm_wave_fraction(rows, cols, it->second.tile_m, it->second.tile_n, sms, groups);
+  return gemm_wave_efficiency(rows, cols, sms, groups);
 }
 
 double Efficiency::attention_bandwidth_efficiency(double context) const {

@@ -28,6 +28,12 @@ struct Efficiency {
   double gemm_m_half = 0;         ///< GEMM rows at which compute efficiency is half its maximum:
                                   ///< e(M) = e_max M / (M + m_half)
   std::map<std::string, double> gemm_flops_by_dtype; ///< per input dtype, overrides gemm_flops
+  /// Per input dtype, the small-M curve and the wave tile (override gemm_m_half and the tile):
+  /// an FP8 or FP4 kernel family has its own.
+  struct GemmCurve {
+    double m_half = 0, tile_m = 0, tile_n = 0;
+  };
+  std::map<std::string, GemmCurve> gemm_curve_by_dtype;
   /// Calibrated memory-bound GEMMs (small M), per input dtype: t = overhead + bytes / (HBM x
   /// bandwidth). Absent: hbm_bandwidth and kernels x kernel_overhead. An FP8 GEMM that quantizes
   /// its activations on the fly pays for that kernel here.
@@ -64,6 +70,9 @@ struct Efficiency {
   /// Wave quantization of `groups` M x N outputs in one launch (a grouped GEMM: MoE experts) on
   /// `sms` SMs: tiles / (waves x sms), 1 without a calibrated tile, an SM count or N.
   [[nodiscard]] double gemm_wave_efficiency(double rows, double cols, int sms,
+                                            double groups = 1) const;
+  /// The same for GEMMs of input type `dtype` (its own tile when the table has one).
+  [[nodiscard]] double gemm_wave_efficiency(DType dtype, double rows, double cols, int sms,
                                             double groups = 1) const;
   /// Whether attention is costed with the calibrated additive model above.
   [[nodiscard]] bool additive_attention() const {

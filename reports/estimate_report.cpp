@@ -33,6 +33,12 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
           {"gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype},
           {"gemm_bandwidth_efficiency_by_dtype", e.gemm_bandwidth_by_dtype},
           {"gemm_overhead_s_by_dtype", e.gemm_overhead_by_dtype},
+          {"gemm_curve_by_dtype", [&] {
+             nlohmann::ordered_json j = nlohmann::ordered_json::object();
+             for (const auto &[k, c] : e.gemm_curve_by_dtype)
+               j[k] = {{"m_half", c.m_half}, {"tile_m", c.tile_m}, {"tile_n", c.tile_n}};
+             return j;
+           }()},
           {"gemm_m_half", e.gemm_m_half},
           {"gemm_tile_m", e.gemm_tile_m},
           {"gemm_tile_n", e.gemm_tile_n},

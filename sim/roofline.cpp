@@ -79,9 +79,9 @@ namespace {
 /// add: 1 / ((1 - s) / w1 + s / w2), s the second's share of the FLOPs.
 double wave_efficiency(const wl::Op &op, const Machine &m) {
   const int sms = m.gpu.sm_count.value_or(0);
-  const double w1 = m.eff.gemm_wave_efficiency(op.rows, op.cols, sms, op.groups);
+  const double w1 = m.eff.gemm_wave_efficiency(op.compute_dtype, op.rows, op.cols, sms, op.groups);
   if (!(op.second_share > 0)) return w1;
-  const double w2 = m.eff.gemm_wave_efficiency(op.rows, op.second_cols, sms, op.groups);
+  const double w2 = m.eff.gemm_wave_efficiency(op.compute_dtype, op.rows, op.second_cols, sms, op.groups);
   return 1.0 / ((1.0 - op.second_share) / w1 + op.second_share / w2);
 }
 } // namespace

@@ -814,3 +814,57 @@ TEST_CASE("memory-bound GEMMs: a fixed cost and a bandwidth per dtype, used by t
   CHECK(f.efficiency.gemm_bandwidth(DType::fp8) == f.efficiency.hbm_bandwidth);
   CHECK(f.efficiency.gemm_overhead(DType::fp8, 1).value() == f.efficiency.kernel_overhead.value());
 }
+
+TEST_CASE("a dtype fits its own small-M curve and tile, and an unphysical curve falls back to a constant") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json"); // BF16 1e15, FP8 2e15 FLOP/s
+  const hw::Efficiency defaults = hw::Efficiency::ideal();
+  REQUIRE(spec.matmul_peak(DType::fp8));
+  const double fp8_peak = spec.matmul_peak(DType::fp8)->value();
+  std::vector<Measurement> ms;
+  // BF16: e = 0.8 M / (M + 64); FP8: e = 0.6 M / (M + 512), compute-bound, no fixed cost
+  for (long long m : {1024, 2048, 4096, 8192, 16384})
+    for (const auto &[dt, e_max, half, peak] :
+         {std::tuple{DType::bf16, 0.8, 64.0, 1e15}, std::tuple{DType::fp8, 0.6, 512.0, fp8_peak}}) {
+      Case c;
+      c.kind = CaseKind::gemm;
+      c.dtype = dt;
+      c.m = m;
+      c.n = c.k = 16384;
+      declare_work(c);
+      const double e = e_max * static_cast<double>(m) / (static_cast<double>(m) + half);
+      ms.push_back(measured(c, c.flops / (peak * e)));
+    }
+  auto f = fit(ms, spec, defaults);
+  CHECK(f.gemm.at("fp8").m_half == doctest::Approx(512).epsilon(1e-6));
+  CHECK(f.gemm.at("fp8").e_max == doctest::Approx(0.6).epsilon(1e-6));
+  REQUIRE(f.efficiency.gemm_curve_by_dtype.count("fp8") == 1);
+  CHECK(f.efficiency.gemm_curve_by_dtype.at("fp8").m_half == doctest::Approx(512).epsilon(1e-6));
+  CHECK(f.efficiency.gemm_curve_by_dtype.count("bf16") == 0); // BF16's is the table's own
+  CHECK(f.efficiency.gemm_m_half == doctest::Approx(64).epsilon(1e-6));
+  // The model uses each dtype's curve: at M = 512, FP8 0.6 x 512 / 1024 and BF16 0.8 x 512 / 576.
+  CHECK(f.efficiency.gemm_efficiency(DType::fp8, 512) == doctest::Approx(0.3).epsilon(1e-6));
+  CHECK(f.efficiency.gemm_efficiency(DType::bf16, 512) == doctest::Approx(0.8 * 512 / 576).epsilon(1e-6));
+  // FP8 points on a curve whose maximum is above the peak (1.25 M / (M + 8192)): a constant,
+  // the median of the fitted points, no curve, no tile.
+  std::vector<Measurement> odd;
+  for (long long m : {1024, 2048, 4096, 8192, 16384}) {
+    Case c;
+    c.kind = CaseKind::gemm;
+    c.dtype = DType::fp8;
+    c.m = m;
+    c.n = c.k = 16384;
+    declare_work(c);
+    const double e = 1.25 * static_cast<double>(m) / (static_cast<double>(m) + 8192);
+    odd.push_back(measured(c, c.flops / (fp8_peak * e)));
+  }
+  f = fit(odd, spec, defaults);
+  const auto &g = f.gemm.at("fp8");
+  CHECK(g.m_half == 0);
+  CHECK(g.tile_m == 0);
+  std::vector<double> kept; // the fit set: the points not held out
+  for (std::size_t k = 0; k < odd.size(); ++k)
+    if (!held_out(odd, k))
+      kept.push_back(1.25 * static_cast<double>(odd[k].c.m) / (static_cast<double>(odd[k].c.m) + 8192));
+  REQUIRE(kept.size() >= 2);
+  CHECK(g.e_max == doctest::Approx(median(kept)).epsilon(1e-9));
+}

@@ -1240,3 +1240,33 @@ TEST_CASE("cli: calibrate --refit: a dtype with memory-bound GEMMs only is not r
   CHECK(t.at("defaults").at("gemm_flops_efficiency_by_dtype").at("fp8").get<double>() > 0.1);
   CHECK(t.at("defaults").at("gemm_bandwidth_efficiency_by_dtype").contains("fp8"));
 }
+
+TEST_CASE("cli: every committed table fitted to published measurements is what --refit gives") {
+  namespace fs = std::filesystem;
+  const fs::path cal = fs::path(ROOFTOP_TEST_DATA_DIR) / ".." / ".." / "data" / "calibration";
+  int tables = 0;
+  for (const auto &dir : fs::directory_iterator(cal)) {
+    const fs::path committed = dir.path() / "efficiency.json";
+    if (!fs::exists(committed)) continue;
+    const auto was = nlohmann::json::parse(std::ifstream(committed));
+    if (!was.contains("published")) continue; // a run of rooftop's own
+    INFO(committed.string());
+    const cli_test::TempDir tmp;
+    const std::string table = (tmp.path / "t.json").string();
+    const Run r = rooftop({"calibrate", "--refit", (fs::path(ROOFTOP_TEST_DATA_DIR) / ".." / ".." /
+                                                    was.at("calibration").get<std::string>()).string(),
+                           "--efficiency-out", table});
+    REQUIRE(r.exit_code == 0);
+    const auto now = nlohmann::json::parse(std::ifstream(table));
+    CHECK(now.at("defaults").dump() .size() > 0);
+    REQUIRE(now.at("defaults").size() == was.at("defaults").size());
+    for (auto it = was.at("defaults").begin(); it != was.at("defaults").end(); ++it) {
+      INFO(it.key());
+      const auto &v = now.at("defaults").at(it.key());
+      if (it->is_number()) CHECK(v.get<double>() == doctest::Approx(it->get<double>()).epsilon(1e-9));
+      else CHECK(v.dump() == it->dump()); // by-dtype objects: printed the same
+    }
+    ++tables;
+  }
+  CHECK(tables >= 3); // H100 SXM, B200, A100 SXM 80GB
+}

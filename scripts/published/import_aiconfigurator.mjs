@@ -96,12 +96,12 @@ function push(c, latency_ms, impl) {
   if (seen) {
     if (seen.implementation !== impl) { console.error(`${c.id}: two kernels (${seen.implementation}, ${impl})`); process.exit(1) }
     seen.sum += t
-    seen.n += 1
-    seen.t = seen.sum / seen.n
+    seen.rows += 1
+    seen.t = seen.sum / seen.rows
     repeated += 1
     return
   }
-  const m = { ...c, implementation: impl, t, sum: t, n: 1 }
+  const m = { ...c, implementation: impl, t, sum: t, rows: 1 }
   byId.set(c.id, m)
   ms.push(m)
 }
