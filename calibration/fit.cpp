@@ -60,6 +60,7 @@ std::pair<double, double> saturating(const std::vector<double> &x, const std::ve
 /// rms, to be kept.
 struct GemmPoint {
   double m, n, e;
+  bool above_ridge = true; ///< its FLOP time at the spec peak >= its bytes' time at the spec bandwidth
 };
 FitResult::Gemm fit_gemm(const std::vector<GemmPoint> &pts, int sms) {
   const std::vector<std::pair<double, double>> tiles = {
@@ -280,7 +281,8 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     const double busy = m->median_s - g_over;
     if (!peak || busy <= 0 || m->median_s < 1.5 * (m->c.bytes_moved / g_bw + g_over)) continue;
     gemm_points[to_string(m->c.dtype)].push_back(
-        {static_cast<double>(m->c.m), static_cast<double>(m->c.n), m->c.flops / (peak->value() * busy)});
+        {static_cast<double>(m->c.m), static_cast<double>(m->c.n), m->c.flops / (peak->value() * busy),
+         m->c.flops / peak->value() >= m->c.bytes_moved / spec.memory_bandwidth.value()});
   }
   // Wave quantization needs the SM count; a CPU has no tiles in waves.
   const int sms = spec.architecture == hw::Architecture::cpu ? 0 : spec.sm_count.value_or(0);
@@ -291,12 +293,19 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     if (g.e_max > 1) {
       // The curve's asymptote is above the peak: the points do not follow e_max M / (M +
       // m_half) (erratic kernel choices from one shape to the next). A constant instead: the
-      // median efficiency, no small-M curve, no tile.
+      // median efficiency of the cases above the ridge point (FLOP time at the peak at least
+      // the bytes' time at the spec bandwidth), no small-M curve, no tile. The slow small-M
+      // cases the time test above also lets in (M = 1 at a thousandth of the peak) are left
+      // out: counted, they would set the constant for every M, large-M prefill included.
       std::vector<double> es;
-      for (const auto &p : pts) es.push_back(p.e);
+      for (const auto &p : pts)
+        if (p.above_ridge) es.push_back(p.e);
+      if (es.empty())
+        for (const auto &p : pts) es.push_back(p.e);
       r.notes.push_back("GEMM " + dt + ": the small-M curve's maximum came out at " +
                         std::to_string(g.e_max) + " of peak; the median of its " +
-                        std::to_string(pts.size()) + " compute-bound cases is used instead, as a constant");
+                        std::to_string(es.size()) + " compute-bound cases above the ridge point (of " +
+                        std::to_string(pts.size()) + ") is used instead, as a constant");
       g = FitResult::Gemm{median(es), 0, 0, 0, pts.size()};
     }
     g.e_max = fraction(g.e_max, "GEMM " + dt + " efficiency", r.notes);

@@ -845,7 +845,7 @@ TEST_CASE("a dtype fits its own small-M curve and tile, and an unphysical curve 
   CHECK(f.efficiency.gemm_efficiency(DType::fp8, 512) == doctest::Approx(0.3).epsilon(1e-6));
   CHECK(f.efficiency.gemm_efficiency(DType::bf16, 512) == doctest::Approx(0.8 * 512 / 576).epsilon(1e-6));
   // FP8 points on a curve whose maximum is above the peak (1.25 M / (M + 8192)): a constant,
-  // the median of the fitted points, no curve, no tile.
+  // the median of the fitted points above the ridge point, no curve, no tile.
   std::vector<Measurement> odd;
   for (long long m : {1024, 2048, 4096, 8192, 16384}) {
     Case c;
@@ -861,10 +861,53 @@ TEST_CASE("a dtype fits its own small-M curve and tile, and an unphysical curve 
   const auto &g = f.gemm.at("fp8");
   CHECK(g.m_half == 0);
   CHECK(g.tile_m == 0);
-  std::vector<double> kept; // the fit set: the points not held out
+  std::vector<double> kept; // the fit set (the points not held out) above the ridge point
   for (std::size_t k = 0; k < odd.size(); ++k)
-    if (!held_out(odd, k))
+    if (!held_out(odd, k) && odd[k].c.flops / fp8_peak >= odd[k].c.bytes_moved / spec.memory_bandwidth.value())
       kept.push_back(1.25 * static_cast<double>(odd[k].c.m) / (static_cast<double>(odd[k].c.m) + 8192));
   REQUIRE(kept.size() >= 2);
   CHECK(g.e_max == doctest::Approx(median(kept)).epsilon(1e-9));
+}
+
+TEST_CASE("an unphysical GEMM curve's constant is the median above the ridge point, not of slow M = 1 cases") {
+  // As vLLM's per-tensor FP8 GEMMs on B200: large-M cases on 1.25 M / (M + 8192) and M = 1
+  // cases far slower than their bytes (a thousandth of the peak and less), which the time test
+  // counts as compute-bound. The constant must describe the large-M ones (prefill); counting the
+  // M = 1 cases set it for every M at a fraction of what large M reaches.
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json"); // FP8 2e15 FLOP/s, 1e12 B/s
+  const hw::Efficiency defaults = hw::Efficiency::ideal();
+  const double fp8_peak = spec.matmul_peak(DType::fp8)->value();
+  const auto e_of = [](double m) { return 1.25 * m / (m + 8192); };
+  std::vector<Measurement> ms;
+  const auto add = [&](long long m, long long k) {
+    Case c;
+    c.kind = CaseKind::gemm;
+    c.dtype = DType::fp8;
+    c.m = m;
+    c.n = 16384;
+    c.k = k;
+    c.id = "gemm_fp8_" + std::to_string(m) + "x16384x" + std::to_string(k);
+    declare_work(c);
+    ms.push_back(measured(c, c.flops / (fp8_peak * e_of(static_cast<double>(m)))));
+  };
+  for (long long m : {1024, 2048, 4096, 8192, 16384}) add(m, 16384);
+  // Six M = 1 cases of different K (fewer than the 8 a memory-bound fit needs).
+  for (long long k : {4096, 6144, 8192, 10240, 12288, 14336}) add(1, k);
+  const auto f = fit(ms, spec, defaults);
+  const auto &g = f.gemm.at("fp8");
+  REQUIRE(g.m_half == 0); // the fallback: a constant
+  std::vector<double> large, all; // the fit set: above the ridge point, and all of it
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    if (held_out(ms, i)) continue;
+    const auto &c = ms[i].c;
+    const double e = e_of(static_cast<double>(c.m));
+    all.push_back(e);
+    if (c.flops / fp8_peak >= c.bytes_moved / spec.memory_bandwidth.value()) large.push_back(e);
+    if (c.m == 1) CHECK(c.flops / fp8_peak < c.bytes_moved / spec.memory_bandwidth.value());
+  }
+  REQUIRE(large.size() >= 2);
+  REQUIRE(all.size() > large.size()); // some M = 1 cases are in the fit set
+  CHECK(g.e_max == doctest::Approx(median(large)).epsilon(1e-9));
+  CHECK(g.e_max > 2 * median(all));
+  CHECK(f.efficiency.gemm_flops_by_dtype.at("fp8") == doctest::Approx(median(large)).epsilon(1e-9));
 }
