@@ -204,13 +204,23 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
                                                    ? e.gemm_overhead_by_dtype.at(dt)
                                                    : e.kernel_overhead.value())),
                               src("gemm_bandwidth_efficiency_by_dtype")));
+  // The table's curve and tile, then the input types with their own (gemm_curve_by_dtype),
+  // which the model uses instead for GEMMs of that type.
+  const std::string others = e.gemm_curve_by_dtype.empty() ? "" : " (types not listed below)";
   if (e.gemm_m_half > 0)
-    rows.push_back(source_row("GEMM small-M curve: half at M =",
+    rows.push_back(source_row("GEMM small-M curve" + others + ": half at M =",
                               fmt::format("{:.0f} rows", e.gemm_m_half), src("gemm_m_half")));
   if (e.gemm_tile_m > 0)
-    rows.push_back(source_row("GEMM wave quantization tile",
+    rows.push_back(source_row("GEMM wave quantization tile" + others,
                               fmt::format("{:.0f} x {:.0f}", e.gemm_tile_m, e.gemm_tile_n),
                               src("gemm_tile_m")));
+  for (const auto &[dt, c] : e.gemm_curve_by_dtype)
+    rows.push_back(source_row(
+        "GEMM small-M curve and wave tile, " + dt,
+        (c.m_half > 0 ? fmt::format("half at M = {:.0f} rows", c.m_half) : std::string("no curve")) +
+            (c.tile_m > 0 ? fmt::format(", {:.0f} x {:.0f} tiles", c.tile_m, c.tile_n)
+                          : std::string(", no tile")),
+        src("gemm_curve_by_dtype")));
   rows.push_back(source_row("attention FLOP/s", percent(e.attention_flops),
                             src("attention_flops_efficiency")));
   if (e.attention_bandwidth > 0)

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string>
 
@@ -519,4 +520,29 @@ TEST_CASE("report: data files shown relative to the data directory, no local pat
   CHECK(rep::data_relative(dir + "/models/x.json and " + dir + "/y") ==
         "data/models/x.json and data/y");
   CHECK(rep::data_relative("/elsewhere/x.json") == "/elsewhere/x.json");
+}
+
+TEST_CASE("efficiency table: each input type's own small-M curve and tile is shown") {
+  // A table with BF16's curve and tile and its own for FP4 (and FP8 without either), as the
+  // B200 table: the report must show the curve FP4 GEMMs are costed with, not only BF16's.
+  const auto &gpu = hw::GpuCatalogue::builtin().get("b200");
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.gemm_m_half = 64;
+  e.gemm_tile_m = 64;
+  e.gemm_tile_n = 128;
+  e.gemm_curve_by_dtype["fp4"] = {111, 128, 64};
+  e.gemm_curve_by_dtype["fp8"] = {0, 0, 0};
+  const auto rows = rep::efficiency_table(e, gpu);
+  std::map<std::string, std::string> by_key;
+  for (const auto &r : rows) by_key[r.at("key").get<std::string>()] = r.at("value").get<std::string>();
+  CHECK(by_key.at("GEMM small-M curve (types not listed below): half at M =") == "64 rows");
+  CHECK(by_key.at("GEMM wave quantization tile (types not listed below)") == "64 x 128");
+  CHECK(by_key.at("GEMM small-M curve and wave tile, fp4") == "half at M = 111 rows, 128 x 64 tiles");
+  CHECK(by_key.at("GEMM small-M curve and wave tile, fp8") == "no curve, no tile");
+  // Without per-type curves the rows read as before.
+  e.gemm_curve_by_dtype.clear();
+  std::set<std::string> keys;
+  for (const auto &r : rep::efficiency_table(e, gpu)) keys.insert(r.at("key").get<std::string>());
+  CHECK(keys.count("GEMM small-M curve: half at M ="));
+  CHECK(keys.count("GEMM wave quantization tile"));
 }
