@@ -1132,18 +1132,10 @@ TEST_CASE("cli: the committed published H100 measurements refit to the committed
   const Run r = rooftop({"calibrate", "--refit", pub, "--efficiency-out", table});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("attention (additive)") != std::string::npos);
-  // The committed table is what --refit gives now (rerun docs/calibration.md's command after
-  // a change to the fit).
+  // (That the committed table is what --refit gives: the next test, for every table.)
   const auto now = nlohmann::json::parse(std::ifstream(table));
-  const auto was = nlohmann::json::parse(std::ifstream(committed));
-  REQUIRE(now.at("defaults").size() == was.at("defaults").size());
-  for (auto it = was.at("defaults").begin(); it != was.at("defaults").end(); ++it) {
-    INFO(it.key());
-    const auto &v = now.at("defaults").at(it.key());
-    if (it->is_number()) CHECK(v.get<double>() == doctest::Approx(it->get<double>()).epsilon(1e-9));
-    else CHECK(v == *it);
-  }
   CHECK(now.at("published").at("commit") == "095f58a51c4ca8e61b66ec108d86f223f8d559ce");
+  CHECK(nlohmann::json::parse(std::ifstream(committed)).at("published") == now.at("published"));
   // Held-out error: the figures README and docs/calibration.md give (attention median under
   // 10%), and the defaults far worse on the same cases.
   const auto held = [&](const std::vector<std::string> &extra) {
