@@ -1261,3 +1261,29 @@ TEST_CASE("cli: every committed table fitted to published measurements is what -
   }
   CHECK(tables >= 3); // H100 SXM, B200, A100 SXM 80GB
 }
+
+TEST_CASE("cli: validate --nccl-tests runs on AIConfigurator's published H100 NCCL times") {
+  const std::string file = ROOFTOP_TEST_DATA_DIR "/../../data/validation/nccl_aiconfigurator_h100.json";
+  const Run r = rooftop({"validate", "--nccl-tests", file, "--json"});
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j.at("rows").size() == 60);
+  std::set<std::string> ops;
+  for (const auto &row : j.at("rows")) {
+    ops.insert(row.at("op").get<std::string>());
+    CHECK(row.at("system") == "hgx-h100-8");
+    CHECK(std::isfinite(row.at("relative_error").get<double>()));
+    // busbw recomputed from the source's time: size / t x nccl-tests' factor, as the row says
+    const std::string src = row.at("source");
+    const auto at = src.find("out-of-place time ");
+    REQUIRE(at != std::string::npos);
+    const double t = std::stod(src.substr(at + 18)) * 1e-6;
+    const double n = row.at("ranks").get<double>();
+    const double f = row.at("op") == "all-reduce" ? 2 * (n - 1) / n : (n - 1) / n;
+    CHECK(row.at("published_busbw_Bps").get<double>() ==
+          doctest::Approx(row.at("size_bytes").get<double>() / t * f).epsilon(1e-3));
+  }
+  CHECK(ops == std::set<std::string>{"all-gather", "all-reduce", "all-to-all", "reduce-scatter"});
+  // The figure docs/validation/collectives.md and the README give.
+  CHECK(j.at("summary").at("median_abs_relative_error").get<double>() == doctest::Approx(0.270).epsilon(0.01));
+}
