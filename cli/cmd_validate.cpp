@@ -73,16 +73,25 @@ void run_nccl(const std::string &file, bool json) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << fmt::format("{:<22} {:<14} {:>5} {:<12} {:>12} {:>10} {:>10} {:>8}  {:<8} {}\n",
-                           "id", "system", "nodes", "op", "size (B)", "published", "rooftop",
-                           "error", "protocol", "algorithm");
+  // Columns as wide as their longest entry (ids such as aic-h100-reduce-scatter-8gpu-536870912
+  // and the op reduce-scatter are longer than a fixed width), and the group size: rows of one
+  // node differ only in it.
+  std::size_t id_w = 22, sys_w = 14, op_w = 12; // at least the widths they always had
+  for (const auto &c : cmp) {
+    id_w = std::max(id_w, c.published.id.size());
+    sys_w = std::max(sys_w, c.published.system.size());
+    op_w = std::max(op_w, sim::to_string(c.published.op).size());
+  }
+  std::cout << fmt::format("{:<{}} {:<{}} {:>5} {:>5} {:<{}} {:>12} {:>10} {:>10} {:>8}  {:<8} {}\n",
+                           "id", id_w, "system", sys_w, "nodes", "GPUs", "op", op_w, "size (B)",
+                           "published", "rooftop", "error", "protocol", "algorithm");
   for (const auto &c : cmp)
-    std::cout << fmt::format("{:<22} {:<14} {:>5} {:<12} {:>12.0f} {:>10.1f} {:>10.1f} {:>+7.1f}%  "
-                             "{:<8} {}{}\n",
-                             c.published.id, c.published.system, c.published.nodes,
-                             sim::to_string(c.published.op), c.published.size.value(),
-                             c.published.busbw.value() / 1e9, c.predicted.busbw.value() / 1e9,
-                             100 * c.relative_error,
+    std::cout << fmt::format("{:<{}} {:<{}} {:>5} {:>5} {:<{}} {:>12.0f} {:>10.1f} {:>10.1f} "
+                             "{:>+7.1f}%  {:<8} {}{}\n",
+                             c.published.id, id_w, c.published.system, sys_w, c.published.nodes,
+                             c.published.ranks, sim::to_string(c.published.op), op_w,
+                             c.published.size.value(), c.published.busbw.value() / 1e9,
+                             c.predicted.busbw.value() / 1e9, 100 * c.relative_error,
                              c.predicted.protocol.empty() ? "-" : c.predicted.protocol,
                              c.predicted.algorithm,
                              c.published.fitted ? "  (fitted: not counted)" : "");

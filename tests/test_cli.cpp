@@ -1262,6 +1262,13 @@ TEST_CASE("cli: every committed table fitted to published measurements is what -
   CHECK(tables >= 3); // H100 SXM, B200, A100 SXM 80GB
 }
 
+namespace {
+std::string fmt_width4(long long v) { // right-aligned in 4 columns, as the table prints it
+  std::string s = std::to_string(v);
+  return std::string(s.size() < 4 ? 4 - s.size() : 0, ' ') + s;
+}
+} // namespace
+
 TEST_CASE("cli: validate --nccl-tests runs on AIConfigurator's published H100 NCCL times") {
   const std::string file = ROOFTOP_TEST_DATA_DIR "/../../data/validation/nccl_aiconfigurator_h100.json";
   const Run r = rooftop({"validate", "--nccl-tests", file, "--json"});
@@ -1286,4 +1293,28 @@ TEST_CASE("cli: validate --nccl-tests runs on AIConfigurator's published H100 NC
   CHECK(ops == std::set<std::string>{"all-gather", "all-reduce", "all-to-all", "reduce-scatter"});
   // The figure docs/validation/collectives.md and the README give.
   CHECK(j.at("summary").at("median_abs_relative_error").get<double>() == doctest::Approx(0.270).epsilon(0.01));
+
+  // The text table: these rows differ only in their group size, so it has a GPUs column, and
+  // the long ids and reduce-scatter keep every column aligned under its header.
+  const Run t = rooftop({"validate", "--nccl-tests", file});
+  REQUIRE(t.exit_code == 0);
+  std::istringstream in(t.out);
+  std::string header;
+  std::getline(in, header);
+  const auto gpus_at = header.find("GPUs"), proto_at = header.find("protocol");
+  REQUIRE(gpus_at != std::string::npos);
+  REQUIRE(proto_at != std::string::npos);
+  std::size_t seen = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("aic-h100-", 0) != 0) continue;
+    const auto &row = j.at("rows").at(seen++);
+    INFO(line);
+    REQUIRE(line.size() > proto_at);
+    CHECK(line.compare(0, row.at("id").get<std::string>().size() + 1, row.at("id").get<std::string>() + " ") == 0);
+    CHECK(line[proto_at - 1] == ' ');
+    CHECK(line[proto_at - 2] == ' ');
+    CHECK(line[proto_at - 3] == '%'); // the error column ends where it does in the header
+    CHECK(line.substr(gpus_at, 4) == fmt_width4(row.at("ranks").get<long long>()));
+  }
+  CHECK(seen == 60);
 }
