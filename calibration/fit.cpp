@@ -289,6 +289,16 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   // Each dtype fits its own small-M curve and tile (an FP8 or FP4 kernel family differs from
   // BF16's); BF16's are the table's defaults, the others go to gemm_curve_by_dtype.
   for (const auto &[dt, pts] : gemm_points) {
+    // The time test above also lets in slow small-M GEMMs (M = 1 at a thousandth of the peak,
+    // when too few memory-bound cases were measured for their own fit). Without one case above
+    // the ridge point there is nothing to set the large-M efficiency: fitted, those cases alone
+    // would price every prefill GEMM of the type hundreds of times too slow.
+    if (std::none_of(pts.begin(), pts.end(), [](const GemmPoint &p) { return p.above_ridge; })) {
+      r.notes.push_back("GEMM " + dt + ": none of its " + std::to_string(pts.size()) +
+                        " slow cases is above the ridge point (all small M); its compute "
+                        "efficiency is not fitted (from the defaults)");
+      continue;
+    }
     FitResult::Gemm g = fit_gemm(pts, sms);
     if (g.e_max > 1) {
       // The curve's asymptote is above the peak: the points do not follow e_max M / (M +

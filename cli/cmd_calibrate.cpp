@@ -80,10 +80,16 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
                      rep::time(Seconds(f.attention_fixed_s)), fmt::format("{:.1f} ns", 1e9 * f.attention_item_s),
                      rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
                      rep::percent(f.attention_prefill_bandwidth));
-  else
-    s += fmt::format("  attention: prefill {} of BF16 peak; decode {} of HBM, half at context {:.0f}\n",
-                     rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
-                     f.attention_context_half);
+  else // a part with no case was not fitted: the table keeps its default, not 0% of the peak
+    s += fmt::format("  attention: prefill {}; decode {}\n",
+                     f.attention_flops > 0
+                         ? rep::percent(f.attention_flops) + " of BF16 peak"
+                         : "not measured (" + rep::percent(f.efficiency.attention_flops) +
+                               " of BF16 peak, from the defaults)",
+                     f.attention_bandwidth > 0
+                         ? fmt::format("{} of HBM, half at context {:.0f}",
+                                       rep::percent(f.attention_bandwidth), f.attention_context_half)
+                         : std::string("not measured (from the defaults)"));
   for (const auto &n : f.notes) s += "  note: " + n + "\n";
   const auto errors = compare_measurements(run.measurements, spec, f.efficiency);
   s += held_out_table(errors);

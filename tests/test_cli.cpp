@@ -1233,6 +1233,36 @@ TEST_CASE("cli: calibrate --refit: a dtype with memory-bound GEMMs only is not r
   CHECK(t.at("defaults").at("gemm_bandwidth_efficiency_by_dtype").contains("fp8"));
 }
 
+TEST_CASE("cli: calibrate --refit: slow small-M GEMMs alone do not set the large-M efficiency") {
+  // Two BF16 GEMMs at M = 1 (too few for a memory-bound fit) and nothing else: the time test
+  // lets one in as compute-bound, at about 0.1% of the peak. Fitted, that figure became the
+  // table's gemm_flops_efficiency, pricing every BF16 prefill GEMM ~700x too slow, and the
+  // summary printed 0.0% for the attention that was never measured.
+  const std::string pub =
+      ROOFTOP_TEST_DATA_DIR "/../../data/calibration/h100-sxm/published-aiconfigurator-vllm-0.24.0.json";
+  auto j = nlohmann::json::parse(std::ifstream(pub));
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto &m : j.at("measurements"))
+    if (m.at("kind") == "gemm" && m.at("dtype") == "bf16" && m.at("m") == 1 && m.at("n") == 1024 &&
+        (m.at("k") == 1024 || m.at("k") == 2048))
+      kept.push_back(m);
+  REQUIRE(kept.size() == 2);
+  j["measurements"] = kept;
+  const cli_test::TempDir tmp;
+  const auto cal = tmp.path / "m1.json", table = tmp.path / "t.json";
+  std::ofstream(cal) << j.dump();
+  const Run r = rooftop({"calibrate", "--refit", cal.string(), "--efficiency-out", table.string()});
+  REQUIRE(r.exit_code == 0);
+  INFO(r.out);
+  CHECK(r.out.find("GEMM bf16: none of its 1 slow cases is above the ridge point") != std::string::npos);
+  CHECK(r.out.find("of peak at large M") == std::string::npos);
+  CHECK(r.out.find("attention: prefill not measured (") != std::string::npos);
+  CHECK(r.out.find("of BF16 peak, from the defaults); decode not measured") != std::string::npos);
+  const auto t = nlohmann::json::parse(std::ifstream(table));
+  CHECK(t.at("defaults").at("gemm_flops_efficiency").get<double>() > 0.1); // the default's
+  CHECK(!t.at("defaults").at("gemm_flops_efficiency_by_dtype").contains("bf16"));
+}
+
 TEST_CASE("cli: every committed table fitted to published measurements is what --refit gives") {
   namespace fs = std::filesystem;
   const fs::path cal = fs::path(ROOFTOP_TEST_DATA_DIR) / ".." / ".." / "data" / "calibration";
