@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <string>
 
 namespace rooftop::sim {
 
@@ -18,7 +20,9 @@ std::vector<PublishedCollective> load_published_collectives(const std::filesyste
   r.ignore({"description"});
   const auto &arr = r.array("rows");
   r.finish();
+  if (arr.empty()) r.fail("rows", "is empty: nothing to compare");
   std::vector<PublishedCollective> out;
+  std::map<std::string, std::size_t> first; // id -> index of its row
   for (std::size_t i = 0; i < arr.size(); ++i) {
     JsonReader e(arr[i], file.string(), "/rows/" + std::to_string(i));
     PublishedCollective p;
@@ -26,17 +30,22 @@ std::vector<PublishedCollective> load_published_collectives(const std::filesyste
     p.system = e.string("system");
     p.nodes = e.integer("nodes");
     p.ranks = e.integer("ranks");
+    if (p.ranks < 2) e.fail("ranks", "must be >= 2: a collective needs two GPUs");
     try {
       p.op = collective_from_string(e.string("op"));
     } catch (const InputError &err) {
       e.fail("op", err.what());
     }
     p.size = Bytes(e.number("size_bytes", Check::positive, "bytes"));
+    if (p.size.value() < 1 || std::floor(p.size.value()) != p.size.value())
+      e.fail("size_bytes", "must be a whole number of bytes >= 1");
     p.busbw = BytesPerSecond(e.number("busbw_Bps", Check::positive, "bytes/s"));
     p.kind = e.string("kind");
     p.fitted = e.boolean_or("fitted", false);
     p.source = e.string("source");
     p.note = e.optional_string("note").value_or("");
+    if (const auto [it, fresh] = first.emplace(p.id, i); !fresh)
+      e.fail("id", "duplicate of /rows/" + std::to_string(it->second) + "/id (ids must be unique)");
     e.finish();
     out.push_back(p);
   }

@@ -631,6 +631,25 @@ TEST_CASE("cli: validate compares with published nccl-tests figures") {
     expect_error(rooftop({"validate", "--nccl-tests", bad}), 2,
                  {"rooftop_bad_rows.json", "/rows/0", "system nope", "unknown system"});
   }
+  {
+    // rows that cannot be a collective, a repeated id, no rows: one error naming the entry
+    const auto base = nlohmann::json::parse(
+        std::ifstream(k_repo_data + "/validation/nccl_tests_published.json"));
+    const std::string bad = std::filesystem::temp_directory_path() / "rooftop_bad_rows2.json";
+    const auto refused = [&](const std::function<void(nlohmann::json &)> &edit,
+                             const std::vector<std::string> &needles) {
+      auto rows = base;
+      edit(rows);
+      std::ofstream(bad) << rows.dump();
+      expect_error(rooftop({"validate", "--nccl-tests", bad}), 2, needles);
+    };
+    refused([](nlohmann::json &j) { j["rows"][0]["ranks"] = 1; }, {"/rows/0/ranks", ">= 2"});
+    refused([](nlohmann::json &j) { j["rows"][1]["size_bytes"] = 0.5; },
+            {"/rows/1/size_bytes", "whole number of bytes"});
+    refused([](nlohmann::json &j) { j["rows"][2]["id"] = j["rows"][0]["id"]; },
+            {"/rows/2/id", "duplicate of /rows/0/id"});
+    refused([](nlohmann::json &j) { j["rows"] = nlohmann::json::array(); }, {"/rows", "empty"});
+  }
   const Run r = rooftop({"validate", "--json"});
   REQUIRE(r.exit_code == 0);
   const auto j = nlohmann::json::parse(r.out);
@@ -1322,7 +1341,9 @@ TEST_CASE("cli: validate --nccl-tests runs on AIConfigurator's published H100 NC
   }
   CHECK(ops == std::set<std::string>{"all-gather", "all-reduce", "all-to-all", "reduce-scatter"});
   // The figure docs/validation/collectives.md and the README give.
-  CHECK(j.at("summary").at("median_abs_relative_error").get<double>() == doctest::Approx(0.270).epsilon(0.01));
+  const double med = j.at("summary").at("median_abs_relative_error").get<double>();
+  CHECK(med > 0.265);
+  CHECK(med < 0.275);
 
   // The text table: these rows differ only in their group size, so it has a GPUs column, and
   // the long ids and reduce-scatter keep every column aligned under its header.
