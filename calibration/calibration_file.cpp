@@ -4,6 +4,7 @@
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 #include "hwmodels/gpu_spec.hpp"
+#include "hwmodels/system.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +29,8 @@ nlohmann::ordered_json case_json(const Case &c) {
   if (c.kind == CaseKind::layer)
     j.update({{"model", c.model}, {"hidden", c.hidden}, {"intermediate", c.intermediate}});
   if (c.kind == CaseKind::launch && c.hidden > 0) j["hidden"] = c.hidden;
+  if (c.kind == CaseKind::all_reduce)
+    j.update({{"system", c.system}, {"ranks", c.ranks}, {"message_bytes", c.bytes}});
   j.update({{"cold", c.cold}, {"flops", c.flops}, {"bytes", c.bytes_moved}});
   return j;
 }
@@ -39,6 +42,25 @@ template <class E, std::size_t N> std::string names(const E (&values)[N]) {
   return out;
 }
 
+/// An all_reduce case's group: a catalogue system, ranks in [2, its scale-up domain], a buffer
+/// of at least one byte.
+void read_all_reduce(JsonReader &r, Case &c) {
+  c.system = r.string("system");
+  const hw::SystemSpec *s = nullptr;
+  try {
+    s = &hw::SystemCatalogue::builtin().get(c.system);
+  } catch (const InputError &e) {
+    r.fail("system", e.what());
+  }
+  c.ranks = r.integer("ranks");
+  if (c.ranks < 2 || c.ranks > s->domain_gpus)
+    r.fail("ranks", "must be in [2, " + std::to_string(s->domain_gpus) + "] (GPUs of one " +
+                        c.system + " scale-up domain)");
+  c.bytes = r.number("message_bytes", Check::positive, "bytes");
+  if (c.bytes < 1 || std::floor(c.bytes) != c.bytes)
+    r.fail("message_bytes", "must be a whole number of bytes >= 1");
+}
+
 Case read_case(JsonReader &r) {
   Case c;
   c.id = r.string("id");
@@ -47,7 +69,8 @@ Case read_case(JsonReader &r) {
     c.kind = case_kind_from_string(kind);
   } catch (const InputError &e) {
     const CaseKind all[] = {CaseKind::gemm,   CaseKind::stream, CaseKind::attention_decode,
-                            CaseKind::attention_prefill, CaseKind::launch, CaseKind::layer};
+                            CaseKind::attention_prefill, CaseKind::launch, CaseKind::layer,
+                            CaseKind::all_reduce};
     r.fail("kind", std::string(e.what()) + ": expected one of " + names(all));
   }
   try {
@@ -78,6 +101,7 @@ Case read_case(JsonReader &r) {
   c.hidden = r.integer_or("hidden", 0);
   c.intermediate = r.integer_or("intermediate", 0);
   c.cold = r.boolean_or("cold", false);
+  if (c.kind == CaseKind::all_reduce) read_all_reduce(r, c);
   if (c.kind == CaseKind::attention_decode || c.kind == CaseKind::attention_prefill ||
       c.kind == CaseKind::layer) {
     for (const auto &[k, v] :
@@ -366,9 +390,11 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"attention_fixed_s", fit.attention_fixed_s},
             {"attention_item_s", fit.attention_item_s},
             {"attention_prefill_bandwidth", fit.attention_prefill_bandwidth},
+            {"allreduce_cases", fit.allreduce_cases},
             {"fitted_measurements", fit.fitted},
             {"held_out_measurements", fit.held}}},
           {"notes", fit.notes}};
+  if (!e.allreduce.empty()) j["defaults"]["allreduce"] = hw::allreduce_curves_json(e.allreduce);
   // Published measurements: where they come from travels with the table.
   if (!run.published.is_null()) j["published"] = run.published;
   return j;

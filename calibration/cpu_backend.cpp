@@ -87,6 +87,7 @@ public:
     case CaseKind::attention_prefill: return "rooftop reference attention (Eigen, one row at a time)";
     case CaseKind::launch: return "an empty function call";
     case CaseKind::layer: return "Eigen GEMMs and the reference attention";
+    case CaseKind::all_reduce: return "";
     }
     return "";
   }
@@ -99,6 +100,9 @@ public:
     case CaseKind::attention_prefill: return prefill(c, rule);
     case CaseKind::launch: return launch(c, rule);
     case CaseKind::layer: return layer(c, rule);
+    case CaseKind::all_reduce:
+      throw NotSupported("an all_reduce case needs several GPUs; it comes only from published "
+                         "measurements (docs/calibration.md)");
     }
     throw InternalError("CpuBackend::run: unknown case kind");
   }

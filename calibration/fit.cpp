@@ -6,6 +6,7 @@
 // and is solved by least squares (Eigen, column-pivoting QR).
 #include "calibration/fit.hpp"
 
+#include "calibration/fit_allreduce.hpp"
 #include "calibration/stats.hpp"
 #include "core/errors.hpp"
 
@@ -183,6 +184,7 @@ bool held_out(const std::vector<Measurement> &all, std::size_t index) {
   const auto &c = all[index].c;
   if (c.kind == CaseKind::layer) return true;
   if (c.kind == CaseKind::launch) return false; // one case: it sets the launch floor
+  if (c.kind == CaseKind::all_reduce) return all_reduce_held_out(all, index);
   // A deterministic spread: FNV-1a of the case id, one in four held out, so the held-out set
   // is not one shape family (every 4th case of a kind would be all triads, all M = 64, ...).
   std::uint64_t h = 1469598103934665603ULL;
@@ -445,8 +447,11 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     e.attention_bandwidth = r.attention_bandwidth;
     e.attention_context_half = r.attention_context_half;
   }
+  e.allreduce = fit_allreduce(train, r.notes);
+  r.allreduce_cases = 0;
+  for (const auto *m : train) r.allreduce_cases += m->c.kind == CaseKind::all_reduce ? 1 : 0;
   r.notes.push_back("not measured by this plan (from the defaults): NVLink, network and NVLS "
-                    "efficiencies, collective latency");
+                    "efficiencies, collective latency (NCCL's model)");
   r.efficiency = e;
   return r;
 }

@@ -46,6 +46,7 @@ struct FitResult {
   double attention_fixed_s = 0;          ///< per attention operator, s
   double attention_item_s = 0;           ///< per (sequence, KV head), s
   double attention_prefill_bandwidth = 0; ///< prefill: fraction of HBM bandwidth
+  std::size_t allreduce_cases = 0;   ///< all_reduce measurements fitted (efficiency.allreduce)
   std::size_t fitted = 0, held = 0;  ///< measurements used / held out
   std::vector<std::string> notes;    ///< what could not be fitted and what was clamped
   hw::Efficiency efficiency;         ///< the table estimate uses (origin measured)

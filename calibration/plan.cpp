@@ -12,13 +12,14 @@
 namespace rooftop::cal {
 namespace {
 
-constexpr std::array<std::pair<CaseKind, const char *>, 6> k_kinds{{
+constexpr std::array<std::pair<CaseKind, const char *>, 7> k_kinds{{
     {CaseKind::gemm, "gemm"},
     {CaseKind::stream, "stream"},
     {CaseKind::attention_decode, "attention_decode"},
     {CaseKind::attention_prefill, "attention_prefill"},
     {CaseKind::launch, "launch"},
     {CaseKind::layer, "layer"},
+    {CaseKind::all_reduce, "all_reduce"},
 }};
 constexpr std::array<std::pair<StreamKind, const char *>, 4> k_streams{{
     {StreamKind::read, "read"},
@@ -124,6 +125,10 @@ void declare_work(Case &c) {
     c.bytes_moved = bt * s * (2 * d(c.q_heads) + 2 * d(c.kv_heads)) * d(c.head_dim) * b;
     return;
   }
+  case CaseKind::all_reduce: // communication: no FLOP or HBM traffic is declared
+    c.flops = 0;
+    c.bytes_moved = 0;
+    return;
   case CaseKind::launch: // empty, or a one-row RMSNorm of `hidden` bf16 (read and written)
     c.flops = 4 * d(c.hidden);
     c.bytes_moved = 2 * d(c.hidden) * 2;

@@ -9,7 +9,7 @@
 
 namespace rooftop::cal {
 
-enum class CaseKind { gemm, stream, attention_decode, attention_prefill, launch, layer };
+enum class CaseKind { gemm, stream, attention_decode, attention_prefill, launch, layer, all_reduce };
 std::string to_string(CaseKind k);
 CaseKind case_kind_from_string(const std::string &s);
 
@@ -24,9 +24,13 @@ struct Case {
   DType dtype = DType::bf16;
   // gemm: C[m x n] = A[m x k] B[k x n]
   long long m = 0, n = 0, k = 0;
-  // stream: arrays of `bytes` each
+  // stream: arrays of `bytes` each; all_reduce: a buffer of `bytes`
   StreamKind stream = StreamKind::read;
   double bytes = 0;
+  // all_reduce (published measurements only: one GPU cannot run it): `ranks` GPUs of one
+  // scale-up domain of catalogue system `system`
+  long long ranks = 0;
+  std::string system;
   // attention and layer
   long long batch = 0, q_heads = 0, kv_heads = 0, head_dim = 0, context = 0;
   long long latent_dim = 0; ///< MLA-like: one shared latent of this width instead of per-head K/V

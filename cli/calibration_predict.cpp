@@ -49,6 +49,8 @@ wl::Op op_for(const cal::Case &c) {
     break;
   case cal::CaseKind::layer:
     throw InternalError("op_for: a layer is many operators");
+  case cal::CaseKind::all_reduce:
+    throw InternalError("op_for: an all-reduce is costed on its system");
   }
   return o;
 }
@@ -56,6 +58,20 @@ wl::Op op_for(const cal::Case &c) {
 } // namespace
 
 double predict_case(const cal::Case &c, const hw::GpuSpec &gpu, const hw::Efficiency &eff) {
+  if (c.kind == cal::CaseKind::all_reduce) {
+    // As an estimate costs a TP all-reduce: the TP group of a deployment on one such system.
+    const hw::Cluster cluster{hw::SystemCatalogue::builtin().get(c.system), 1, 1.0};
+    wl::Deployment d;
+    d.tp = c.ranks;
+    const sim::Machine m = sim::make_machine(gpu, eff, cluster, d);
+    wl::Op o;
+    o.name = "case";
+    o.unit = wl::Unit::network;
+    o.collective = wl::Collective::all_reduce;
+    o.comm_group = wl::CommGroup::tp;
+    o.comm_bytes = Bytes(c.bytes);
+    return sim::cost_op(o, m).time.value();
+  }
   const sim::Machine m{gpu, eff, sim::Level{}, sim::Level{}};
   if (c.kind != cal::CaseKind::layer) return sim::cost_op(op_for(c), m).time.value();
   // A decoder layer: rooftop's lowering of one layer's decode step, summed.

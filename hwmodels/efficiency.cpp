@@ -4,6 +4,7 @@
 #include "core/errors.hpp"
 #include "core/json_io.hpp"
 #include "core/paths.hpp"
+#include "hwmodels/links.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -137,6 +138,15 @@ void apply(JsonReader r, Efficiency &e) {
       at_most(r, "kernel_overhead_s", e.kernel_overhead.value(), k_max_fixed_s, "s"));
   e.collective_latency = Seconds(
       at_most(r, "collective_latency_s", e.collective_latency.value(), k_max_fixed_s, "s"));
+  if (r.has("allreduce")) {
+    JsonReader a = r.object("allreduce");
+    e.allreduce = read_allreduce_curves(a);
+    // An unknown link would never match a system: refuse it, listing the known ids.
+    (void)find_link(builtin_links(), e.allreduce.scale_up_link,
+                    r.where("allreduce") + "/scale_up_link");
+  } else {
+    r.ignore({"allreduce"});
+  }
   r.finish();
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/dtype.hpp"
 #include "core/units.hpp"
+#include "hwmodels/allreduce_curve.hpp"
 #include "hwmodels/gpu_spec.hpp"
 
 #include <filesystem>
@@ -54,6 +55,10 @@ struct Efficiency {
   double attention_prefill_bandwidth = 0; ///< prefill's fraction of HBM bandwidth (0: as decode)
   Seconds kernel_overhead;        ///< fixed cost per kernel, s
   Seconds collective_latency;     ///< fixed cost per collective call, s
+  /// A serving engine's measured tensor-parallel all-reduce (empty: NCCL's model for every
+  /// collective). It replaces NCCL's model for an all-reduce of a measured group size inside
+  /// one scale-up domain built of the same link (docs/model.md, "Measured all-reduce").
+  AllReduceCurves allreduce;
   EfficiencyOrigin origin = EfficiencyOrigin::ideal;
   std::string provenance;         ///< file and entry the values came from
   std::map<std::string, std::string> sources; ///< field -> public source of its value

@@ -53,7 +53,24 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
           {"network_bandwidth_efficiency", e.network_bandwidth},
           {"nvls_bandwidth_efficiency", e.nvls_bandwidth},
           {"kernel_overhead_s", e.kernel_overhead.value()},
-          {"collective_latency_s", e.collective_latency.value()}};
+          {"collective_latency_s", e.collective_latency.value()},
+          {"allreduce", allreduce_summary_json(e.allreduce)}};
+}
+
+nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c) {
+  if (c.empty()) return nullptr;
+  std::vector<long long> ranks;
+  for (const auto &[n, curve] : c.by_ranks) ranks.push_back(n);
+  return {{"implementation", c.implementation}, {"scale_up_link", c.scale_up_link}, {"ranks", ranks}};
+}
+
+std::string allreduce_line(const hw::AllReduceCurves &c) {
+  if (c.empty()) return "";
+  std::string ranks;
+  for (const auto &[n, curve] : c.by_ranks) ranks += (ranks.empty() ? "" : ", ") + std::to_string(n);
+  return fmt::format("all-reduce: measured ({}) for groups of {} GPUs inside one NVSwitch domain "
+                     "of {}; other collectives: NCCL's model\n",
+                     c.implementation, ranks, c.scale_up_link);
 }
 
 namespace {
@@ -218,8 +235,9 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
   s += fmt::format("dtypes: weights {}, experts {}, GEMM inputs {}, KV cache {}\n",
                    to_string(d.weight_dtype), to_string(d.expert_dtype), to_string(d.act_dtype),
                    to_string(d.kv_dtype));
-  s += fmt::format("efficiency: {} ({})\n\n", hw::to_string(in.efficiency.origin),
+  s += fmt::format("efficiency: {} ({})\n", hw::to_string(in.efficiency.origin),
                    in.efficiency.provenance);
+  s += allreduce_line(in.efficiency.allreduce) + "\n";
   s += "Memory per GPU\n";
   s += fmt::format("  weights {}  KV cache {}  activations {}  reserve {}\n", gb(m.weights),
                    gb(m.kv_cache), gb(m.activations), gb(m.reserved));

@@ -36,6 +36,12 @@ nlohmann::ordered_json result_header(const std::string &schema, const wl::ModelS
 nlohmann::ordered_json dtypes_json(const wl::Deployment &d);
 /// Where the efficiencies came from and their values (the "efficiency" object of the JSON).
 nlohmann::ordered_json efficiency_json(const hw::Efficiency &e);
+/// The measured all-reduce of a table, in brief: {"implementation", "scale_up_link", "ranks"};
+/// null when it has none.
+nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c);
+/// "all-reduce: measured (...) for groups of 2, 4, 8 GPUs inside one NVSwitch domain of nvlink4;
+/// ..." with a newline, or "" when the table has none.
+std::string allreduce_line(const hw::AllReduceCurves &c);
 /// The rooftop.estimate/1 object documented in the README (all SI units, per GPU unless named).
 nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e);
 /// A readable summary: inputs, memory, prefill, decode, throughput and the top operators.

@@ -289,6 +289,10 @@ Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw
                      std::to_string(c.gpus()));
   const auto [intra, inter] = cluster_levels(c, eff);
   Machine m{gpu, eff, intra, inter};
+  // The measured all-reduce applies where it was measured: an NVSwitch domain of the same link.
+  if (!eff.allreduce.empty() && c.system.topology == hw::Topology::nvswitch &&
+      c.system.scale_up_link.id == eff.allreduce.scale_up_link)
+    m.allreduce = &eff.allreduce;
   const long long replica = d.tp * d.cp * d.pp;
   m.tp = place(c, {d.tp, 1, 0, replica});
   m.cp = place(c, {d.cp, d.tp, 0, replica});

@@ -89,8 +89,17 @@ double wave_efficiency(const wl::Op &op, const Machine &m) {
 OpCost cost_op(const wl::Op &op, const Machine &m) {
   OpCost c;
   if (op.unit == wl::Unit::network) {
-    const auto r = collective_cost(to_collective(op.collective), op.comm_bytes,
-                                   m.placement(op.comm_group), m.intra, m.inter,
+    const Placement &p = m.placement(op.comm_group);
+    // A measured engine all-reduce inside one domain replaces NCCL's model (docs/model.md,
+    // "Measured all-reduce"): its time is what the engine took, call overhead included.
+    if (m.allreduce && op.collective == wl::Collective::all_reduce && p.domains() == 1)
+      if (const auto t = m.allreduce->time(p.size, op.comm_bytes)) {
+        c.network = c.time = *t;
+        c.bound = Bound::communication;
+        c.algorithm = "measured";
+        return c;
+      }
+    const auto r = collective_cost(to_collective(op.collective), op.comm_bytes, p, m.intra, m.inter,
                                    m.eff.collective_latency);
     c.network = c.time = r.time;
     c.bound = Bound::communication;

@@ -26,6 +26,9 @@ struct Machine {
   Placement cp{1, 1}; ///< the CP group
   Placement ep{1, 1}; ///< the EP group
   Placement pp{1, 1}; ///< two adjacent pipeline stages (a send/recv pair)
+  /// The efficiency table's measured all-reduce when it applies to this cluster's scale-up
+  /// domain (same link, NVSwitch), else nullptr: every collective on NCCL's model.
+  const hw::AllReduceCurves *allreduce = nullptr;
 
   [[nodiscard]] const Placement &placement(wl::CommGroup g) const;
 };

@@ -3,6 +3,7 @@
 #include "calibration/backend.hpp"
 #include "calibration/calibration_file.hpp"
 #include "calibration/fit.hpp"
+#include "calibration/fit_allreduce.hpp"
 #include "calibration/runner.hpp"
 #include "calibration/stats.hpp"
 #include "core/errors.hpp"
@@ -11,6 +12,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -910,4 +912,96 @@ TEST_CASE("an unphysical GEMM curve's constant is the median above the ridge poi
   CHECK(g.e_max == doctest::Approx(median(large)).epsilon(1e-9));
   CHECK(g.e_max > 2 * median(all));
   CHECK(f.efficiency.gemm_flops_by_dtype.at("fp8") == doctest::Approx(median(large)).epsilon(1e-9));
+}
+
+// ---- all_reduce cases (published measurements of an engine's TP all-reduce) -----------------
+
+TEST_CASE("an all_reduce case names its system and group; the loader refuses one that cannot be") {
+  const auto ar = [](nlohmann::json &j) -> nlohmann::json & {
+    auto &m = j["measurements"][0];
+    for (const char *k : {"m", "n", "k"}) m.erase(k);
+    m.update({{"kind", "all_reduce"}, {"system", "hgx-h100-8"}, {"ranks", 8},
+              {"message_bytes", 1024}, {"flops", 0}, {"bytes", 0}});
+    return m;
+  };
+  CHECK(load_edited([&](nlohmann::json &j) { ar(j); }).empty());
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["ranks"] = 16; }),
+            "/measurements/0/ranks = 16: must be in [2, 8] (GPUs of one hgx-h100-8 scale-up domain)"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["ranks"] = 1; }),
+            "/measurements/0/ranks = 1: must be in [2, 8]"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["system"] = "hgx-h100-9"; }),
+            "/measurements/0/system = \"hgx-h100-9\""));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j).erase("system"); }),
+            "/measurements/0/system"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["message_bytes"] = 0.5; }),
+            "/measurements/0/message_bytes = 0.5: must be a whole number of bytes >= 1"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["flops"] = 5; }),
+            "/measurements/0/flops = 5: contradicts the case's shape, which gives 0 FLOP"));
+  // A GEMM has no group: the keys are unknown there.
+  CHECK(has(load_edited([&](nlohmann::json &j) { j["measurements"][0]["ranks"] = 8; }),
+            "/measurements/0/ranks"));
+}
+
+namespace {
+Measurement all_reduce(const std::string &system, long long ranks, double bytes, double t) {
+  Case c;
+  c.kind = CaseKind::all_reduce;
+  c.system = system;
+  c.ranks = ranks;
+  c.bytes = bytes;
+  c.id = "ar_" + system + "_" + std::to_string(ranks) + "_" + std::to_string(static_cast<long long>(bytes));
+  auto m = measured(c, t);
+  m.implementation = "test all-reduce";
+  return m;
+}
+} // namespace
+
+TEST_CASE("all_reduce: every other size is held out, never the largest, and the curve goes through the rest") {
+  // t = 5 us + S / 1e11 B/s at 1 KiB x 4^i, i = 0..5, on 2 and 8 GPUs of an HGX H100.
+  std::vector<Measurement> ms;
+  for (long long ranks : {2LL, 8LL})
+    for (int i = 0; i < 6; ++i) {
+      const double s = 1024.0 * std::pow(4.0, i);
+      ms.push_back(all_reduce("hgx-h100-8", ranks, s, 5e-6 + s / 1e11));
+    }
+  // sizes in order: positions 1 and 3 held out; 5 is the largest and stays in.
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    INFO(ms[i].c.id);
+    const std::size_t pos = i % 6;
+    CHECK(held_out(ms, i) == (pos == 1 || pos == 3));
+  }
+  const auto h100 = hw::GpuCatalogue::builtin().get("h100-sxm");
+  const auto r = fit(ms, h100, hw::Efficiency::ideal());
+  CHECK(r.allreduce_cases == 8);
+  const auto &c = r.efficiency.allreduce;
+  CHECK(c.scale_up_link == "nvlink4");
+  CHECK(c.implementation == "test all-reduce");
+  REQUIRE(c.by_ranks.count(8) == 1);
+  CHECK(c.by_ranks.at(8).bytes == std::vector<double>{1024, 16384, 262144, 1048576});
+  // A held-out size on this straight line is interpolated exactly: 4 KiB -> 5 us + 4096 / 1e11.
+  CHECK(c.time(8, Bytes(4096))->value() == doctest::Approx(5e-6 + 4096 / 1e11).epsilon(1e-12));
+}
+
+TEST_CASE("all_reduce: repeated sizes are averaged; mixed systems and non-NVSwitch domains get no curve") {
+  const auto a = all_reduce("hgx-h100-8", 4, 1024, 4e-6), b = all_reduce("hgx-h100-8", 4, 1024, 6e-6),
+             c = all_reduce("hgx-h100-8", 4, 4096, 8e-6), d = all_reduce("hgx-h100-8", 2, 1024, 3e-6);
+  std::vector<std::string> notes;
+  const auto curves = fit_allreduce({&a, &b, &c, &d}, notes);
+  REQUIRE(curves.by_ranks.count(4) == 1);
+  const auto &t = curves.by_ranks.at(4).time_s;
+  REQUIRE(t.size() == 2);
+  CHECK(t[0] == doctest::Approx(5e-6).epsilon(1e-12)); // (4 + 6) / 2
+  CHECK(t[1] == doctest::Approx(8e-6).epsilon(1e-12));
+  CHECK(curves.by_ranks.count(2) == 0); // one size: no curve
+  CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string &n) {
+    return n.find("2 GPUs: one size only") != std::string::npos;
+  }));
+  const auto other = all_reduce("hgx-a100-8", 4, 4096, 8e-6);
+  notes.clear();
+  CHECK(fit_allreduce({&a, &c, &other}, notes).empty());
+  CHECK(notes.at(0).find("several systems") != std::string::npos);
+  const auto p1 = all_reduce("pcie-l40s-8", 4, 1024, 8e-6), p2 = all_reduce("pcie-l40s-8", 4, 4096, 9e-6);
+  notes.clear();
+  CHECK(fit_allreduce({&p1, &p2}, notes).empty());
+  CHECK(notes.at(0).find("no NVSwitch domain") != std::string::npos);
 }

@@ -190,3 +190,68 @@ TEST_CASE("the rooftop.efficiency/1 example of docs/schemas.md is a valid file")
   CHECK(e.hbm_bandwidth == doctest::Approx(0.88)); // defaults
   CHECK(e.kernel_overhead.value() == doctest::Approx(2e-6));
 }
+
+// ---- measured all-reduce curves (hw::AllReduceCurves) ---------------------------------------
+
+namespace {
+/// Two group sizes of a made-up curve: 2 GPUs 4 us at 1 KiB, 10 us at 1 MiB, 30 us at 4 MiB.
+nlohmann::json curve_table() {
+  return {{"scale_up_link", "nvlink4"},
+          {"implementation", "test"},
+          {"by_ranks",
+           {{"2", {{"message_bytes", {1024, 1048576, 4194304}}, {"time_s", {4e-6, 10e-6, 30e-6}}}},
+            {"8", {{"message_bytes", {1024, 2048}}, {"time_s", {5e-6, 4e-6}}}}}}};
+}
+} // namespace
+
+TEST_CASE("a measured all-reduce curve: straight lines between its points, flat below, extended above") {
+  hw::AllReduceCurve c{{1024, 1048576, 4194304}, {4e-6, 10e-6, 30e-6}};
+  // Below and at the first size: its time, 4 us.
+  CHECK(c.time(Bytes(1)).value() == doctest::Approx(4e-6).epsilon(1e-12));
+  CHECK(c.time(Bytes(1024)).value() == doctest::Approx(4e-6).epsilon(1e-12));
+  // Halfway between 1 KiB and 1 MiB (524800 B): 4 + 6 / 2 = 7 us.
+  CHECK(c.time(Bytes(524800)).value() == doctest::Approx(7e-6).epsilon(1e-12));
+  // At a point: its time.
+  CHECK(c.time(Bytes(1048576)).value() == doctest::Approx(10e-6).epsilon(1e-12));
+  // 2 MiB: 10 + 20 x (1 MiB / 3 MiB) = 16.667 us.
+  CHECK(c.time(Bytes(2097152)).value() == doctest::Approx(10e-6 + 20e-6 / 3).epsilon(1e-12));
+  // Past the last (8 MiB): the last segment's slope, 20 us per 3 MiB: 30 + 20 x 4/3 = 56.667 us.
+  CHECK(c.time(Bytes(8388608)).value() == doctest::Approx(30e-6 + 20e-6 * 4 / 3).epsilon(1e-12));
+  // A last segment that falls (noise at small sizes): past it, the last point's bandwidth.
+  hw::AllReduceCurve f{{1024, 2048}, {5e-6, 4e-6}};
+  CHECK(f.time(Bytes(4096)).value() == doctest::Approx(8e-6).epsilon(1e-12)); // 4 us x 2
+  hw::AllReduceCurves all;
+  all.by_ranks[2] = c;
+  CHECK(all.time(2, Bytes(1024)).has_value());
+  CHECK(!all.time(4, Bytes(1024)).has_value()); // not measured: NCCL's model
+}
+
+TEST_CASE("an efficiency table's allreduce object loads, and refuses what is not a curve") {
+  CHECK(load_with({{"allreduce", curve_table()}}).empty());
+  const auto refused = [](const nlohmann::json &edit, const std::string &pointer,
+                          const std::string &why) {
+    auto t = curve_table();
+    t.merge_patch(edit);
+    const std::string e = load_with({{"allreduce", t}});
+    INFO(edit.dump() << " -> " << e);
+    CHECK(e.find(".json: /defaults/allreduce" + pointer) != std::string::npos);
+    CHECK(e.find(why) != std::string::npos);
+  };
+  refused({{"scale_up_link", "nvlink9"}}, "/scale_up_link", "unknown link");
+  refused({{"by_ranks", {{"1", {{"message_bytes", {1, 2}}, {"time_s", {1e-6, 2e-6}}}}}}},
+          "/by_ranks/1", "whole numbers >= 2");
+  refused({{"by_ranks", {{"08", {{"message_bytes", {1, 2}}, {"time_s", {1e-6, 2e-6}}}}}}},
+          "/by_ranks/08", "without leading zeros");
+  refused({{"by_ranks", {{"4", {{"message_bytes", {1024}}, {"time_s", {1e-6}}}}}}},
+          "/by_ranks/4/message_bytes", "at least two sizes");
+  refused({{"by_ranks", {{"4", {{"message_bytes", {2048, 1024}}, {"time_s", {1e-6, 2e-6}}}}}}},
+          "/by_ranks/4/message_bytes/1", "larger than the size before it");
+  refused({{"by_ranks", {{"4", {{"message_bytes", {1024, 2048}}, {"time_s", {1e-6}}}}}}},
+          "/by_ranks/4/time_s", "one time per message size");
+  refused({{"by_ranks", {{"4", {{"message_bytes", {1024, 2048}}, {"time_s", {1e-6, -1}}}}}}},
+          "/by_ranks/4/time_s/1", "must be in [1e-09, 10] (s)");
+  refused({{"by_ranks", {{"4", {{"message_bytes", {0.5, 2048}}, {"time_s", {1e-6, 2e-6}}}}}}},
+          "/by_ranks/4/message_bytes/0", "(bytes)");
+  refused({{"by_ranks", {{"2", {{"message_bytes", {1024, 2048}}, {"time_s", {1e-6, 2e-6}}, {"x", 1}}}}}},
+          "/by_ranks/2/x", "");
+}

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+
 using namespace rooftop;
 
 namespace {
@@ -71,6 +73,36 @@ TEST_CASE("a TP all-reduce costs a ring all-reduce over the TP group") {
   const auto c = sim::cost_op(ar, m);
   CHECK(c.time.value() == doctest::Approx(15e-3 + 1e-5));
   CHECK(c.bound == sim::Bound::communication);
+}
+
+TEST_CASE("a measured all-reduce replaces NCCL's model inside one domain, for its group sizes only") {
+  const auto g = test_gpu();
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.collective_latency = Seconds(1e-5);
+  // 4 GPUs: 20 us at 1 MB, 120 us at 11 MB (10 us per MB).
+  e.allreduce.by_ranks[4] = hw::AllReduceCurve{{1e6, 11e6}, {20e-6, 120e-6}};
+  sim::Machine m = machine(g, e, 4);
+  m.allreduce = &e.allreduce;
+  wl::Op ar;
+  ar.unit = wl::Unit::network;
+  ar.kind = wl::OpKind::all_reduce;
+  ar.comm_bytes = Bytes(6e6);
+  // 20 us + 5 MB x 10 us/MB = 70 us, no call latency on top (the measurement holds it).
+  auto c = sim::cost_op(ar, m);
+  CHECK(c.time.value() == doctest::Approx(70e-6).epsilon(1e-12));
+  CHECK(std::string(c.algorithm) == "measured");
+  // The same group over two domains: NCCL's model (here the ideal ring through both levels).
+  m.tp = sim::Placement{4, 2};
+  c = sim::cost_op(ar, m);
+  CHECK(std::string(c.algorithm) != "measured");
+  // A group size the table does not have (2 GPUs): NCCL's model, 2 x 1/2 x 6e6 / 1e11 + 10 us.
+  m.tp = sim::Placement{2, 2};
+  c = sim::cost_op(ar, m);
+  CHECK(c.time.value() == doctest::Approx(6e-5 + 1e-5).epsilon(1e-12));
+  // An all-gather of the measured size is not an all-reduce: NCCL's model.
+  m.tp = sim::Placement{4, 4};
+  ar.collective = wl::Collective::all_gather;
+  CHECK(std::string(sim::cost_op(ar, m).algorithm) != "measured");
 }
 
 TEST_CASE("a dtype the GPU has no tensor-core rate for is not supported") {

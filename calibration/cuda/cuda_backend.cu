@@ -286,6 +286,9 @@ public:
     case CaseKind::attention_prefill: return attention(c, rule);
     case CaseKind::launch: return launch(c, rule);
     case CaseKind::layer: return layer(c, rule);
+    case CaseKind::all_reduce:
+      throw NotSupported("an all_reduce case needs several GPUs; it comes only from published "
+                         "measurements (docs/calibration.md)");
     }
     throw InternalError("CudaBackend::run: unknown case kind");
   }

@@ -21,14 +21,16 @@ for (const k of ['git-dir', 'commit', 'out'])
   if (!args[k]) { console.error(`missing --${k}`); process.exit(2) }
 
 // AIConfigurator system -> rooftop GPU (data/hardware/gpus/<gpu>.json: architecture, SMs),
-// compute capability and the newest vLLM version with both GEMM and attention tables.
+// compute capability, the newest vLLM version with both GEMM and attention tables, and the
+// rooftop system (data/hardware/systems/) its all-reduce table was measured on (null: none
+// taken, as for L40S, whose vLLM 0.24.0 has no all-reduce table).
 const systems = {
-  h100_sxm: { gpu: 'h100-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H100 80GB HBM3' },
-  h200_sxm: { gpu: 'h200-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H200' },
-  b200_sxm: { gpu: 'b200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA B200' },
-  gb200: { gpu: 'gb200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA GB200' },
-  l40s: { gpu: 'l40s', sm_version: 89, vllm: '0.24.0', device: 'NVIDIA L40S' },
-  a100_sxm: { gpu: 'a100-sxm-80gb', sm_version: 80, vllm: '0.14.0', device: 'NVIDIA A100-SXM4-80GB' },
+  h100_sxm: { gpu: 'h100-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H100 80GB HBM3', system: 'hgx-h100-8' },
+  h200_sxm: { gpu: 'h200-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H200', system: 'hgx-h200-8' },
+  b200_sxm: { gpu: 'b200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA B200', system: 'hgx-b200-8' },
+  gb200: { gpu: 'gb200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA GB200', system: 'gb200-nvl72' },
+  l40s: { gpu: 'l40s', sm_version: 89, vllm: '0.24.0', device: 'NVIDIA L40S', system: null },
+  a100_sxm: { gpu: 'a100-sxm-80gb', sm_version: 80, vllm: '0.14.0', device: 'NVIDIA A100-SXM4-80GB', system: 'hgx-a100-8' },
 }
 const sysName = args.system || 'h100_sxm'
 const sys = systems[sysName]
@@ -42,6 +44,7 @@ const paths = {
   decode: `${root}/attention/${framework}/generation_attention_perf.parquet`,
   prefill: `${root}/attention/${framework}/context_attention_perf.parquet`,
 }
+if (sys.system) paths.allreduce = `${root}/comm/${framework}/custom_allreduce_perf.parquet`
 
 async function table(path) {
   const buf = execFileSync('git', ['--git-dir', args['git-dir'], 'show', `${args.commit}:${path}`],
@@ -146,6 +149,20 @@ for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attenti
       : `vLLM ${sys.vllm} ${r.kernel_source} (paged KV cache)`)
   }
 }
+// vLLM's tensor-parallel all-reduce (tensor_model_parallel_all_reduce: its custom all-reduce,
+// or what vLLM falls back to for large buffers), BF16, captured in a CUDA graph as serving runs
+// decode (collector/network/collect_all_reduce.py: 5 calls per graph, the time per call). Its
+// message_size counts elements: 2 bytes each.
+if (paths.allreduce) {
+  for (const r of await table(paths.allreduce)) {
+    if (r.device !== sys.device) { console.error(`${paths.allreduce}: device ${r.device}, expected ${sys.device}`); process.exit(1) }
+    if (r.backend !== 'vllm_graph' || r.allreduce_dtype !== 'bfloat16') continue
+    const ranks = Number(r.num_gpus), bytes = 2 * Number(r.message_size)
+    const c = { id: `pub_allreduce_${ranks}gpu_${bytes}`, kind: 'all_reduce', dtype: 'bf16', system: sys.system,
+                ranks, message_bytes: bytes, flops: 0, bytes: 0 }
+    push(c, Number(r.latency), `vLLM ${sys.vllm} tensor_model_parallel_all_reduce (${r.kernel_source}), CUDA graph`)
+  }
+}
 ms.sort((a, b) => (a.kind + a.id).localeCompare(b.kind + b.id, 'en', { numeric: true }))
 const seen = new Set()
 const measurements = []
@@ -154,12 +171,16 @@ for (const c of ms) {
   seen.add(c.id)
   const j = { id: c.id, kind: c.kind, dtype: c.dtype }
   if (c.kind === 'gemm') Object.assign(j, { m: c.m, n: c.n, k: c.k })
+  else if (c.kind === 'all_reduce') Object.assign(j, { system: c.system, ranks: c.ranks, message_bytes: c.message_bytes })
   else Object.assign(j, { batch: c.batch, q_heads: c.q_heads, kv_heads: c.kv_heads, head_dim: c.head_dim,
                           latent_dim: c.latent_dim, context: c.context })
   Object.assign(j, { cold: false, flops: c.flops, bytes: c.bytes, skipped: false,
                      implementation: c.implementation, median_s: c.t, mean_s: c.t })
   measurements.push(j)
 }
+const allreduceSelection = paths.allreduce
+  ? `; vLLM's BF16 tensor-parallel all-reduce in a CUDA graph (backend vllm_graph) at every group size and message size the table has (message_size elements x 2 bytes)`
+  : ''
 const file = {
   schema: 'rooftop.calibration/1',
   gpu: sys.gpu,
@@ -174,11 +195,13 @@ const file = {
     commit: args.commit,
     license: 'Apache-2.0',
     paths: Object.values(paths),
-    collected_with: `vLLM ${sys.vllm} on an ${sys.device} (the tables' device column), by the repository's collector/vllm/collect_gemm.py and collect_attn.py`,
-    statistic: 'each time is the published latency: the mean over CUDA-graph replays after 3 warm-up runs (collector/helper.py benchmark_with_power: 6 replays by default; more, up to 3000, when the collector measured power, which the tables do not record); the L2 cache is not flushed between replays, and no spread is published. It is stored as both median_s and mean_s',
+    collected_with: `vLLM ${sys.vllm} on an ${sys.device} (the tables' device column), by the repository's collector/vllm/collect_gemm.py and collect_attn.py` +
+      (paths.allreduce ? `, and collector/network/collect_all_reduce.py (all-reduce, on ${sys.system}'s NVLink domain)` : ''),
+    statistic: 'each time is the published latency: the mean over CUDA-graph replays after 3 warm-up runs (collector/helper.py benchmark_with_power: 6 replays by default; more, up to 3000, when the collector measured power, which the tables do not record); the L2 cache is not flushed between replays, and no spread is published. It is stored as both median_s and mean_s' +
+      (paths.allreduce ? '. An all-reduce time is the CUDA-event time of 20 replays of a graph of 5 calls (after 3 warm-up replays), divided by the 100 calls' : ''),
     selection: sysName === 'h100_sxm'
-      ? 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys'
-      : `GEMMs in BF16 (torch F.linear), per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) and NVFP4 (FlashInferCuteDslNvFp4LinearKernel, as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; the engine's decode and prefill attention kernels (${[...kernelsSeen].sort().join(', ')}), decode with BF16 and FP8 KV cache, causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes vLLM's KV-cache write of the new keys` +
+      ? 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys' + allreduceSelection
+      : `GEMMs in BF16 (torch F.linear), per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) and NVFP4 (FlashInferCuteDslNvFp4LinearKernel, as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; the engine's decode and prefill attention kernels (${[...kernelsSeen].sort().join(', ')}), decode with BF16 and FP8 KV cache, causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes vLLM's KV-cache write of the new keys` + allreduceSelection +
         (repeated ? `. ${repeated} rows repeat a shape already listed; each such shape's time is the mean of its rows` : ''),
   },
   device: { backend: 'published', name: sys.device, sm_version: sys.sm_version, sm_count: spec.sm_count },
