@@ -16,7 +16,8 @@ namespace rooftop::cal {
 bool all_reduce_held_out(const std::vector<Measurement> &all, std::size_t index);
 
 /// The curves through the fitted all_reduce measurements (one point per size; repeated sizes
-/// averaged), by group size. Empty, with a note, when there are none, when they span several
+/// averaged; an interior point over twice as slow as both its neighbours left out, with a
+/// note), by group size. Empty, with a note, when there are none, when they span several
 /// systems, or when their system's scale-up domain is not an NVSwitch (the model applies the
 /// curves only there). A group size with fewer than two sizes is left out, with a note.
 hw::AllReduceCurves fit_allreduce(const std::vector<const Measurement *> &train,

@@ -996,6 +996,17 @@ TEST_CASE("all_reduce: repeated sizes are averaged; mixed systems and non-NVSwit
   CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string &n) {
     return n.find("2 GPUs: one size only") != std::string::npos;
   }));
+  // A spike: 2 GPUs, 20 us at 4 KiB between 4 us (1 KiB) and 9 us (16 KiB) is over twice both.
+  const auto s1 = all_reduce("hgx-h100-8", 2, 1024, 4e-6), s2 = all_reduce("hgx-h100-8", 2, 4096, 20e-6),
+             s3 = all_reduce("hgx-h100-8", 2, 16384, 9e-6), s4 = all_reduce("hgx-h100-8", 2, 65536, 17e-6);
+  notes.clear();
+  const auto despiked = fit_allreduce({&s1, &s2, &s3, &s4}, notes);
+  CHECK(despiked.by_ranks.at(2).bytes == std::vector<double>{1024, 16384, 65536});
+  CHECK(notes.at(0).find("4096 bytes took") != std::string::npos);
+  // 17 us at 64 KiB is not over twice 9 us... and an end point is never a spike.
+  const auto s5 = all_reduce("hgx-h100-8", 2, 262144, 60e-6);
+  notes.clear();
+  CHECK(fit_allreduce({&s1, &s3, &s4, &s5}, notes).by_ranks.at(2).bytes.size() == 4);
   const auto other = all_reduce("hgx-a100-8", 4, 4096, 8e-6);
   notes.clear();
   CHECK(fit_allreduce({&a, &c, &other}, notes).empty());
