@@ -259,6 +259,29 @@ TEST_CASE("cli: estimate --json follows the rooftop.estimate/1 contract") {
     CHECK(c.at("protocol") == (c.at("phase") == "decode" ? "LL" : "Simple"));
 }
 
+TEST_CASE("cli: the measured all-reduce applies only in an NVSwitch domain of the link it was measured on") {
+  const auto algorithms = [](const std::vector<std::string> &args) {
+    std::vector<std::string> a{"estimate", "--model"};
+    a.insert(a.end(), args.begin(), args.end());
+    a.push_back("--json");
+    const auto j = parse(rooftop(a));
+    std::set<std::string> out;
+    for (const auto &c : j.at("collectives")) out.insert(c.at("algorithm").get<std::string>());
+    return out;
+  };
+  // H200 on HGX: NVLink 4 behind NVSwitch, as the H100 table's curves (transferred).
+  CHECK(algorithms({"llama-3.1-70b", "--gpu", "h200-sxm", "--tp", "8"}) ==
+        std::set<std::string>{"measured"});
+  // H100 PCIe (the H100 table, transferred) and a 4-GPU direct-NVLink board: NCCL's model.
+  CHECK(algorithms({"llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "2"}).count("measured") == 0);
+  CHECK(algorithms({"llama-3.1-8b", "--system", "hgx-h100-4", "--tp", "4"}).count("measured") == 0);
+  // A TP group over two servers: NCCL's model across domains.
+  CHECK(algorithms({"llama-3.1-405b", "--gpu", "h100-sxm", "--tp", "16"}).count("measured") == 0);
+  // The text output names the curve's source.
+  const Run t = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2"});
+  CHECK(t.out.find("all-reduce: measured (vLLM 0.24.0") != std::string::npos);
+}
+
 // ---- the worked example --------------------------------------------------------------------
 
 TEST_CASE("cli: worked example: dense 30B on one H100 ideal at batch 1") {
