@@ -916,7 +916,7 @@ TEST_CASE("an unphysical GEMM curve's constant is the median above the ridge poi
 
 // ---- all_reduce cases (published measurements of an engine's TP all-reduce) -----------------
 
-TEST_CASE("an all_reduce case names its system and group; the loader refuses one that cannot be") {
+TEST_CASE("an all_reduce case names its system and group, and the loader refuses one that cannot be") {
   const auto ar = [](nlohmann::json &j) -> nlohmann::json & {
     auto &m = j["measurements"][0];
     for (const char *k : {"m", "n", "k"}) m.erase(k);
@@ -982,7 +982,7 @@ TEST_CASE("all_reduce: every other size is held out, never the largest, and the 
   CHECK(c.time(8, Bytes(4096))->value() == doctest::Approx(5e-6 + 4096 / 1e11).epsilon(1e-12));
 }
 
-TEST_CASE("all_reduce: repeated sizes are averaged; mixed systems and non-NVSwitch domains get no curve") {
+TEST_CASE("all_reduce: repeated sizes are averaged, and mixed systems or non-NVSwitch domains get no curve") {
   const auto a = all_reduce("hgx-h100-8", 4, 1024, 4e-6), b = all_reduce("hgx-h100-8", 4, 1024, 6e-6),
              c = all_reduce("hgx-h100-8", 4, 4096, 8e-6), d = all_reduce("hgx-h100-8", 2, 1024, 3e-6);
   std::vector<std::string> notes;
