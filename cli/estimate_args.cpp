@@ -155,6 +155,11 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--calibration", a.calibration_file,
                "a calibrated efficiency table written by `rooftop calibrate` (measured on this "
                "GPU, or transferred from one of the same architecture)");
+  c.add_option("--allreduce", a.allreduce,
+               "measured: an all-reduce inside one NVSwitch domain takes the efficiency table's "
+               "measured engine all-reduce where it has one (vLLM's custom all-reduce on H100, "
+               "B200, A100); nccl: NCCL's model for every collective")
+      ->capture_default_str();
 }
 
 EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
@@ -188,6 +193,10 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   } else {
     s.efficiency = hw::builtin_efficiency(*s.gpu);
   }
+  if (a.allreduce == "nccl")
+    s.efficiency.allreduce = {};
+  else if (a.allreduce != "measured")
+    throw InputError("--allreduce = \"" + a.allreduce + "\": expected measured or nccl");
   if (!(a.reserve_fraction >= 0 && a.reserve_fraction < 1)) // also refuses NaN
     throw InputError("--reserve-fraction = " + std::to_string(a.reserve_fraction) +
                      ": must be in [0, 1)");

@@ -277,6 +277,12 @@ TEST_CASE("cli: the measured all-reduce applies only in an NVSwitch domain of th
   CHECK(algorithms({"llama-3.1-8b", "--system", "hgx-h100-4", "--tp", "4"}).count("measured") == 0);
   // A TP group over two servers: NCCL's model across domains.
   CHECK(algorithms({"llama-3.1-405b", "--gpu", "h100-sxm", "--tp", "16"}).count("measured") == 0);
+  // --allreduce nccl: NCCL's model everywhere, and the JSON says the table's curve is off.
+  CHECK(algorithms({"llama-3.1-70b", "--gpu", "h200-sxm", "--tp", "8", "--allreduce", "nccl"})
+            .count("measured") == 0);
+  expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--allreduce", "custom"}),
+                   2, {"--allreduce", "custom", "measured or nccl"});
   // The text output names the curve's source.
   const Run t = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2"});
   CHECK(t.out.find("all-reduce: measured (vLLM 0.24.0") != std::string::npos);
