@@ -45,6 +45,11 @@ template <class E, std::size_t N> std::string names(const E (&values)[N]) {
 /// An all_reduce case's group: a catalogue system, ranks in [2, its scale-up domain], a buffer
 /// of at least one byte.
 void read_all_reduce(JsonReader &r, Case &c) {
+  // Another kind's shape fields mean nothing here: refuse them rather than ignore them.
+  for (const char *k : {"m", "n", "k", "stream", "array_bytes", "batch", "q_heads", "kv_heads",
+                        "head_dim", "latent_dim", "context", "model", "hidden", "intermediate"})
+    if (r.has(k)) r.fail(k, "does not apply to an all_reduce case");
+  if (c.cold) r.fail("cold", "must be false for an all_reduce case (no L2 flush between calls)");
   c.system = r.string("system");
   const hw::SystemSpec *s = nullptr;
   try {
@@ -57,8 +62,8 @@ void read_all_reduce(JsonReader &r, Case &c) {
     r.fail("ranks", "must be in [2, " + std::to_string(s->domain_gpus) + "] (GPUs of one " +
                         c.system + " scale-up domain)");
   c.bytes = r.number("message_bytes", Check::positive, "bytes");
-  if (c.bytes < 1 || std::floor(c.bytes) != c.bytes)
-    r.fail("message_bytes", "must be a whole number of bytes >= 1");
+  if (c.bytes < 1 || c.bytes > 1e15 || std::floor(c.bytes) != c.bytes)
+    r.fail("message_bytes", "must be a whole number of bytes in [1, 1e15]");
 }
 
 Case read_case(JsonReader &r) {

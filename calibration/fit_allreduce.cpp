@@ -4,6 +4,7 @@
 #include "hwmodels/system.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -25,15 +26,18 @@ bool all_reduce_held_out(const std::vector<Measurement> &all, std::size_t index)
 namespace {
 
 /// Drops the interior points that took more than twice as long as both neighbours (a size
-/// whose one published time is a glitch: A100, 8 GPUs, 14.9 us at 4 KiB between 5.6 and 6.5
-/// us), naming each in the notes: the curve would carry it to every size around it.
+/// whose one published time is a glitch: A100, 8 GPUs, 14.8 us at 4 KiB between 5.8 us at 1
+/// KiB and 6.5 us at 16 KiB), naming each in the notes: the curve would carry it to every size
+/// around it.
 void drop_spikes(hw::AllReduceCurve &c, long long ranks, std::vector<std::string> &notes) {
   constexpr double k_spike = 2.0;
   for (std::size_t i = 1; i + 1 < c.bytes.size();) {
     if (c.time_s[i] > k_spike * std::max(c.time_s[i - 1], c.time_s[i + 1])) {
+      char t[32];
+      std::snprintf(t, sizeof t, "%.3g", c.time_s[i]);
       notes.push_back("all-reduce over " + std::to_string(ranks) + " GPUs: " +
-                      std::to_string(static_cast<long long>(c.bytes[i])) + " bytes took " +
-                      std::to_string(c.time_s[i]) + " s, over twice both neighbours; left out");
+                      std::to_string(static_cast<long long>(c.bytes[i])) + " bytes took " + t +
+                      " s, over twice both neighbours; left out");
       c.bytes.erase(c.bytes.begin() + static_cast<std::ptrdiff_t>(i));
       c.time_s.erase(c.time_s.begin() + static_cast<std::ptrdiff_t>(i));
     } else {

@@ -12,7 +12,7 @@ Seconds AllReduceCurve::time(Bytes size) const {
   const double s = size.value();
   const std::size_t n = bytes.size();
   if (n == 0) return Seconds(0);
-  if (n == 1 || s <= bytes.front()) return Seconds(time_s.front());
+  if (n == 1 || !(s > bytes.front())) return Seconds(time_s.front()); // (also a NaN size)
   // The segment [i - 1, i] holding s; past the end, the last one.
   const auto it = std::lower_bound(bytes.begin(), bytes.end(), s);
   const std::size_t i = it == bytes.end() ? n - 1 : static_cast<std::size_t>(it - bytes.begin());
@@ -54,13 +54,18 @@ std::vector<double> numbers(JsonReader &r, const std::string &key, double lo, do
 
 AllReduceCurve read_curve(JsonReader &c) {
   AllReduceCurve curve;
+  // The bounds of a calibration file's all_reduce case (calibration_file.cpp), so that any
+  // table `calibrate --refit` writes loads.
   curve.bytes = numbers(c, "message_bytes", 1, 1e15, "bytes");
-  curve.time_s = numbers(c, "time_s", 1e-9, 10, "s");
+  curve.time_s = numbers(c, "time_s", 1e-12, 3600, "s");
   if (curve.bytes.size() < 2)
     c.fail("message_bytes", "must hold at least two sizes (a curve needs two points)");
   if (curve.time_s.size() != curve.bytes.size())
     c.fail("time_s", "must hold one time per message size (" +
                          std::to_string(curve.bytes.size()) + ")");
+  for (std::size_t i = 0; i < curve.bytes.size(); ++i)
+    if (std::floor(curve.bytes[i]) != curve.bytes[i])
+      c.fail("message_bytes/" + std::to_string(i), "must be a whole number of bytes");
   for (std::size_t i = 1; i < curve.bytes.size(); ++i)
     if (!(curve.bytes[i] > curve.bytes[i - 1]))
       c.fail("message_bytes/" + std::to_string(i), "must be larger than the size before it");

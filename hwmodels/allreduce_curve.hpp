@@ -26,7 +26,7 @@ struct AllReduceCurve {
 
 /// An engine's all-reduce curves, by group size (ranks), and where they apply.
 struct AllReduceCurves {
-  std::map<long long, AllReduceCurve> by_ranks;
+  std::map<long long, AllReduceCurve> by_ranks; ///< group size (GPUs) -> its measured curve
   std::string scale_up_link;  ///< links.json id of the domain they were measured in ("nvlink4")
   std::string implementation; ///< what ran, e.g. "vLLM 0.24.0 custom all-reduce, CUDA graph"
 
@@ -37,8 +37,8 @@ struct AllReduceCurves {
 };
 
 /// Reads {"scale_up_link": id, "implementation": text, "by_ranks": {"<ranks>": {"message_bytes":
-/// [...], "time_s": [...]}}}: ranks >= 2, at least two sizes each, sizes strictly increasing and
-/// >= 1 byte, times in (0, 10] s. Throws InputError naming the file and field.
+/// [...], "time_s": [...]}}}: ranks >= 2, at least two sizes each, sizes whole, strictly
+/// increasing and in [1, 1e15] bytes, times in [1e-12, 3600] s, an NVLink link. Throws InputError naming the file and field.
 AllReduceCurves read_allreduce_curves(JsonReader &r);
 
 /// The same as JSON, as read_allreduce_curves reads it.

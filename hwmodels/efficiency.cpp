@@ -141,9 +141,14 @@ void apply(JsonReader r, Efficiency &e) {
   if (r.has("allreduce")) {
     JsonReader a = r.object("allreduce");
     e.allreduce = read_allreduce_curves(a);
-    // An unknown link would never match a system: refuse it, listing the known ids.
-    (void)find_link(builtin_links(), e.allreduce.scale_up_link,
-                    r.where("allreduce") + "/scale_up_link");
+    // An unknown link, or one that is not NVLink, would never match an NVSwitch domain: refuse
+    // it (the unknown one listing the known ids).
+    const LinkSpec &l = find_link(builtin_links(), e.allreduce.scale_up_link,
+                                  r.where("allreduce") + "/scale_up_link");
+    if (l.kind != "nvlink")
+      throw InputError(r.where("allreduce") + "/scale_up_link = \"" + l.id + "\": a " + l.kind +
+                       " link; a measured all-reduce applies only in NVSwitch domains of an "
+                       "NVLink link");
   } else {
     r.ignore({"allreduce"});
   }

@@ -26,7 +26,7 @@ nlohmann::ordered_json phase_json(const sim::PhaseResult &p) {
 
 } // namespace
 
-nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
+nlohmann::ordered_json efficiency_json(const hw::Efficiency &e, bool allreduce_applied) {
   return {{"origin", hw::to_string(e.origin)},
           {"provenance", e.provenance},
           {"gemm_flops_efficiency", e.gemm_flops},
@@ -54,18 +54,25 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e) {
           {"nvls_bandwidth_efficiency", e.nvls_bandwidth},
           {"kernel_overhead_s", e.kernel_overhead.value()},
           {"collective_latency_s", e.collective_latency.value()},
-          {"allreduce", allreduce_summary_json(e.allreduce)}};
+          {"allreduce", allreduce_summary_json(e.allreduce, allreduce_applied)}};
 }
 
-nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c) {
+nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c, bool applied) {
   if (c.empty()) return nullptr;
   std::vector<long long> ranks;
   for (const auto &[n, curve] : c.by_ranks) ranks.push_back(n);
-  return {{"implementation", c.implementation}, {"scale_up_link", c.scale_up_link}, {"ranks", ranks}};
+  return {{"implementation", c.implementation},
+          {"scale_up_link", c.scale_up_link},
+          {"ranks", ranks},
+          {"applied", applied}};
 }
 
-std::string allreduce_line(const hw::AllReduceCurves &c) {
+std::string allreduce_line(const hw::AllReduceCurves &c, bool applied, const std::string &system) {
   if (c.empty()) return "";
+  if (!applied)
+    return fmt::format("all-reduce: NCCL's model (the table's measured all-reduce was taken in "
+                       "{} NVSwitch domains, which {} does not have)\n",
+                       c.scale_up_link, system);
   std::string ranks;
   for (const auto &[n, curve] : c.by_ranks) ranks += (ranks.empty() ? "" : ", ") + std::to_string(n);
   return fmt::format("all-reduce: measured ({}) for groups of {} GPUs inside one NVSwitch domain "
@@ -175,7 +182,7 @@ nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estima
         {"bubble_fraction", e.bubble_fraction}}},
       {"dtypes", dtypes_json(d)},
       {"workload", {{"batch", d.batch}, {"input_len", d.input_len}, {"output_len", d.output_len}}},
-      {"efficiency", efficiency_json(in.efficiency)},
+      {"efficiency", efficiency_json(in.efficiency, e.measured_allreduce)},
       {"feasibility", sim::to_string(e.feasibility)},
       {"memory",
        {{"weights_bytes_per_gpu", m.weights.value()},
@@ -237,7 +244,7 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
                    to_string(d.kv_dtype));
   s += fmt::format("efficiency: {} ({})\n", hw::to_string(in.efficiency.origin),
                    in.efficiency.provenance);
-  s += allreduce_line(in.efficiency.allreduce) + "\n";
+  s += allreduce_line(in.efficiency.allreduce, e.measured_allreduce, e.system) + "\n";
   s += "Memory per GPU\n";
   s += fmt::format("  weights {}  KV cache {}  activations {}  reserve {}\n", gb(m.weights),
                    gb(m.kv_cache), gb(m.activations), gb(m.reserved));

@@ -35,13 +35,15 @@ nlohmann::ordered_json result_header(const std::string &schema, const wl::ModelS
 /// The resolved data types: {"weights", "experts", "activations", "kv_cache"}.
 nlohmann::ordered_json dtypes_json(const wl::Deployment &d);
 /// Where the efficiencies came from and their values (the "efficiency" object of the JSON).
-nlohmann::ordered_json efficiency_json(const hw::Efficiency &e);
-/// The measured all-reduce of a table, in brief: {"implementation", "scale_up_link", "ranks"};
-/// null when it has none.
-nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c);
+/// `allreduce_applied`: whether the table's measured all-reduce applied to the cluster.
+nlohmann::ordered_json efficiency_json(const hw::Efficiency &e, bool allreduce_applied);
+/// The measured all-reduce of a table, in brief: {"implementation", "scale_up_link", "ranks",
+/// "applied"}; null when it has none.
+nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c, bool applied);
 /// "all-reduce: measured (...) for groups of 2, 4, 8 GPUs inside one NVSwitch domain of nvlink4;
-/// ..." with a newline, or "" when the table has none.
-std::string allreduce_line(const hw::AllReduceCurves &c);
+/// ..." when it applied, "all-reduce: NCCL's model (...)" naming `system` when the table has
+/// one that did not, each with a newline; "" when the table has none.
+std::string allreduce_line(const hw::AllReduceCurves &c, bool applied, const std::string &system);
 /// The rooftop.estimate/1 object documented in the README (all SI units, per GPU unless named).
 nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e);
 /// A readable summary: inputs, memory, prefill, decode, throughput and the top operators.

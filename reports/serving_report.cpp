@@ -57,7 +57,7 @@ nlohmann::ordered_json serving_json(const ServingInputs &in, const sim::ServingR
         {"step_overhead_s", c.step_overhead.value()},
         {"reserve_fraction", c.reserve_fraction}}},
       {"workload", in.workload},
-      {"efficiency", efficiency_json(in.efficiency)},
+      {"efficiency", efficiency_json(in.efficiency, r.measured_allreduce)},
       {"memory",
        {{"weights_bytes_per_gpu", m.weights.value()},
         {"step_activation_bytes_per_gpu", m.activations.value()},
@@ -105,7 +105,7 @@ std::string serving_text(const ServingInputs &in, const sim::ServingResult &r) {
                        ? fmt::format(", {} host time per step", time(c.step_overhead))
                        : std::string(", no host time per step"));
   s += fmt::format("efficiency: {}\n", hw::to_string(in.efficiency.origin));
-  s += allreduce_line(in.efficiency.allreduce);
+  s += allreduce_line(in.efficiency.allreduce, r.measured_allreduce, r.system);
   // With pp > 1 the peak and the running count are one scheduler's, which holds 1/pp of the pool.
   const std::string one_scheduler =
       d.pp > 1 ? fmt::format(" of one scheduler's 1/{}", d.pp) : std::string();

@@ -281,6 +281,13 @@ MemoryBreakdown estimate_memory(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   return worst;
 }
 
+const hw::AllReduceCurves *applicable_allreduce(const hw::Efficiency &eff, const hw::Cluster &c) {
+  const auto &s = c.system;
+  const bool same_domain = s.topology == hw::Topology::nvswitch && s.switch_link.has_value() &&
+                           s.scale_up_link.id == eff.allreduce.scale_up_link;
+  return !eff.allreduce.empty() && same_domain ? &eff.allreduce : nullptr;
+}
+
 Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw::Cluster &c,
                      const wl::Deployment &d) {
   if (d.gpus() > c.gpus())
@@ -289,10 +296,7 @@ Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw
                      std::to_string(c.gpus()));
   const auto [intra, inter] = cluster_levels(c, eff);
   Machine m{gpu, eff, intra, inter};
-  // The measured all-reduce applies where it was measured: an NVSwitch domain of the same link.
-  if (!eff.allreduce.empty() && c.system.topology == hw::Topology::nvswitch &&
-      c.system.scale_up_link.id == eff.allreduce.scale_up_link)
-    m.allreduce = &eff.allreduce;
+  m.allreduce = applicable_allreduce(eff, c);
   const long long replica = d.tp * d.cp * d.pp;
   m.tp = place(c, {d.tp, 1, 0, replica});
   m.cp = place(c, {d.cp, d.tp, 0, replica});
@@ -317,6 +321,7 @@ Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Depl
   const Machine mach = make_machine(gpu, eff, c, d);
   Estimate e;
   e.system = c.system.id;
+  e.measured_allreduce = mach.allreduce != nullptr;
   e.nodes = c.nodes;
   e.tp = mach.tp;
   e.cp = mach.cp;

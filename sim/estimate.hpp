@@ -98,6 +98,7 @@ struct Estimate {
   double decode_tokens_per_s = 0;         ///< all replicas while decoding: dp x batch / tpot
   double ridge_point_flops_per_byte = 0;  ///< of the GEMM dtype, with efficiencies
   std::string system;          ///< system id the GPUs sit in
+  bool measured_allreduce = false; ///< the table's measured all-reduce applies on this cluster
   long long nodes = 1;         ///< systems used
   wl::MicroBatches microbatches; ///< pipeline micro-batches (pp > 1) and their sizes
   double bubble_fraction = 0;  ///< prefill pipeline bubble: (pp - 1) / (microbatches + pp - 1)
@@ -128,6 +129,11 @@ Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long 
 /// TP innermost, then CP, then PP, then DP (the most bandwidth-hungry group nearest); an EP group
 /// is contiguous (the TP group, or TP x DP replicas). Throws InputError when the mapping needs
 /// more GPUs than the cluster has.
+/// The efficiency table's measured all-reduce when it applies on `c`: its curves exist and the
+/// cluster's scale-up domain is an NVSwitch (with a switch, not a standalone server's bridge) of
+/// the link they were measured on; else nullptr (NCCL's model for every collective).
+const hw::AllReduceCurves *applicable_allreduce(const hw::Efficiency &eff, const hw::Cluster &c);
+
 Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw::Cluster &c,
                      const wl::Deployment &d);
 

@@ -91,6 +91,7 @@ struct ServingResult {
   LatencyStats ttft, tpot, e2e;
   std::string system;
   long long nodes = 1;
+  bool measured_allreduce = false; ///< the table's measured all-reduce applies on this cluster
 };
 
 /// Simulates `requests` on the deployment: requests go to the dp replicas in turn, by arrival,

@@ -934,9 +934,16 @@ TEST_CASE("an all_reduce case names its system and group, and the loader refuses
   CHECK(has(load_edited([&](nlohmann::json &j) { ar(j).erase("system"); }),
             "/measurements/0/system"));
   CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["message_bytes"] = 0.5; }),
-            "/measurements/0/message_bytes = 0.5: must be a whole number of bytes >= 1"));
+            "/measurements/0/message_bytes = 0.5: must be a whole number of bytes in [1, 1e15]"));
   CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["flops"] = 5; }),
             "/measurements/0/flops = 5: contradicts the case's shape, which gives 0 FLOP"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["message_bytes"] = 1e300; }),
+            "/measurements/0/message_bytes = 1e+300: must be a whole number of bytes in [1, 1e15]"));
+  // Another kind's shape, or an L2 flush, means nothing for an all-reduce.
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["m"] = 2; }),
+            "/measurements/0/m = 2: does not apply to an all_reduce case"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["cold"] = true; }),
+            "/measurements/0/cold = true: must be false for an all_reduce case"));
   // A GEMM has no group: the keys are unknown there.
   CHECK(has(load_edited([&](nlohmann::json &j) { j["measurements"][0]["ranks"] = 8; }),
             "/measurements/0/ranks"));
@@ -980,6 +987,26 @@ TEST_CASE("all_reduce: every other size is held out, never the largest, and the 
   CHECK(c.by_ranks.at(8).bytes == std::vector<double>{1024, 16384, 262144, 1048576});
   // A held-out size on this straight line is interpolated exactly: 4 KiB -> 5 us + 4096 / 1e11.
   CHECK(c.time(8, Bytes(4096))->value() == doctest::Approx(5e-6 + 4096 / 1e11).epsilon(1e-12));
+}
+
+TEST_CASE("all_reduce: a table fitted from the slowest times a file may hold loads") {
+  // 1 h at the largest size a case may have: within the measurement's bounds, so within the
+  // table's (a refit whose output estimate could not read was a bug).
+  std::vector<Measurement> ms;
+  for (int i = 0; i < 3; ++i)
+    ms.push_back(all_reduce("hgx-h100-8", 2, 1e13 * std::pow(10.0, i), 1200.0 * (i + 1)));
+  const auto h100 = hw::GpuCatalogue::builtin().get("h100-sxm");
+  const auto r = fit(ms, h100, hw::load_default_efficiency(
+                                   ROOFTOP_TEST_DATA_DIR "/../../data/hardware/efficiency.json", h100));
+  REQUIRE(!r.efficiency.allreduce.empty());
+  CalibrationRun run;
+  run.gpu = "h100-sxm";
+  run.architecture = "hopper";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("rooftop_test_allreduce_" + std::to_string(getpid()) + ".json");
+  write_json_file(path, efficiency_table_json(r, run, "x.json"));
+  const auto back = hw::load_default_efficiency(path, h100);
+  CHECK(back.allreduce.by_ranks.at(2).time_s.back() == 3600.0);
 }
 
 TEST_CASE("all_reduce: repeated sizes are averaged, and mixed systems or non-NVSwitch domains get no curve") {

@@ -283,9 +283,20 @@ TEST_CASE("cli: the measured all-reduce applies only in an NVSwitch domain of th
   expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
                             "--allreduce", "custom"}),
                    2, {"--allreduce", "custom", "measured or nccl"});
-  // The text output names the curve's source.
+  // The text output names the curve's source, or says that it did not apply, and so does JSON.
   const Run t = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2"});
   CHECK(t.out.find("all-reduce: measured (vLLM 0.24.0") != std::string::npos);
+  const Run p = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "2"});
+  CHECK(p.out.find("all-reduce: NCCL's model (the table's measured all-reduce was taken in "
+                   "nvlink4 NVSwitch domains, which h100-pcie-standalone does not have)") !=
+        std::string::npos);
+  CHECK(p.out.find("all-reduce: measured") == std::string::npos);
+  const auto pj = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
+                                 "--tp", "2", "--json"}));
+  CHECK(pj.at("efficiency").at("allreduce").at("applied") == false);
+  const auto sj = parse(rooftop({"serve", "--model", "llama-3.1-8b", "--gpu", "h200-sxm", "--tp",
+                                 "2", "--requests", "20", "--json"}));
+  CHECK(sj.at("efficiency").at("allreduce").at("applied") == true);
 }
 
 // ---- the worked example --------------------------------------------------------------------

@@ -249,7 +249,10 @@ TEST_CASE("an efficiency table's allreduce object loads, and refuses what is not
   refused({{"by_ranks", {{"4", {{"message_bytes", {1024, 2048}}, {"time_s", {1e-6}}}}}}},
           "/by_ranks/4/time_s", "one time per message size");
   refused({{"by_ranks", {{"4", {{"message_bytes", {1024, 2048}}, {"time_s", {1e-6, -1}}}}}}},
-          "/by_ranks/4/time_s/1", "must be in [1e-09, 10] (s)");
+          "/by_ranks/4/time_s/1", "must be in [1e-12, 3600] (s)");
+  refused({{"by_ranks", {{"4", {{"message_bytes", {1024, 2048.5}}, {"time_s", {1e-6, 2e-6}}}}}}},
+          "/by_ranks/4/message_bytes/1", "whole number of bytes");
+  refused({{"scale_up_link", "pcie-gen5-x16"}}, "/scale_up_link", "a pcie link");
   refused({{"by_ranks", {{"4", {{"message_bytes", {0.5, 2048}}, {"time_s", {1e-6, 2e-6}}}}}}},
           "/by_ranks/4/message_bytes/0", "(bytes)");
   refused({{"by_ranks", {{"2", {{"message_bytes", {1024, 2048}}, {"time_s", {1e-6, 2e-6}}, {"x", 1}}}}}},

@@ -2,6 +2,7 @@
 #include "core/errors.hpp"
 #include "hwmodels/efficiency.hpp"
 #include "hwmodels/gpu_spec.hpp"
+#include "hwmodels/system.hpp"
 #include "sim/estimate.hpp"
 #include "workloads/model_catalogue.hpp"
 
@@ -275,4 +276,25 @@ TEST_CASE("MXFP4 weights run at the FP4 tensor-core rate where the GPU has it") 
   CHECK(d.act_dtype == DType::mxfp4);
   sim::resolve_dtypes(m, gpu("h100-sxm"), d, false, false);
   CHECK(d.act_dtype == DType::bf16); // weight-only on Hopper
+}
+
+TEST_CASE("the measured all-reduce applies only to an NVSwitch domain, with a switch, of its link") {
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.allreduce.scale_up_link = "nvlink4";
+  e.allreduce.by_ranks[2] = hw::AllReduceCurve{{1024, 2048}, {4e-6, 5e-6}};
+  const auto &systems = hw::SystemCatalogue::builtin();
+  const auto on = [&](const hw::SystemSpec &s) { return sim::applicable_allreduce(e, hw::make_cluster(s, 1)); };
+  CHECK(on(systems.get("hgx-h100-8")) == &e.allreduce);
+  CHECK(on(systems.get("hgx-h200-8")) == &e.allreduce);
+  CHECK(on(systems.get("hgx-b200-8")) == nullptr);  // NVLink 5
+  CHECK(on(systems.get("hgx-h100-4")) == nullptr);  // direct NVLink 4, no switch
+  CHECK(on(systems.get("pcie-l40s-8")) == nullptr); // PCIe
+  // A server's bridge pair treated as one domain (cluster_for_gpu) has no switch, whatever its
+  // link is called.
+  hw::SystemSpec bridged = systems.get("hgx-h100-8");
+  bridged.switch_link.reset();
+  CHECK(on(bridged) == nullptr);
+  // No curves: nothing applies.
+  CHECK(sim::applicable_allreduce(hw::Efficiency::ideal(), hw::make_cluster(systems.get("hgx-h100-8"), 1)) ==
+        nullptr);
 }
