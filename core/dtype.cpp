@@ -55,6 +55,8 @@ std::string to_string(DType t) {
   throw InternalError("to_string: unknown DType");
 }
 
+static_assert(k_names.size() == k_dtype_count, "k_dtype_count must count every DType");
+
 std::vector<std::string> dtype_names() {
   std::vector<std::string> out;
   for (const auto &p : k_names) out.emplace_back(p.second);

@@ -1,6 +1,7 @@
 // Numeric data types of weights, activations and the KV cache, with their sizes in bits.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,8 @@ namespace rooftop {
 /// (blocks of 32 with an E8M0 scale); int4 is weight-only (AWQ/GPTQ, groups of 128 with FP16
 /// scale and zero point).
 enum class DType { fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, mxfp4, int4 };
+/// The number of DType values (for arrays indexed by one).
+inline constexpr std::size_t k_dtype_count = 10;
 
 /// Bits of one element, without block scales (CUTLASS's sizeof_bits).
 int dtype_bits(DType t);

@@ -167,30 +167,33 @@ std::string to_string(EfficiencyOrigin o) {
   throw InternalError("to_string: unknown EfficiencyOrigin");
 }
 
-double Efficiency::gemm_efficiency(DType dtype, double rows) const {
-  double e_max = gemm_flops;
-  if (!gemm_flops_by_dtype.empty()) // calibrated tables only: skip the string look-up otherwise
-    if (auto it = gemm_flops_by_dtype.find(to_string(dtype)); it != gemm_flops_by_dtype.end())
-      e_max = it->second;
-  double m_half = gemm_m_half;
-  if (!gemm_curve_by_dtype.empty())
-    if (auto it = gemm_curve_by_dtype.find(to_string(dtype)); it != gemm_curve_by_dtype.end())
-      m_half = it->second.m_half;
-  return m_half > 0 && rows > 0 ? e_max * rows / (rows + m_half) : e_max;
+GemmTerms Efficiency::gemm_terms(DType dtype) const {
+  GemmTerms t{gemm_flops, gemm_m_half, gemm_tile_m, gemm_tile_n, hbm_bandwidth, kernel_overhead};
+  const bool calibrated = !gemm_flops_by_dtype.empty() || !gemm_curve_by_dtype.empty() ||
+                          !gemm_bandwidth_by_dtype.empty() || !gemm_overhead_by_dtype.empty();
+  if (!calibrated) return t; // skip the string look-ups
+  const std::string name = to_string(dtype);
+  if (auto it = gemm_flops_by_dtype.find(name); it != gemm_flops_by_dtype.end()) t.e_max = it->second;
+  if (auto it = gemm_curve_by_dtype.find(name); it != gemm_curve_by_dtype.end()) {
+    t.m_half = it->second.m_half;
+    t.tile_m = it->second.tile_m;
+    t.tile_n = it->second.tile_n;
+  }
+  if (auto it = gemm_bandwidth_by_dtype.find(name); it != gemm_bandwidth_by_dtype.end())
+    t.bandwidth = it->second;
+  if (auto it = gemm_overhead_by_dtype.find(name); it != gemm_overhead_by_dtype.end())
+    t.overhead = Seconds(it->second);
+  return t;
 }
 
-double Efficiency::gemm_bandwidth(DType dtype) const {
-  if (!gemm_bandwidth_by_dtype.empty())
-    if (auto it = gemm_bandwidth_by_dtype.find(to_string(dtype)); it != gemm_bandwidth_by_dtype.end())
-      return it->second;
-  return hbm_bandwidth;
+double Efficiency::gemm_efficiency(DType dtype, double rows) const {
+  return gemm_terms(dtype).efficiency(rows);
 }
+
+double Efficiency::gemm_bandwidth(DType dtype) const { return gemm_terms(dtype).bandwidth; }
 
 Seconds Efficiency::gemm_overhead(DType dtype, int kernels) const {
-  if (!gemm_overhead_by_dtype.empty())
-    if (auto it = gemm_overhead_by_dtype.find(to_string(dtype)); it != gemm_overhead_by_dtype.end())
-      return Seconds(it->second * kernels);
-  return kernel_overhead * static_cast<double>(kernels);
+  return gemm_terms(dtype).overhead * static_cast<double>(kernels);
 }
 
 double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n, int sms,
@@ -207,10 +210,8 @@ double Efficiency::gemm_wave_efficiency(double rows, double cols, int sms, doubl
 
 double Efficiency::gemm_wave_efficiency(DType dtype, double rows, double cols, int sms,
                                         double groups) const {
-  if (!gemm_curve_by_dtype.empty())
-    if (auto it = gemm_curve_by_dtype.find(to_string(dtype)); it != gemm_curve_by_dtype.end())
-      return gemm_wave_fraction(rows, cols, it->second.tile_m, it->second.tile_n, sms, groups);
-  return gemm_wave_efficiency(rows, cols, sms, groups);
+  const GemmTerms t = gemm_terms(dtype);
+  return gemm_wave_fraction(rows, cols, t.tile_m, t.tile_n, sms, groups);
 }
 
 double Efficiency::attention_bandwidth_efficiency(double context) const {

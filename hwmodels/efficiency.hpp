@@ -13,6 +13,21 @@
 
 namespace rooftop::hw {
 
+/// One GEMM input type's terms, resolved from an efficiency table (its per-dtype entries where
+/// it has them, else the table's own), so that a caller costing many GEMMs looks them up once.
+struct GemmTerms {
+  double e_max = 1;     ///< compute efficiency of large GEMMs, fraction of peak
+  double m_half = 0;    ///< rows at which it is half (0: no small-M curve)
+  double tile_m = 0;    ///< wave-quantization tile, rows (0: none)
+  double tile_n = 0;    ///< ... columns
+  double bandwidth = 1; ///< fraction of HBM bandwidth
+  Seconds overhead;     ///< fixed cost of one GEMM, s
+  /// e(M) = e_max M / (M + m_half); e_max without a curve or rows.
+  [[nodiscard]] double efficiency(double rows) const {
+    return m_half > 0 && rows > 0 ? e_max * rows / (rows + m_half) : e_max;
+  }
+};
+
 /// Where an efficiency value came from.
 enum class EfficiencyOrigin { ideal, spec, measured, transferred };
 std::string to_string(EfficiencyOrigin o);
@@ -65,6 +80,8 @@ struct Efficiency {
 
   /// Spec-sheet peaks, efficiency 1, no fixed costs (`--ideal`).
   static Efficiency ideal();
+  /// The GEMM terms of input type `dtype` (the four look-ups below at once).
+  [[nodiscard]] GemmTerms gemm_terms(DType dtype) const;
   /// GEMM compute efficiency for `rows` rows of input type `dtype`.
   [[nodiscard]] double gemm_efficiency(DType dtype, double rows) const;
   /// A GEMM's fraction of HBM bandwidth for input type `dtype`.

@@ -297,6 +297,7 @@ Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw
   const auto [intra, inter] = cluster_levels(c, eff);
   Machine m{gpu, eff, intra, inter};
   m.allreduce = applicable_allreduce(eff, c);
+  m.resolve_gemm_terms();
   const long long replica = d.tp * d.cp * d.pp;
   m.tp = place(c, {d.tp, 1, 0, replica});
   m.cp = place(c, {d.cp, d.tp, 0, replica});

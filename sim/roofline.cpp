@@ -74,14 +74,20 @@ const char *intern_protocol(const std::string &protocol) {
 }
 } // namespace
 
+void Machine::resolve_gemm_terms() {
+  for (std::size_t i = 0; i < k_dtype_count; ++i) gemm[i] = eff.gemm_terms(static_cast<DType>(i));
+  gemm_resolved = true;
+}
+
 namespace {
 /// Wave quantization of a GEMM op; for two grouped GEMMs in one op (MoE experts), their times
 /// add: 1 / ((1 - s) / w1 + s / w2), s the second's share of the FLOPs.
-double wave_efficiency(const wl::Op &op, const Machine &m) {
+double wave_efficiency(const wl::Op &op, const Machine &m, const hw::GemmTerms &g) {
   const int sms = m.gpu.sm_count.value_or(0);
-  const double w1 = m.eff.gemm_wave_efficiency(op.compute_dtype, op.rows, op.cols, sms, op.groups);
+  const double w1 = hw::gemm_wave_fraction(op.rows, op.cols, g.tile_m, g.tile_n, sms, op.groups);
   if (!(op.second_share > 0)) return w1;
-  const double w2 = m.eff.gemm_wave_efficiency(op.compute_dtype, op.rows, op.second_cols, sms, op.groups);
+  const double w2 =
+      hw::gemm_wave_fraction(op.rows, op.second_cols, g.tile_m, g.tile_n, sms, op.groups);
   return 1.0 / ((1.0 - op.second_share) / w1 + op.second_share / w2);
 }
 } // namespace
@@ -119,17 +125,17 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     c.time = c.compute + c.memory + c.overhead;
     return c;
   }
+  const bool gemm = op.unit == wl::Unit::gemm;
+  const hw::GemmTerms g = gemm ? m.gemm_terms(op.compute_dtype) : hw::GemmTerms{};
   const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops
-                     : op.unit == wl::Unit::gemm
-                         ? m.eff.gemm_efficiency(op.compute_dtype, op.rows) * wave_efficiency(op, m)
-                         : 1.0;
+                     : gemm ? g.efficiency(op.rows) * wave_efficiency(op, m, g)
+                            : 1.0;
   const double e_m = op.unit == wl::Unit::attention ? m.eff.attention_bandwidth_efficiency(op.context)
-                     : op.unit == wl::Unit::gemm    ? m.eff.gemm_bandwidth(op.compute_dtype)
+                     : gemm                         ? g.bandwidth
                                                     : m.eff.hbm_bandwidth;
   c.compute = op.flops / (unit_peak(m.gpu, op.unit, op.compute_dtype) * e_c);
   c.memory = op.bytes() / (m.gpu.memory_bandwidth * e_m);
-  c.overhead = op.unit == wl::Unit::gemm ? m.eff.gemm_overhead(op.compute_dtype, op.kernels)
-                                         : m.eff.kernel_overhead * static_cast<double>(op.kernels);
+  c.overhead = (gemm ? g.overhead : m.eff.kernel_overhead) * static_cast<double>(op.kernels);
   c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
   c.time = max(c.compute, c.memory) + c.overhead;
   return c;

@@ -7,6 +7,7 @@
 #include "sim/collective.hpp"
 #include "workloads/op_graph.hpp"
 
+#include <array>
 #include <string>
 
 namespace rooftop::sim {
@@ -29,6 +30,18 @@ struct Machine {
   /// The efficiency table's measured all-reduce when it applies to this cluster's scale-up
   /// domain (same link, NVSwitch), else nullptr: every collective on NCCL's model.
   const hw::AllReduceCurves *allreduce = nullptr;
+  /// eff's GEMM terms per input type, resolved once (resolve_gemm_terms; make_machine does):
+  /// the per-dtype look-ups were a quarter of an estimate's time. Unresolved, each GEMM looks
+  /// its terms up in eff.
+  std::array<hw::GemmTerms, k_dtype_count> gemm{};
+  bool gemm_resolved = false;
+
+  /// Fills `gemm` from `eff`.
+  void resolve_gemm_terms();
+  /// The GEMM terms of input type `t`.
+  [[nodiscard]] hw::GemmTerms gemm_terms(DType t) const {
+    return gemm_resolved ? gemm[static_cast<std::size_t>(t)] : eff.gemm_terms(t);
+  }
 
   [[nodiscard]] const Placement &placement(wl::CommGroup g) const;
 };

@@ -107,7 +107,8 @@ TEST_CASE("a measured all-reduce replaces NCCL's model inside one domain, for it
 
 TEST_CASE("a dtype the GPU has no tensor-core rate for is not supported") {
   const auto g = test_gpu(); // no fp4
-  const sim::Machine m = machine(g, hw::Efficiency::ideal(), 1);
+  const hw::Efficiency ideal = hw::Efficiency::ideal(); // the machine holds a reference to it
+  const sim::Machine m = machine(g, ideal, 1);
   auto op = gemm(1, 1);
   op.compute_dtype = DType::fp4;
   CHECK_THROWS_AS(sim::cost_op(op, m), NotSupported);
