@@ -194,7 +194,7 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
     s.efficiency = hw::builtin_efficiency(*s.gpu);
   }
   if (a.allreduce == "nccl")
-    s.efficiency.allreduce = {};
+    s.efficiency.allreduce.off = true;
   else if (a.allreduce != "measured")
     throw InputError("--allreduce = \"" + a.allreduce + "\": expected measured or nccl");
   if (!(a.reserve_fraction >= 0 && a.reserve_fraction < 1)) // also refuses NaN

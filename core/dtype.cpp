@@ -9,7 +9,7 @@
 namespace rooftop {
 namespace {
 
-constexpr std::array<std::pair<DType, const char *>, 10> k_names{{
+constexpr std::array<std::pair<DType, const char *>, k_dtype_count> k_names{{
     {DType::fp64, "fp64"},
     {DType::fp32, "fp32"},
     {DType::tf32, "tf32"},
@@ -55,7 +55,12 @@ std::string to_string(DType t) {
   throw InternalError("to_string: unknown DType");
 }
 
-static_assert(k_names.size() == k_dtype_count, "k_dtype_count must count every DType");
+constexpr bool names_in_enum_order() {
+  for (std::size_t i = 0; i < k_names.size(); ++i)
+    if (k_names[i].first != static_cast<DType>(i) || k_names[i].second == nullptr) return false;
+  return true;
+}
+static_assert(names_in_enum_order(), "k_names lists every DType once, in enum order");
 
 std::vector<std::string> dtype_names() {
   std::vector<std::string> out;

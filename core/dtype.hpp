@@ -14,6 +14,8 @@ namespace rooftop {
 enum class DType { fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4, mxfp4, int4 };
 /// The number of DType values (for arrays indexed by one).
 inline constexpr std::size_t k_dtype_count = 10;
+static_assert(static_cast<std::size_t>(DType::int4) + 1 == k_dtype_count,
+              "k_dtype_count counts every DType: int4 is the last");
 
 /// Bits of one element, without block scales (CUTLASS's sizeof_bits).
 int dtype_bits(DType t);

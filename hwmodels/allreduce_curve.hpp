@@ -29,6 +29,7 @@ struct AllReduceCurves {
   std::map<long long, AllReduceCurve> by_ranks; ///< group size (GPUs) -> its measured curve
   std::string scale_up_link;  ///< links.json id of the domain they were measured in ("nvlink4")
   std::string implementation; ///< what ran, e.g. "vLLM 0.24.0 custom all-reduce, CUDA graph"
+  bool off = false; ///< turned off (--allreduce nccl): NCCL's model for every collective
 
   [[nodiscard]] bool empty() const { return by_ranks.empty(); }
   /// The time of an all-reduce of `size` bytes over `ranks` GPUs of one domain; nullopt when
@@ -38,7 +39,8 @@ struct AllReduceCurves {
 
 /// Reads {"scale_up_link": id, "implementation": text, "by_ranks": {"<ranks>": {"message_bytes":
 /// [...], "time_s": [...]}}}: ranks >= 2, at least two sizes each, sizes whole, strictly
-/// increasing and in [1, 1e15] bytes, times in [1e-12, 3600] s, an NVLink link. Throws InputError naming the file and field.
+/// increasing and in [1, 1e15] bytes, times in [1e-12, 3600] s. (That the link is a known
+/// NVLink one is checked by the efficiency loader, which knows the links.) Throws InputError naming the file and field.
 AllReduceCurves read_allreduce_curves(JsonReader &r);
 
 /// The same as JSON, as read_allreduce_curves reads it.

@@ -64,17 +64,22 @@ nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c, bool
   return {{"implementation", c.implementation},
           {"scale_up_link", c.scale_up_link},
           {"ranks", ranks},
+          {"off", c.off},
           {"applied", applied}};
 }
 
-std::string allreduce_line(const hw::AllReduceCurves &c, bool applied, const std::string &system) {
-  if (c.empty()) return "";
-  if (!applied)
-    return fmt::format("all-reduce: NCCL's model (the table's measured all-reduce was taken in "
-                       "{} NVSwitch domains, which {} does not have)\n",
-                       c.scale_up_link, system);
+std::string allreduce_line(const hw::AllReduceCurves &c, bool applied, long long tp,
+                           const std::string &system) {
+  if (c.empty() || tp < 2) return ""; // no table, or no TP all-reduce to cost
   std::string ranks;
   for (const auto &[n, curve] : c.by_ranks) ranks += (ranks.empty() ? "" : ", ") + std::to_string(n);
+  if (c.off)
+    return "all-reduce: NCCL's model (--allreduce nccl; the table's measured one is off)\n";
+  if (!applied)
+    return fmt::format("all-reduce: NCCL's model (the table's measured all-reduce covers groups "
+                       "of {} GPUs inside one {} NVSwitch domain; this TP group of {} on {} is "
+                       "not one)\n",
+                       ranks, c.scale_up_link, tp, system);
   return fmt::format("all-reduce: measured ({}) for groups of {} GPUs inside one NVSwitch domain "
                      "of {}; other collectives: NCCL's model\n",
                      c.implementation, ranks, c.scale_up_link);
@@ -244,7 +249,7 @@ std::string estimate_text(const EstimateInputs &in, const sim::Estimate &e) {
                    to_string(d.kv_dtype));
   s += fmt::format("efficiency: {} ({})\n", hw::to_string(in.efficiency.origin),
                    in.efficiency.provenance);
-  s += allreduce_line(in.efficiency.allreduce, e.measured_allreduce, e.system) + "\n";
+  s += allreduce_line(in.efficiency.allreduce, e.measured_allreduce, d.tp, e.system) + "\n";
   s += "Memory per GPU\n";
   s += fmt::format("  weights {}  KV cache {}  activations {}  reserve {}\n", gb(m.weights),
                    gb(m.kv_cache), gb(m.activations), gb(m.reserved));

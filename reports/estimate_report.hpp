@@ -38,12 +38,14 @@ nlohmann::ordered_json dtypes_json(const wl::Deployment &d);
 /// `allreduce_applied`: whether the table's measured all-reduce applied to the cluster.
 nlohmann::ordered_json efficiency_json(const hw::Efficiency &e, bool allreduce_applied);
 /// The measured all-reduce of a table, in brief: {"implementation", "scale_up_link", "ranks",
-/// "applied"}; null when it has none.
+/// "off" (--allreduce nccl), "applied" (it costed the TP all-reduces)}; null when it has none.
 nlohmann::ordered_json allreduce_summary_json(const hw::AllReduceCurves &c, bool applied);
 /// "all-reduce: measured (...) for groups of 2, 4, 8 GPUs inside one NVSwitch domain of nvlink4;
-/// ..." when it applied, "all-reduce: NCCL's model (...)" naming `system` when the table has
-/// one that did not, each with a newline; "" when the table has none.
-std::string allreduce_line(const hw::AllReduceCurves &c, bool applied, const std::string &system);
+/// ..." when it costed the TP all-reduces, else "all-reduce: NCCL's model (...)" saying why
+/// (turned off, or TP group `tp` on `system` not covered), each with a newline; "" when the
+/// table has none or tp < 2.
+std::string allreduce_line(const hw::AllReduceCurves &c, bool applied, long long tp,
+                           const std::string &system);
 /// The rooftop.estimate/1 object documented in the README (all SI units, per GPU unless named).
 nlohmann::ordered_json estimate_json(const EstimateInputs &in, const sim::Estimate &e);
 /// A readable summary: inputs, memory, prefill, decode, throughput and the top operators.

@@ -105,7 +105,7 @@ std::string serving_text(const ServingInputs &in, const sim::ServingResult &r) {
                        ? fmt::format(", {} host time per step", time(c.step_overhead))
                        : std::string(", no host time per step"));
   s += fmt::format("efficiency: {}\n", hw::to_string(in.efficiency.origin));
-  s += allreduce_line(in.efficiency.allreduce, r.measured_allreduce, r.system);
+  s += allreduce_line(in.efficiency.allreduce, r.measured_allreduce, in.deployment.tp, r.system);
   // With pp > 1 the peak and the running count are one scheduler's, which holds 1/pp of the pool.
   const std::string one_scheduler =
       d.pp > 1 ? fmt::format(" of one scheduler's 1/{}", d.pp) : std::string();

@@ -285,7 +285,11 @@ const hw::AllReduceCurves *applicable_allreduce(const hw::Efficiency &eff, const
   const auto &s = c.system;
   const bool same_domain = s.topology == hw::Topology::nvswitch && s.switch_link.has_value() &&
                            s.scale_up_link.id == eff.allreduce.scale_up_link;
-  return !eff.allreduce.empty() && same_domain ? &eff.allreduce : nullptr;
+  return !eff.allreduce.empty() && !eff.allreduce.off && same_domain ? &eff.allreduce : nullptr;
+}
+
+bool uses_measured_allreduce(const Machine &m) {
+  return m.allreduce && m.tp.domains() == 1 && m.allreduce->by_ranks.count(m.tp.size) > 0;
 }
 
 Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw::Cluster &c,
@@ -322,7 +326,7 @@ Estimate estimate(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Depl
   const Machine mach = make_machine(gpu, eff, c, d);
   Estimate e;
   e.system = c.system.id;
-  e.measured_allreduce = mach.allreduce != nullptr;
+  e.measured_allreduce = uses_measured_allreduce(mach);
   e.nodes = c.nodes;
   e.tp = mach.tp;
   e.cp = mach.cp;

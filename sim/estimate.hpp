@@ -125,17 +125,25 @@ MemoryBreakdown estimate_stage_memory(const hw::GpuSpec &gpu, const wl::ModelSpe
 /// The send/recv pairs between pipeline stage `s` and `s + 1` of the first replica.
 Placement pipeline_hop(const hw::Cluster &c, const wl::Deployment &d, long long s);
 
+/// The efficiency table's measured all-reduce when it applies on `c`: its curves exist, are not
+/// turned off (--allreduce nccl), and the cluster's scale-up domain is an NVSwitch (with a
+/// switch, not a standalone server's bridge) of the link they were measured on; else nullptr
+/// (NCCL's model for every collective).
+const hw::AllReduceCurves *applicable_allreduce(const hw::Efficiency &eff, const hw::Cluster &c);
+
+/// Whether machine `m` costs its TP all-reduces with the measured curve: it has one, and the TP
+/// group is a measured group size inside one scale-up domain (cost_op's rule).
+bool uses_measured_allreduce(const Machine &m);
+
 /// The machine of a mapping on a cluster: fabric levels and group placements. Ranks are laid out
 /// TP innermost, then CP, then PP, then DP (the most bandwidth-hungry group nearest); an EP group
 /// is contiguous (the TP group, or TP x DP replicas). Throws InputError when the mapping needs
-/// more GPUs than the cluster has.
-/// The efficiency table's measured all-reduce when it applies on `c`: its curves exist and the
-/// cluster's scale-up domain is an NVSwitch (with a switch, not a standalone server's bridge) of
-/// the link they were measured on; else nullptr (NCCL's model for every collective).
-const hw::AllReduceCurves *applicable_allreduce(const hw::Efficiency &eff, const hw::Cluster &c);
-
+/// more GPUs than the cluster has. The machine refers to `gpu` and `eff`, which must outlive it.
 Machine make_machine(const hw::GpuSpec &gpu, const hw::Efficiency &eff, const hw::Cluster &c,
                      const wl::Deployment &d);
+/// A temporary efficiency table would dangle.
+Machine make_machine(const hw::GpuSpec &gpu, hw::Efficiency &&eff, const hw::Cluster &c,
+                     const wl::Deployment &d) = delete;
 
 /// The whole estimate: sim::estimate(hardware, workload, mapping). Without a cluster the GPUs
 /// sit in their usual system (hw::cluster_for_gpu).

@@ -462,7 +462,7 @@ ServingResult simulate_serving(const hw::GpuSpec &gpu, const wl::ModelSpec &m,
   res.e2e = latency_stats(e2e);
   res.system = cluster.system.id;
   res.nodes = cluster.nodes;
-  res.measured_allreduce = applicable_allreduce(eff, cluster) != nullptr;
+  res.measured_allreduce = cost.uses_measured_allreduce();
   return res;
 }
 

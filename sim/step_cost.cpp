@@ -122,4 +122,8 @@ Seconds StepCost::time(const StepShape &s) const {
   return pipeline_cycle_time(mb, t);
 }
 
+bool StepCost::uses_measured_allreduce() const {
+  return !machines_.empty() && sim::uses_measured_allreduce(machines_.front());
+}
+
 } // namespace rooftop::sim

@@ -45,6 +45,9 @@ public:
   /// Throws InputError for cp > 1 (not modelled by the serving simulator).
   StepCost(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
            const hw::Efficiency &eff, const hw::Cluster &cluster);
+  /// A temporary efficiency table would dangle.
+  StepCost(const hw::GpuSpec &gpu, const wl::ModelSpec &m, const wl::Deployment &d,
+           hw::Efficiency &&eff, const hw::Cluster &cluster) = delete;
 
   /// Seconds of one step (0 for an empty step).
   [[nodiscard]] Seconds time(const StepShape &s) const;
@@ -54,6 +57,9 @@ public:
   /// them) for inspection.
   [[nodiscard]] std::vector<wl::Op> ops(const StepShape &s, std::size_t stage = 0) const;
   [[nodiscard]] std::size_t stages() const { return machines_.size(); }
+  /// Whether its TP all-reduces take the efficiency table's measured curve
+  /// (sim::uses_measured_allreduce).
+  [[nodiscard]] bool uses_measured_allreduce() const;
 
 private:
   const wl::ModelSpec &m_;

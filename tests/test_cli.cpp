@@ -287,9 +287,9 @@ TEST_CASE("cli: the measured all-reduce applies only in an NVSwitch domain of th
   const Run t = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2"});
   CHECK(t.out.find("all-reduce: measured (vLLM 0.24.0") != std::string::npos);
   const Run p = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie", "--tp", "2"});
-  CHECK(p.out.find("all-reduce: NCCL's model (the table's measured all-reduce was taken in "
-                   "nvlink4 NVSwitch domains, which h100-pcie-standalone does not have)") !=
-        std::string::npos);
+  CHECK(p.out.find("all-reduce: NCCL's model (the table's measured all-reduce covers groups of "
+                   "2, 4, 8 GPUs inside one nvlink4 NVSwitch domain; this TP group of 2 on "
+                   "h100-pcie-standalone is not one)") != std::string::npos);
   CHECK(p.out.find("all-reduce: measured") == std::string::npos);
   const auto pj = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie",
                                  "--tp", "2", "--json"}));
@@ -297,6 +297,30 @@ TEST_CASE("cli: the measured all-reduce applies only in an NVSwitch domain of th
   const auto sj = parse(rooftop({"serve", "--model", "llama-3.1-8b", "--gpu", "h200-sxm", "--tp",
                                  "2", "--requests", "20", "--json"}));
   CHECK(sj.at("efficiency").at("allreduce").at("applied") == true);
+  // "applied" is what was costed: not for a TP group over two servers, nor for a group size the
+  // table does not have (16 GPUs inside one NVL72 rack), nor without a TP all-reduce at all.
+  const auto applied = [](const std::vector<std::string> &args) {
+    std::vector<std::string> a{"estimate", "--model"};
+    a.insert(a.end(), args.begin(), args.end());
+    a.push_back("--json");
+    return parse(rooftop(a)).at("efficiency").at("allreduce").at("applied").get<bool>();
+  };
+  CHECK_FALSE(applied({"llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "16"}));
+  CHECK_FALSE(applied({"llama-3.1-70b", "--gpu", "gb200", "--tp", "16"}));
+  CHECK(applied({"llama-3.1-70b", "--gpu", "gb200", "--tp", "8"}));
+  CHECK_FALSE(applied({"llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "1"}));
+  const Run t16 = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "16"});
+  CHECK(t16.out.find("this TP group of 16 on hgx-h100-8 is not one") != std::string::npos);
+  const Run t1 = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"});
+  CHECK(t1.out.find("all-reduce:") == std::string::npos); // TP 1: nothing to say
+  // --allreduce nccl says so, in text and JSON.
+  const Run off = rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "2",
+                           "--allreduce", "nccl"});
+  CHECK(off.out.find("all-reduce: NCCL's model (--allreduce nccl") != std::string::npos);
+  const auto offj = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                                   "--tp", "2", "--allreduce", "nccl", "--json"}));
+  CHECK(offj.at("efficiency").at("allreduce").at("off") == true);
+  CHECK(offj.at("efficiency").at("allreduce").at("applied") == false);
 }
 
 // ---- the worked example --------------------------------------------------------------------

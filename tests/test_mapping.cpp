@@ -277,11 +277,12 @@ TEST_CASE("groups that straddle a domain boundary are costed across it") {
   const auto hgx = hw::make_cluster(hw::SystemCatalogue::builtin().get("hgx-h100-8"), 3);
   d.tp = 8;
   d.pp = 3;
-  CHECK(sim::make_machine(h100, hw::builtin_efficiency(h100), hgx, d).tp.domains() == 1);
+  const hw::Efficiency h100_eff = hw::builtin_efficiency(h100); // the machines refer to it
+  CHECK(sim::make_machine(h100, h100_eff, hgx, d).tp.domains() == 1);
   auto d12 = dep(1, 64, 8);
   d12.tp = 12;
   d12.pp = 2;
-  const auto m12 = sim::make_machine(h100, hw::builtin_efficiency(h100), hgx, d12);
+  const auto m12 = sim::make_machine(h100, h100_eff, hgx, d12);
   // Each TP group of 12 splits 8 + 4 over two nodes and is costed at its worst node: 8 ranks
   // inside the fuller domain, the 4 NICs of the thinner one across (not rounded to 6 + 6)
   CHECK(m12.tp.domains() == 2);

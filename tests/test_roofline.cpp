@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 using namespace rooftop;
@@ -196,4 +197,40 @@ TEST_CASE("a calibrated GEMM dtype has its own memory roof and fixed cost") {
   // The GEMM ridge point uses the same memory roof: 1e15 / (1e12 x 0.5), not / (1e12 x 0.9).
   CHECK(sim::ridge_point(g, e, DType::bf16) == doctest::Approx(2000));
   CHECK(sim::ridge_point(g, e, DType::fp16) == doctest::Approx(1e15 / 0.9e12));
+}
+
+TEST_CASE("a machine's resolved GEMM terms cost GEMMs as the table's own look-ups do") {
+  auto g = test_gpu();
+  g.sm_count = 100;
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.gemm_flops = 0.8;
+  e.gemm_m_half = 16;
+  e.gemm_tile_m = 128;
+  e.gemm_tile_n = 128;
+  e.kernel_overhead = Seconds(2e-6);
+  // bf16: only a bandwidth and a fixed cost of its own; fp8 would have its own curve, but the
+  // test GPU has no fp8 rate, so fp16 (same rate as bf16 on it) carries its own efficiency.
+  e.gemm_bandwidth_by_dtype["bf16"] = 0.5;
+  e.gemm_overhead_by_dtype["bf16"] = 5e-6;
+  e.gemm_flops_by_dtype["fp16"] = 0.6;
+  e.gemm_curve_by_dtype["fp16"] = {64, 64, 256};
+  sim::Machine slow = machine(g, e, 1);
+  sim::Machine fast = machine(g, e, 1);
+  fast.resolve_gemm_terms();
+  for (DType t : {DType::bf16, DType::fp16})
+    for (double rows : {1.0, 37.0, 512.0}) {
+      auto op = gemm(2 * rows * 4096 * 4096, 2 * 4096.0 * 4096);
+      op.compute_dtype = t;
+      op.rows = rows;
+      op.cols = 4096;
+      INFO(to_string(t) << " " << rows);
+      CHECK(sim::cost_op(op, fast).time.value() == sim::cost_op(op, slow).time.value());
+      // and as the table's per-call look-ups give it
+      const double e_c = e.gemm_efficiency(t, rows) *
+                         e.gemm_wave_efficiency(t, rows, 4096, 100);
+      const double t_c = op.flops.value() / (1e15 * e_c);
+      const double t_m = op.bytes().value() / (1e12 * e.gemm_bandwidth(t));
+      CHECK(sim::cost_op(op, fast).time.value() ==
+            doctest::Approx(std::max(t_c, t_m) + e.gemm_overhead(t, 1).value()).epsilon(1e-12));
+    }
 }
