@@ -238,6 +238,14 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
     rows.push_back(source_row("attention fixed cost + per (sequence, KV head)",
                               time(e.attention_fixed) + " + " + time(e.attention_item),
                               src("attention_fixed_s")));
+  if (!e.allreduce.empty() && !e.allreduce.off) {
+    std::string ranks;
+    for (const auto &[n, c] : e.allreduce.by_ranks)
+      ranks += (ranks.empty() ? "" : ", ") + std::to_string(n);
+    rows.push_back(source_row("TP all-reduce in one " + e.allreduce.scale_up_link +
+                                  " NVSwitch domain (" + ranks + " GPUs)",
+                              "measured curve", e.allreduce.implementation));
+  }
   return concat(rows, json::array(
       {source_row("memory bandwidth (" + gpu.memory_type + ")", percent(e.hbm_bandwidth),
                   src("hbm_bandwidth_efficiency")),

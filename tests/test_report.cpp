@@ -546,3 +546,21 @@ TEST_CASE("efficiency table: each input type's own small-M curve and tile is sho
   CHECK(keys.count("GEMM small-M curve: half at M ="));
   CHECK(keys.count("GEMM wave quantization tile"));
 }
+
+TEST_CASE("efficiency table: a measured all-reduce is listed with what ran, unless turned off") {
+  const auto &gpu = hw::GpuCatalogue::builtin().get("h100-sxm");
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.allreduce.scale_up_link = "nvlink4";
+  e.allreduce.implementation = "vLLM test";
+  e.allreduce.by_ranks[2] = hw::AllReduceCurve{{1024, 2048}, {4e-6, 5e-6}};
+  e.allreduce.by_ranks[8] = hw::AllReduceCurve{{1024, 2048}, {5e-6, 6e-6}};
+  const auto find = [&](const hw::Efficiency &x) -> std::string {
+    for (const auto &r : rep::efficiency_table(x, gpu))
+      if (r.at("key") == "TP all-reduce in one nvlink4 NVSwitch domain (2, 8 GPUs)")
+        return r.at("source").get<std::string>();
+    return "";
+  };
+  CHECK(find(e) == "vLLM test");
+  e.allreduce.off = true;
+  CHECK(find(e).empty());
+}
