@@ -210,7 +210,7 @@ nlohmann::ordered_json serving_json(const ServingPublished &pub,
   for (const auto &c : cmp)
     rows.push_back({{"id", c.row->id},
                     {"source", c.row->source},
-                    {"command", "rooftop estimate " + c.row->args},
+                    {"command", "rooftop estimate " + c.args},
                     {"metric", c.row->metric},
                     {"published", c.row->published},
                     {"predicted", c.predicted},
@@ -291,9 +291,10 @@ rep::ParityPlot serving_plot(const std::vector<ServingComparison> &cmp) {
 }
 
 /// validate --serving: every published end-to-end figure, estimated with its row's options.
-void run_serving(const std::string &file, bool json, const std::string &png) {
+void run_serving(const std::string &file, bool json, const std::string &png,
+                 const std::string &engine) {
   const auto pub = load_serving_published(file);
-  const auto cmp = compare_serving(pub);
+  const auto cmp = compare_serving(pub, engine);
   const ServingTally t = tally(cmp);
   if (t.throughput.empty() && t.latency.empty())
     throw InputError(file + ": /rows: nothing to compare: in every row rooftop finds that not "
@@ -395,6 +396,7 @@ void add_validate(CLI::App &app) {
   auto png = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto serving = std::make_shared<std::string>();
+  auto engine = std::make_shared<std::string>();
   auto *v = app.add_subcommand("validate", "compare rooftop with published or measured figures");
   auto *nccl_opt = allow_no_value(
       v->add_option("--nccl-tests", *file,
@@ -412,17 +414,21 @@ void add_validate(CLI::App &app) {
   v->add_option("--png", *png,
                 "with --calibration or --serving: also plot rooftop against the measured or "
                 "published figures (gnuplot)");
+  v->add_option("--engine", *engine,
+                "with --serving: estimate every row that names no engine with this engine's "
+                "built-in efficiency tables (vllm or trtllm; default: vllm)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
-  v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, nccl_opt, v] {
+  v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, nccl_opt, engine, v] {
     if (serving_opt->count() > 0) {
       if (v->count("--nccl-tests") + v->count("--calibration") + v->count("--efficiency") > 0)
         throw InputError("--serving goes alone (with --json and --png): it takes no "
                          "--nccl-tests, --calibration or --efficiency");
       run_serving(optional_value(*serving_opt, *serving,
                                  data_dir() / "validation" / "serving_published.json"),
-                  *json, *png);
+                  *json, *png, *engine);
       return;
     }
+    if (!engine->empty()) throw InputError("--engine goes with --serving");
     if (!cal_file->empty()) {
       run_calibration(*cal_file, *eff_file, *json, *png);
       return;

@@ -155,6 +155,11 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--calibration", a.calibration_file,
                "a calibrated efficiency table written by `rooftop calibrate` (measured on this "
                "GPU, or transferred from one of the same architecture)");
+  c.add_option("--engine", a.engine,
+               "the serving engine whose measured kernels the built-in efficiency table is "
+               "fitted to: vllm (the default) or trtllm (TensorRT-LLM); a GPU without one gets "
+               "its architecture's, else the derated defaults")
+      ->default_str("vllm");
   c.add_option("--allreduce", a.allreduce,
                "measured: an all-reduce inside one NVSwitch domain takes the efficiency table's "
                "measured engine all-reduce where it has one (vLLM's custom all-reduce on H100, "
@@ -176,6 +181,14 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   if (static_cast<int>(a.ideal) + static_cast<int>(!a.efficiency_file.empty()) +
           static_cast<int>(!a.calibration_file.empty()) > 1)
     throw InputError("give at most one of --ideal, --efficiency and --calibration");
+  if (!a.engine.empty()) {
+    const auto &known = hw::known_engines();
+    if (std::find(known.begin(), known.end(), a.engine) == known.end())
+      throw InputError("--engine = \"" + a.engine + "\": expected vllm or trtllm");
+  }
+  if (!a.engine.empty() && (a.ideal || !a.efficiency_file.empty() || !a.calibration_file.empty()))
+    throw InputError("--engine picks a built-in efficiency table: give it without --ideal, "
+                     "--efficiency and --calibration");
   if (a.ideal) {
     s.efficiency = hw::Efficiency::ideal();
   } else if (!a.calibration_file.empty()) {
@@ -191,7 +204,7 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   } else if (!a.efficiency_file.empty()) {
     s.efficiency = hw::load_default_efficiency(a.efficiency_file, *s.gpu);
   } else {
-    s.efficiency = hw::builtin_efficiency(*s.gpu);
+    s.efficiency = hw::builtin_efficiency(*s.gpu, a.engine.empty() ? "vllm" : a.engine);
   }
   if (a.allreduce == "nccl")
     s.efficiency.allreduce.off = true;

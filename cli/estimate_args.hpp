@@ -28,6 +28,7 @@ struct EstimateArgs {
   long long max_prefill_tokens = 0; ///< chunked prefill for activation memory (0 = whole batch)
   long long max_batch = 0;          ///< with --batch max: at most this many sequences (0 = no cap)
   bool ideal = false;
+  std::string engine; ///< the built-in table's serving engine (hw::known_engines(); "" = vllm)
   std::string allreduce = "measured"; ///< "measured": the table's measured all-reduce; "nccl"
   const CLI::Option *gpus_option = nullptr; ///< set by add_estimate_options; tells if --gpus given
   const CLI::Option *nodes_option = nullptr; ///< likewise for --nodes

@@ -86,7 +86,7 @@ ServingPublished load_serving_published(const std::string &file) {
   return p;
 }
 
-std::vector<ServingComparison> compare_serving(const ServingPublished &p) {
+std::vector<ServingComparison> compare_serving(const ServingPublished &p, const std::string &engine) {
   std::vector<ServingComparison> out;
   out.reserve(p.rows.size());
   for (std::size_t i = 0; i < p.rows.size(); ++i) {
@@ -106,6 +106,11 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p) {
     } catch (const CLI::ParseError &e) {
       throw InputError(where + ": " + e.what());
     }
+    std::string args = row.args;
+    if (a.engine.empty() && !engine.empty()) {
+      a.engine = engine;
+      args += " --engine " + engine;
+    }
     try {
       const EstimateSetup s = resolve_estimate_args(a);
       const auto e =
@@ -120,6 +125,7 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p) {
       c.model = a.model;
       c.gpu = s.gpu->id;
       c.tp = s.deployment.tp;
+      c.args = args;
       out.push_back(c);
     } catch (const InputError &e) {
       throw InputError(where + ": " + e.what());

@@ -48,6 +48,7 @@ struct ServingComparison {
   std::string model;          ///< the row's --model, as parsed
   std::string gpu;            ///< the GPU id the estimate used (from --gpu or --system)
   long long tp = 1;           ///< the tensor-parallel degree the estimate used
+  std::string args;           ///< the estimate options run: the row's, and --engine if added
   /// Counted in the error statistics: every row except a --batch max row where not even
   /// batch 1 fits (its figure is for a batch that cannot run).
   [[nodiscard]] bool counted() const { return fits || !batch_max; }
@@ -55,6 +56,9 @@ struct ServingComparison {
 
 /// Runs `rooftop estimate` on every row. A row whose options are invalid (unknown model,
 /// impossible mapping) throws InputError naming the file, the row and the option.
-std::vector<ServingComparison> compare_serving(const ServingPublished &p);
+/// `engine` (hw::known_engines(), or "" for each row's own choice) is given to every row that
+/// names none, as `--engine`.
+std::vector<ServingComparison> compare_serving(const ServingPublished &p,
+                                               const std::string &engine = "");
 
 } // namespace rooftop::cli

@@ -314,22 +314,39 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   return e;
 }
 
-Efficiency builtin_efficiency(const GpuSpec &gpu) {
+const std::vector<std::string> &known_engines() {
+  static const std::vector<std::string> engines{"vllm", "trtllm"};
+  return engines;
+}
+
+std::string engine_table_name(const std::string &engine) {
+  const auto &known = known_engines();
+  if (std::find(known.begin(), known.end(), engine) == known.end())
+    throw InputError("engine \"" + engine + "\": expected vllm or trtllm");
+  return engine == "vllm" ? "efficiency.json" : "efficiency-" + engine + ".json";
+}
+
+Efficiency builtin_efficiency(const GpuSpec &gpu, const std::string &engine) {
   namespace fs = std::filesystem;
+  const std::string name = engine_table_name(engine);
   const fs::path cal = data_dir() / "calibration";
-  const fs::path own = cal / gpu.id / "efficiency.json";
-  if (fs::is_regular_file(own)) return load_default_efficiency(own, gpu);
+  const fs::path own = cal / gpu.id / name;
+  const auto with_engine = [&](Efficiency e) {
+    e.engine = engine;
+    return e;
+  };
+  if (fs::is_regular_file(own)) return with_engine(load_default_efficiency(own, gpu));
   if (fs::is_directory(cal)) {
     std::vector<fs::path> dirs;
     for (const auto &d : fs::directory_iterator(cal)) dirs.push_back(d.path());
     std::sort(dirs.begin(), dirs.end());
     for (const auto &d : dirs) {
-      const fs::path f = d / "efficiency.json";
+      const fs::path f = d / name;
       if (!fs::is_regular_file(f)) continue;
       const auto j = read_json_file(f);
       JsonReader r(j, f.string());
       if (r.optional_string("architecture") == to_string(gpu.architecture))
-        return load_default_efficiency(f, gpu);
+        return with_engine(load_default_efficiency(f, gpu));
     }
   }
   return load_default_efficiency(data_dir() / "hardware" / "efficiency.json", gpu);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace rooftop::hw {
 
@@ -76,6 +77,9 @@ struct Efficiency {
   AllReduceCurves allreduce;
   EfficiencyOrigin origin = EfficiencyOrigin::ideal;
   std::string provenance;         ///< file and entry the values came from
+  /// The serving engine whose kernels a built-in table was fitted to (known_engines()); empty
+  /// for the derated defaults, --ideal, and a table given by file.
+  std::string engine;
   std::map<std::string, std::string> sources; ///< field -> public source of its value
 
   /// Spec-sheet peaks, efficiency 1, no fixed costs (`--ideal`).
@@ -117,9 +121,16 @@ double gemm_wave_fraction(double rows, double cols, double tile_m, double tile_n
 /// it was measured on): `measured` on that GPU, `transferred` to another of the same
 /// architecture; another architecture is an InputError. Throws InputError naming file and field.
 Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuSpec &gpu);
-/// The built-in choice for `gpu`: data/calibration/<gpu>/efficiency.json when committed
-/// (measured), else one of a GPU of the same architecture (transferred), else the derated
-/// defaults of data/hardware/efficiency.json (spec).
-Efficiency builtin_efficiency(const GpuSpec &gpu);
+/// The serving engines whose kernels a built-in table can be fitted to: "vllm" (the default)
+/// and "trtllm" (TensorRT-LLM).
+const std::vector<std::string> &known_engines();
+/// The file name of `engine`'s built-in table in data/calibration/<gpu>/: efficiency.json for
+/// vllm, efficiency-<engine>.json for another. InputError for an engine not in known_engines().
+std::string engine_table_name(const std::string &engine);
+/// The built-in choice for `gpu` and the serving engine `engine` (known_engines()):
+/// data/calibration/<gpu>/<engine_table_name> when committed (measured), else one of a GPU of
+/// the same architecture (transferred), else the derated defaults of
+/// data/hardware/efficiency.json (spec), which belong to no engine.
+Efficiency builtin_efficiency(const GpuSpec &gpu, const std::string &engine = "vllm");
 
 } // namespace rooftop::hw

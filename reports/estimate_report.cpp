@@ -29,6 +29,7 @@ nlohmann::ordered_json phase_json(const sim::PhaseResult &p) {
 nlohmann::ordered_json efficiency_json(const hw::Efficiency &e, bool allreduce_applied) {
   return {{"origin", hw::to_string(e.origin)},
           {"provenance", e.provenance},
+          {"engine", e.engine.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(e.engine)},
           {"gemm_flops_efficiency", e.gemm_flops},
           {"gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype},
           {"gemm_bandwidth_efficiency_by_dtype", e.gemm_bandwidth_by_dtype},

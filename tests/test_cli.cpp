@@ -1381,9 +1381,10 @@ TEST_CASE("cli: calibrate --refit: slow small-M GEMMs alone do not set the large
 TEST_CASE("cli: every committed table fitted to published measurements is what --refit gives") {
   namespace fs = std::filesystem;
   const fs::path cal = fs::path(ROOFTOP_TEST_DATA_DIR) / ".." / ".." / "data" / "calibration";
-  int tables = 0;
-  for (const auto &dir : fs::directory_iterator(cal)) {
-    const fs::path committed = dir.path() / "efficiency.json";
+  int tables = 0, trtllm = 0;
+  for (const auto &dir : fs::directory_iterator(cal))
+  for (const std::string name : {"efficiency.json", "efficiency-trtllm.json"}) {
+    const fs::path committed = dir.path() / name;
     if (!fs::exists(committed)) continue;
     const auto was = nlohmann::json::parse(std::ifstream(committed));
     if (!was.contains("published")) continue; // a run of rooftop's own
@@ -1403,8 +1404,14 @@ TEST_CASE("cli: every committed table fitted to published measurements is what -
       else CHECK(v.dump() == it->dump()); // by-dtype objects: printed the same
     }
     ++tables;
+    if (name != "efficiency.json") {
+      // An engine's table is fitted to that engine's measurements.
+      CHECK(was.at("calibration").get<std::string>().find("-trtllm-") != std::string::npos);
+      ++trtllm;
+    }
   }
-  CHECK(tables >= 3); // H100 SXM, B200, A100 SXM 80GB
+  CHECK(tables >= 6); // H100 SXM, B200, A100 SXM 80GB for each engine
+  CHECK(trtllm >= 3);
 }
 
 namespace {

@@ -1,12 +1,15 @@
 // Converts the kernel measurements that NVIDIA's AIConfigurator publishes for a GPU (collected
-// with vLLM, Apache-2.0) into a rooftop.calibration/1 file, so that `rooftop validate
-// --calibration` and `rooftop calibrate --refit` treat them like a run of rooftop's own plan.
+// inside vLLM or TensorRT-LLM, Apache-2.0) into a rooftop.calibration/1 file, so that `rooftop
+// validate --calibration` and `rooftop calibrate --refit` treat them like a run of rooftop's own
+// plan.
 //
 //   cd scripts/published && npm ci
 //   node import_aiconfigurator.mjs --git-dir DIR --commit SHA --out FILE [--system h100_sxm]
+//        [--framework vllm|trtllm]
 //
 // --system is AIConfigurator's name of the GPU (systems/data/<system>); the table below maps it
-// to rooftop's catalogue id and the vLLM version whose tables are read.
+// to rooftop's catalogue id and the engine versions whose tables are read. --framework picks
+// the engine the kernels were timed in (vllm by default).
 // DIR is a clone (or bare mirror) of github.com/ai-dynamo/aiconfigurator; the parquet tables
 // are read from SHA with `git show`, so the result depends only on that commit.
 // docs/calibration.md ("Published measurements") says what is taken and why.
@@ -21,24 +24,31 @@ for (const k of ['git-dir', 'commit', 'out'])
   if (!args[k]) { console.error(`missing --${k}`); process.exit(2) }
 
 // AIConfigurator system -> rooftop GPU (data/hardware/gpus/<gpu>.json: architecture, SMs),
-// compute capability, the newest vLLM version with both GEMM and attention tables, and the
-// rooftop system (data/hardware/systems/) its all-reduce table was measured on (null: none
-// taken, as for L40S, whose vLLM 0.24.0 has no all-reduce table).
+// compute capability, the engine versions read (vLLM: the newest with both GEMM and attention
+// tables; TensorRT-LLM: the oldest with GEMM, attention and all-reduce tables, the nearest to
+// the v0.17 and v1.0 runs of docs/validation/serving.md), and the rooftop system
+// (data/hardware/systems/) its all-reduce table was measured on (null: none taken, as for
+// L40S, whose vLLM 0.24.0 has no all-reduce table and whose GPUs talk over PCIe).
 const systems = {
-  h100_sxm: { gpu: 'h100-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H100 80GB HBM3', system: 'hgx-h100-8' },
-  h200_sxm: { gpu: 'h200-sxm', sm_version: 90, vllm: '0.24.0', device: 'NVIDIA H200', system: 'hgx-h200-8' },
-  b200_sxm: { gpu: 'b200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA B200', system: 'hgx-b200-8' },
-  gb200: { gpu: 'gb200', sm_version: 100, vllm: '0.24.0', device: 'NVIDIA GB200', system: 'gb200-nvl72' },
-  l40s: { gpu: 'l40s', sm_version: 89, vllm: '0.24.0', device: 'NVIDIA L40S', system: null },
-  a100_sxm: { gpu: 'a100-sxm-80gb', sm_version: 80, vllm: '0.14.0', device: 'NVIDIA A100-SXM4-80GB', system: 'hgx-a100-8' },
+  h100_sxm: { gpu: 'h100-sxm', sm_version: 90, vllm: '0.24.0', trtllm: '1.2.0rc5', device: 'NVIDIA H100 80GB HBM3', system: 'hgx-h100-8' },
+  h200_sxm: { gpu: 'h200-sxm', sm_version: 90, vllm: '0.24.0', trtllm: '1.2.0rc5', device: 'NVIDIA H200', system: 'hgx-h200-8' },
+  b200_sxm: { gpu: 'b200', sm_version: 100, vllm: '0.24.0', trtllm: '1.2.0rc5', device: 'NVIDIA B200', system: 'hgx-b200-8' },
+  gb200: { gpu: 'gb200', sm_version: 100, vllm: '0.24.0', trtllm: '1.3.0rc10', device: 'NVIDIA GB200', system: 'gb200-nvl72' },
+  l40s: { gpu: 'l40s', sm_version: 89, vllm: '0.24.0', trtllm: '1.0.0', device: 'NVIDIA L40S', system: null },
+  a100_sxm: { gpu: 'a100-sxm-80gb', sm_version: 80, vllm: '0.14.0', trtllm: '1.0.0', device: 'NVIDIA A100-SXM4-80GB', system: 'hgx-a100-8' },
 }
 const sysName = args.system || 'h100_sxm'
 const sys = systems[sysName]
 if (!sys) { console.error(`unknown --system ${sysName}: one of ${Object.keys(systems).join(', ')}`); process.exit(2) }
+const fw = args.framework || 'vllm'
+if (!['vllm', 'trtllm'].includes(fw)) { console.error(`unknown --framework ${fw}: vllm or trtllm`); process.exit(2) }
+const trt = fw === 'trtllm'
+const version = sys[fw]
+const engine = trt ? `TensorRT-LLM ${version}` : `vLLM ${version}`
 const spec = JSON.parse(fs.readFileSync(new URL(`../../data/hardware/gpus/${sys.gpu}.json`, import.meta.url)))
 
 const root = `aic-core/src/aiconfigurator_core/systems/data/${sysName}`
-const framework = `vllm/${sys.vllm}`
+const framework = `${fw}/${version}`
 const paths = {
   gemm: `${root}/gemm/${framework}/gemm_perf.parquet`,
   decode: `${root}/attention/${framework}/generation_attention_perf.parquet`,
@@ -79,7 +89,14 @@ function prefillWork(c) {
 const gemmM = new Set([1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 129, 192, 256, 257, 512, 513, 768,
   1024, 1025, 1536, 2048, 2049, 3072, 4096, 4097, 8192, 16384])
 const gemmNK = new Set([1024, 2048, 4096, 6144, 8192, 16384])
-const gemmDtype = {
+// TensorRT-LLM's tables name every kernel `torch_flow` (its Linear module: cuBLAS or its own
+// GEMMs for BF16; per-tensor FP8 with the activation scale computed on the fly, as the
+// collector's checkpoints carry no input scale; NVFP4).
+const gemmDtype = trt ? {
+  bfloat16: ['bf16', ['torch_flow']],
+  fp8: ['fp8', ['torch_flow']],
+  nvfp4: ['fp4', ['torch_flow']],
+} : {
   bfloat16: ['bf16', ['torch.nn.functional.linear', 'vllm_default']],
   fp8: ['fp8', ['CutlassFP8ScaledMMLinearKernel']],
   nvfp4: ['fp4', ['FlashInferCuteDslNvFp4LinearKernel']], // NVFP4: rooftop's fp4
@@ -109,6 +126,10 @@ function push(c, latency_ms, impl) {
   ms.push(m)
 }
 
+// TensorRT-LLM's FP8 GEMM rows ran with dynamic activation quantization (the collector's
+// checkpoints carry no input scale: collector/trtllm/collect_gemm.py); they are taken as they
+// are. The one table here that also has static-scale rows (fp8_static, B200 1.2.0rc5) times
+// them within a few percent of the dynamic ones, so the scale computation is not taken off.
 const gemm = await table(paths.gemm)
 for (const t of [gemm]) for (const r of t)
   if (r.device !== sys.device) { console.error(`${paths.gemm}: device ${r.device}, expected ${sys.device}`); process.exit(1) }
@@ -119,7 +140,7 @@ for (const r of gemm) {
   if (!gemmM.has(m) || !gemmNK.has(n) || !gemmNK.has(k)) continue
   const c = { id: `pub_gemm_${d[0]}_${m}x${n}x${k}`, kind: 'gemm', dtype: d[0], m, n, k }
   gemmWork(c)
-  push(c, Number(r.latency), `vLLM ${sys.vllm} ${r.kernel_source}`)
+  push(c, Number(r.latency), trt ? `${engine} Linear (${r.gemm_dtype})` : `${engine} ${r.kernel_source}`)
 }
 for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attention_prefill']]) {
   for (const r of await table(paths[key])) {
@@ -127,7 +148,8 @@ for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attenti
     // on Ada and Ampere, FlashInfer's TensorRT-LLM kernels on Blackwell, FlashInfer for an FP8
     // cache on Ada); the prefill table also holds a few decode-kernel rows, left out.
     const ks = String(r.kernel_source)
-    const phaseKernel = ks.startsWith('vllm_flash_attn') ||
+    // TensorRT-LLM's attention backend (its own FMHA and XQA kernels) is `torch_flow`.
+    const phaseKernel = trt ? ks === 'torch_flow' : ks.startsWith('vllm_flash_attn') ||
                         (key === 'decode' ? ks.includes('decode') : ks.includes('prefill'))
     if (!phaseKernel || Number(r.head_dim) !== 128 ||
         Number(r.window_size ?? 0) !== 0 || Number(r.beam_width) !== 1 || r.attn_dtype !== 'bfloat16') continue
@@ -144,9 +166,9 @@ for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attenti
                 dtype, batch, q_heads: q, kv_heads: kv, head_dim: 128, latent_dim: 0, context }
     ;(key === 'decode' ? decodeWork : prefillWork)(c)
     kernelsSeen.add(ks)
-    push(c, Number(r.latency), sysName === 'h100_sxm'
-      ? `vLLM 0.24.0 ${r.kernel_source} (FlashAttention-3, paged KV cache, block 64)`
-      : `vLLM ${sys.vllm} ${r.kernel_source} (paged KV cache)`)
+    push(c, Number(r.latency), trt ? `${engine} attention backend TRTLLM (paged KV cache)`
+      : sysName === 'h100_sxm' ? `vLLM 0.24.0 ${r.kernel_source} (FlashAttention-3, paged KV cache, block 64)`
+      : `${engine} ${r.kernel_source} (paged KV cache)`)
   }
 }
 // vLLM's tensor-parallel all-reduce (tensor_model_parallel_all_reduce: its custom all-reduce,
@@ -156,11 +178,14 @@ for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attenti
 if (paths.allreduce) {
   for (const r of await table(paths.allreduce)) {
     if (r.device !== sys.device) { console.error(`${paths.allreduce}: device ${r.device}, expected ${sys.device}`); process.exit(1) }
-    if (r.backend !== 'vllm_graph' || r.allreduce_dtype !== 'bfloat16') continue
+    // vLLM's table has graph and eager rows (backend); TensorRT-LLM's only graph rows, its
+    // AllReduce module with strategy AUTO (1.0.0's table has no implementation column).
+    if ((trt ? (r.implementation ?? 'trtllm') !== 'trtllm' : r.backend !== 'vllm_graph') || r.allreduce_dtype !== 'bfloat16') continue
     const ranks = Number(r.num_gpus), bytes = 2 * Number(r.message_size)
     const c = { id: `pub_allreduce_${ranks}gpu_${bytes}`, kind: 'all_reduce', dtype: 'bf16', system: sys.system,
                 ranks, message_bytes: bytes, flops: 0, bytes: 0 }
-    push(c, Number(r.latency), `vLLM ${sys.vllm} tensor_model_parallel_all_reduce (${r.kernel_source}), CUDA graph`)
+    push(c, Number(r.latency), trt ? `${engine} AllReduce (strategy AUTO), CUDA graph`
+                                   : `${engine} tensor_model_parallel_all_reduce (${r.kernel_source}), CUDA graph`)
   }
 }
 ms.sort((a, b) => (a.kind + a.id).localeCompare(b.kind + b.id, 'en', { numeric: true }))
@@ -178,7 +203,9 @@ for (const c of ms) {
                      implementation: c.implementation, median_s: c.t, mean_s: c.t })
   measurements.push(j)
 }
-const allreduceSelection = paths.allreduce
+const allreduceSelection = paths.allreduce && trt
+  ? `; TensorRT-LLM's BF16 tensor-parallel all-reduce (its AllReduce module, strategy AUTO, autotuner off) in a CUDA graph at every group size and message size the table has (message_size elements x 2 bytes)`
+  : paths.allreduce
   ? `; vLLM's BF16 tensor-parallel all-reduce in a CUDA graph (backend vllm_graph) at every group size and message size the table has (message_size elements x 2 bytes)`
   : ''
 const file = {
@@ -187,7 +214,7 @@ const file = {
   architecture: spec.architecture,
   meta: {
     command: `node scripts/published/import_aiconfigurator.mjs --git-dir DIR --commit ${args.commit} --out ${args.out}` +
-             (sysName === 'h100_sxm' ? '' : ` --system ${sysName}`),
+             (sysName === 'h100_sxm' ? '' : ` --system ${sysName}`) + (trt ? ' --framework trtllm' : ''),
     date: new Date().toISOString().slice(0, 10),
   },
   published: {
@@ -195,11 +222,14 @@ const file = {
     commit: args.commit,
     license: 'Apache-2.0',
     paths: Object.values(paths),
-    collected_with: `vLLM ${sys.vllm} on an ${sys.device} (the tables' device column), by the repository's collector/vllm/collect_gemm.py and collect_attn.py` +
+    collected_with: `${engine} on an ${sys.device} (the tables' device column), by the repository's collector/${fw}/collect_gemm.py and collect_attn.py` +
       (paths.allreduce ? `, and collector/network/collect_all_reduce.py (all-reduce, on ${sys.system}'s NVLink domain)` : ''),
     statistic: 'each time is the published latency: the mean over CUDA-graph replays after 3 warm-up runs (collector/helper.py benchmark_with_power: 6 replays by default; more, up to 3000, when the collector measured power, which the tables do not record); the L2 cache is not flushed between replays, and no spread is published. It is stored as both median_s and mean_s' +
       (paths.allreduce ? '. An all-reduce time is the CUDA-event time of 20 replays of a graph of 5 calls (after 3 warm-up replays; more replays, up to 1000, when the collector measured power), divided by the calls' : ''),
-    selection: sysName === 'h100_sxm'
+    selection: trt
+      ? `GEMMs of TensorRT-LLM's Linear module (kernel_source torch_flow) in BF16, per-tensor FP8 (activations quantized on the fly, as the collector ran it) and NVFP4 (as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; TensorRT-LLM's attention backend (TRTLLM: its FMHA and XQA kernels) for decode with BF16 and FP8 KV cache and causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes the write of the new keys into the KV cache (the attention op appends them)` + allreduceSelection +
+        (repeated ? `. ${repeated} rows repeat a shape already listed; each such shape's time is the mean of its rows` : '')
+      : sysName === 'h100_sxm'
       ? 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys' + allreduceSelection
       : `GEMMs in BF16 (torch F.linear), per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) and NVFP4 (FlashInferCuteDslNvFp4LinearKernel, as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; the engine's decode and prefill attention kernels (${[...kernelsSeen].sort().join(', ')}), decode with BF16 and FP8 KV cache, causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes vLLM's KV-cache write of the new keys` + allreduceSelection +
         (repeated ? `. ${repeated} rows repeat a shape already listed; each such shape's time is the mean of its rows` : ''),
