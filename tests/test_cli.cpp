@@ -323,6 +323,76 @@ TEST_CASE("cli: the measured all-reduce applies only in an NVSwitch domain of th
   CHECK(offj.at("efficiency").at("allreduce").at("applied") == false);
 }
 
+TEST_CASE("cli: --engine picks the built-in table fitted to that engine's kernels") {
+  const std::vector<std::string> base{"estimate", "--model", "llama-3.1-70b", "--gpu", "h100-sxm",
+                                      "--tp", "4", "--weight-dtype", "fp8", "--batch", "64",
+                                      "--json"};
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return parse(rooftop(a));
+  };
+  const auto v = with({});
+  const auto vv = with({"--engine", "vllm"});
+  const auto t = with({"--engine", "trtllm"});
+  CHECK(v.at("efficiency").at("engine") == "vllm");
+  CHECK(vv.at("efficiency").at("provenance") == v.at("efficiency").at("provenance"));
+  CHECK(t.at("efficiency").at("engine") == "trtllm");
+  CHECK(t.at("efficiency").at("provenance").get<std::string>().find(
+            "h100-sxm/efficiency-trtllm.json") != std::string::npos);
+  CHECK(t.at("efficiency").at("allreduce").at("implementation").get<std::string>().find(
+            "TensorRT-LLM") != std::string::npos);
+  // Another table: other step times.
+  CHECK(t.at("tpot_s").get<double>() != v.at("tpot_s").get<double>());
+  // Transferred within the architecture; none for Ada: the defaults, no engine.
+  const auto h200 = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h200-sxm",
+                                   "--engine", "trtllm", "--json"}));
+  CHECK(h200.at("efficiency").at("origin") == "transferred");
+  CHECK(h200.at("efficiency").at("engine") == "trtllm");
+  const auto l40s = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "l40s",
+                                   "--engine", "trtllm", "--json"}));
+  CHECK(l40s.at("efficiency").at("origin") == "spec");
+  CHECK(l40s.at("efficiency").at("engine").is_null());
+  const auto ideal = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                                    "--ideal", "--json"}));
+  CHECK(ideal.at("efficiency").at("engine").is_null());
+  // serve takes it too.
+  const auto s = parse(rooftop({"serve", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                                "--requests", "20", "--engine", "trtllm", "--json"}));
+  CHECK(s.at("efficiency").at("engine") == "trtllm");
+  expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--engine", "sglang"}),
+                   2, {"--engine", "sglang", "vllm or trtllm"});
+  expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--engine", "trtllm", "--ideal"}),
+                   2, {"--engine", "--ideal"});
+  expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--engine", "trtllm", "--efficiency",
+                            ROOFTOP_TEST_DATA_DIR "/../../data/hardware/efficiency.json"}),
+                   2, {"--engine", "--efficiency"});
+}
+
+TEST_CASE("cli: validate --serving --engine estimates every row with that engine's tables") {
+  const auto v = parse(rooftop({"validate", "--serving", "--json"}));
+  const auto t = parse(rooftop({"validate", "--serving", "--engine", "trtllm", "--json"}));
+  REQUIRE(t.at("rows").size() == v.at("rows").size());
+  REQUIRE(!t.at("rows").empty());
+  int changed = 0;
+  for (std::size_t i = 0; i < t.at("rows").size(); ++i) {
+    const auto &r = t.at("rows")[i];
+    const std::string cmd = r.at("command").get<std::string>();
+    INFO(cmd);
+    CHECK(cmd.size() > 16);
+    CHECK(cmd.substr(cmd.size() - 16) == " --engine trtllm"); // each row's command reruns it
+    CHECK(v.at("rows")[i].at("command").get<std::string>().find("--engine") == std::string::npos);
+    if (r.at("predicted") != v.at("rows")[i].at("predicted")) ++changed;
+  }
+  CHECK(changed > 100); // every row with a TensorRT-LLM table (H100, H200, A100, B200, GB200)
+  expect_one_error(rooftop({"validate", "--engine", "trtllm"}), 2, {"--engine", "--serving"});
+  expect_one_error(rooftop({"validate", "--serving", "--engine", "x"}), 2,
+                   {"--engine", "vllm or trtllm"});
+}
+
 // ---- the worked example --------------------------------------------------------------------
 
 TEST_CASE("cli: worked example: dense 30B on one H100 ideal at batch 1") {

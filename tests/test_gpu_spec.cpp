@@ -174,6 +174,34 @@ TEST_CASE("derated efficiencies come from the data file, per architecture") {
   CHECK(ideal.kernel_overhead.value() == 0.0);
 }
 
+TEST_CASE("each serving engine has its own built-in table, transferred and defaulted the same way") {
+  CHECK(hw::engine_table_name("vllm") == "efficiency.json");
+  CHECK(hw::engine_table_name("trtllm") == "efficiency-trtllm.json");
+  CHECK_THROWS_AS((void)hw::engine_table_name("sglang"), InputError);
+  CHECK_THROWS_AS((void)hw::engine_table_name(""), InputError);
+  const auto &cat = hw::GpuCatalogue::builtin();
+  const auto vllm = hw::builtin_efficiency(cat.get("h100-sxm"));
+  const auto trt = hw::builtin_efficiency(cat.get("h100-sxm"), "trtllm");
+  CHECK(vllm.engine == "vllm");
+  CHECK(trt.engine == "trtllm");
+  CHECK(trt.origin == hw::EfficiencyOrigin::measured);
+  CHECK(trt.provenance.find("calibration/h100-sxm/efficiency-trtllm.json") != std::string::npos);
+  // Two fits to two engines' kernels: not the same table.
+  CHECK(trt.attention_fixed.value() != vllm.attention_fixed.value());
+  CHECK(trt.allreduce.implementation.find("TensorRT-LLM") != std::string::npos);
+  CHECK(vllm.allreduce.implementation.find("vLLM") != std::string::npos);
+  // H200 takes H100's TensorRT-LLM table, not the vLLM one.
+  const auto h200 = hw::builtin_efficiency(cat.get("h200-sxm"), "trtllm");
+  CHECK(h200.origin == hw::EfficiencyOrigin::transferred);
+  CHECK(h200.attention_fixed.value() == trt.attention_fixed.value());
+  CHECK(h200.provenance.find("efficiency-trtllm.json (measured on h100-sxm, transferred)") !=
+        std::string::npos);
+  // L40S has no table of either engine or architecture: the defaults, which are no engine's.
+  const auto l40s = hw::builtin_efficiency(cat.get("l40s"), "trtllm");
+  CHECK(l40s.origin == hw::EfficiencyOrigin::spec);
+  CHECK(l40s.engine.empty());
+}
+
 TEST_CASE("scale-up path: NVLink one way, PCIe without NVLink, bridge only for pairs") {
   const auto &c = hw::GpuCatalogue::builtin();
   CHECK(hw::scale_up_path(c.get("h100-sxm"), 8).bandwidth_one_way.value() == doctest::Approx(450e9));
