@@ -19,7 +19,7 @@ namespace rooftop::cli {
 namespace {
 
 struct Args {
-  std::string model, weight_dtype, act_dtype, kv_dtype;
+  std::string model, weight_dtype, act_dtype, kv_dtype, engine = "vllm";
   SchedulerArgs scheduler;
   std::vector<std::string> gpus, prices, eps;
   std::vector<long long> tps{1, 2, 4, 8, 16}, pps{1};
@@ -89,6 +89,12 @@ void run(const Args &a) {
   t.ttft = latency_objective("--slo-ttft", a.slo_ttft_s);
   if (a.app->count("--slo-tpot") > 0) t.tpot = latency_objective("--slo-tpot", a.slo_tpot_s);
   t.max_gpus = a.max_gpus;
+  {
+    const auto &known = hw::known_engines();
+    if (std::find(known.begin(), known.end(), a.engine) == known.end())
+      throw InputError("--engine = \"" + a.engine + "\": expected vllm or trtllm");
+    t.engine = a.engine;
+  }
   const sim::SchedulerConfig cfg = scheduler_config(a.scheduler, a.reserve_fraction);
   const auto price = prices(a.prices);
   std::vector<std::string> gpus = a.gpus;
@@ -180,6 +186,10 @@ void add_plan(CLI::App &app) {
   c->add_option("--price", a->prices,
                 "USD per GPU-hour, GPU=PRICE (repeatable), to rank by cost; no prices are built in");
   add_scheduler_options(*c, a->scheduler);
+  c->add_option("--engine", a->engine,
+                "the serving engine whose measured kernels the built-in efficiency tables are "
+                "fitted to: vllm or trtllm (TensorRT-LLM)")
+      ->capture_default_str();
   c->add_option("--reserve-fraction", a->reserve_fraction, "fraction of GPU memory kept back")
       ->capture_default_str();
   c->add_flag("--json", a->json, "print the rooftop.plan/1 JSON object");

@@ -50,6 +50,7 @@ nlohmann::ordered_json plan_json(const wl::ModelSpec &m, const sim::PlanTarget &
             {"seed", t.seed}}},
           {"objective", objective},
           {"max_gpus", t.max_gpus},
+          {"engine", t.engine},
           {"scheduler",
            {{"max_num_seqs", cfg.max_num_seqs},
             {"max_num_batched_tokens", cfg.max_num_batched_tokens},

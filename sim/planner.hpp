@@ -31,6 +31,7 @@ struct PlanTarget {
   std::optional<Seconds> tpot;     ///< and of TPOT, if given
   long long max_gpus = 1024;       ///< largest deployment considered
   double max_draws = k_max_plan_draws; ///< bound on requests x replicas of one probe
+  std::string engine = "vllm";     ///< whose built-in efficiency tables (hw::known_engines())
 };
 
 /// One (GPU, TP, EP, PP) candidate and the result of its search.

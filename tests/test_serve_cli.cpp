@@ -301,6 +301,7 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
   cli_test::expect_one_error(with({"--ep", "tp"}), 2, {"--ep", "no experts"});
   cli_test::expect_one_error(with({"--ep", "2"}), 2, {"--ep", "expected 1"});
   cli_test::expect_one_error(with({"--pp", "0"}), 2, {"--pp"});
+  cli_test::expect_one_error(with({"--engine", "sglang"}), 2, {"--engine", "vllm or trtllm"});
   // A list value past the integer range is named as given, not as CLI11 clamps it (2^63 - 1).
   for (const char *option : {"--tp", "--pp"}) {
     const Run r = with({option, "1,99999999999999999999"});
@@ -317,6 +318,25 @@ TEST_CASE("cli: plan refuses bad input with one error line") {
       if (std::string(option) != "--slo-ttft") args.insert(args.end(), {"--slo-ttft", "1"});
       cli_test::expect_one_error(rooftop(args), 2, {option, "[1e-6, 1e6] s"});
     }
+}
+
+TEST_CASE("cli: plan --engine plans with that engine's tables and says so") {
+  const std::vector<std::string> base{"plan", "--model", "llama-3.1-70b", "--gpu", "h100-sxm",
+                                      "--tp", "4", "--rate", "2", "--requests", "100",
+                                      "--slo-ttft", "5", "--json"};
+  const auto with = [&](std::vector<std::string> extra) {
+    auto v = base;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return parse(rooftop(v));
+  };
+  const auto v = with({});
+  const auto t = with({"--engine", "trtllm"});
+  CHECK(v.at("engine") == "vllm");
+  CHECK(t.at("engine") == "trtllm");
+  REQUIRE(v.at("candidates").size() == 1);
+  REQUIRE(t.at("candidates").size() == 1);
+  // Another table: another TTFT at the objective's percentile.
+  CHECK(t.at("candidates")[0].at("ttft_s") != v.at("candidates")[0].at("ttft_s"));
 }
 
 TEST_CASE("cli: plan plans a GPU or TP given twice once, and marks preliminary GPU figures") {
