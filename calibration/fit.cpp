@@ -447,10 +447,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     e.attention_bandwidth = r.attention_bandwidth;
     e.attention_context_half = r.attention_context_half;
   }
-  std::vector<const Measurement *> measured;
-  for (const auto &m : measurements)
-    if (usable(m)) measured.push_back(&m);
-  e.allreduce = fit_allreduce(train, r.notes, &measured);
+  e.allreduce = fit_allreduce(train, r.notes);
   r.allreduce_cases = 0;
   for (const auto *m : train) r.allreduce_cases += m->c.kind == CaseKind::all_reduce ? 1 : 0;
   r.notes.push_back("not measured by this plan (from the defaults): NVLink, network and NVLS "

@@ -29,19 +29,10 @@ namespace {
 /// whose one published time is a glitch: A100, 8 GPUs, 14.8 us at 4 KiB between 5.8 us at 1
 /// KiB and 6.5 us at 16 KiB), naming each in the notes: the curve would carry it to every size
 /// around it.
-/// `all` (size -> mean time, every measured size of the group) gives the neighbours when not
-/// empty; else the curve's own points do.
-void drop_spikes(hw::AllReduceCurve &c, long long ranks, const std::map<double, double> &all,
-                 std::vector<std::string> &notes) {
+void drop_spikes(hw::AllReduceCurve &c, long long ranks, std::vector<std::string> &notes) {
   constexpr double k_spike = 2.0;
   for (std::size_t i = 1; i + 1 < c.bytes.size();) {
-    double below = c.time_s[i - 1], above = c.time_s[i + 1];
-    const auto at = all.find(c.bytes[i]);
-    if (at != all.end() && at != all.begin() && std::next(at) != all.end()) {
-      below = std::prev(at)->second;
-      above = std::next(at)->second;
-    }
-    if (c.time_s[i] > k_spike * std::max(below, above)) {
+    if (c.time_s[i] > k_spike * std::max(c.time_s[i - 1], c.time_s[i + 1])) {
       char t[32];
       std::snprintf(t, sizeof t, "%.3g", c.time_s[i]);
       notes.push_back("all-reduce over " + std::to_string(ranks) + " GPUs: " +
@@ -58,8 +49,7 @@ void drop_spikes(hw::AllReduceCurve &c, long long ranks, const std::map<double, 
 } // namespace
 
 hw::AllReduceCurves fit_allreduce(const std::vector<const Measurement *> &train,
-                                  std::vector<std::string> &notes,
-                                  const std::vector<const Measurement *> *measured) {
+                                  std::vector<std::string> &notes) {
   std::vector<const Measurement *> ar;
   for (const auto *m : train)
     if (m->c.kind == CaseKind::all_reduce) ar.push_back(m);
@@ -81,19 +71,6 @@ hw::AllReduceCurves fit_allreduce(const std::vector<const Measurement *> &train,
   // ranks -> size -> times
   std::map<long long, std::map<double, std::vector<double>>> points;
   for (const auto *m : ar) points[m->c.ranks][m->c.bytes].push_back(m->median_s);
-  // Every measured size of each group (mean time), for judging glitches.
-  std::map<long long, std::map<double, double>> everything;
-  if (measured) {
-    std::map<long long, std::map<double, std::pair<double, int>>> sums;
-    for (const auto *m : *measured) {
-      if (m->c.kind != CaseKind::all_reduce || m->c.system != system) continue;
-      auto &sum = sums[m->c.ranks][m->c.bytes];
-      sum.first += m->median_s;
-      sum.second += 1;
-    }
-    for (const auto &[ranks, by_size] : sums)
-      for (const auto &[bytes, sum] : by_size) everything[ranks][bytes] = sum.first / sum.second;
-  }
   for (const auto &[ranks, by_size] : points) {
     if (by_size.size() < 2) {
       notes.push_back("all-reduce over " + std::to_string(ranks) +
@@ -107,7 +84,7 @@ hw::AllReduceCurves fit_allreduce(const std::vector<const Measurement *> &train,
       curve.bytes.push_back(bytes);
       curve.time_s.push_back(sum / static_cast<double>(ts.size()));
     }
-    drop_spikes(curve, ranks, everything[ranks], notes);
+    drop_spikes(curve, ranks, notes);
     out.by_ranks[ranks] = curve;
   }
   if (!out.empty())

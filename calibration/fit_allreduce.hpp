@@ -17,15 +17,10 @@ bool all_reduce_held_out(const std::vector<Measurement> &all, std::size_t index)
 
 /// The curves through the fitted all_reduce measurements (one point per size; repeated sizes
 /// averaged; an interior point over twice as slow as both its neighbours left out, with a
-/// note), by group size. The neighbours are the next smaller and larger sizes among `measured`
-/// when given (every measurement of the file, held-out ones included: two glitches in a row
-/// among the fitted sizes hide each other otherwise), else among the fitted ones; only fitted
-/// points are dropped, and held-out times never enter a curve. Empty, with a note, when there
-/// are none, when they span several systems, or when their system's scale-up domain is not an
-/// NVSwitch (the model applies the curves only there). A group size with fewer than two sizes
-/// is left out, with a note.
+/// note), by group size. Empty, with a note, when there are none, when they span several
+/// systems, or when their system's scale-up domain is not an NVSwitch (the model applies the
+/// curves only there). A group size with fewer than two sizes is left out, with a note.
 hw::AllReduceCurves fit_allreduce(const std::vector<const Measurement *> &train,
-                                  std::vector<std::string> &notes,
-                                  const std::vector<const Measurement *> *measured = nullptr);
+                                  std::vector<std::string> &notes);
 
 } // namespace rooftop::cal

@@ -300,8 +300,16 @@ void run_serving(const std::string &file, bool json, const std::string &png,
     throw InputError(file + ": /rows: nothing to compare: in every row rooftop finds that not "
                      "even batch 1 fits (--batch max)");
   if (!png.empty()) rep::write_parity_plot(png, serving_plot(cmp));
-  if (json) std::cout << serving_json(pub, cmp, t).dump(2) << "\n";
-  else std::cout << serving_text(cmp, t);
+  if (json) {
+    auto j = serving_json(pub, cmp, t);
+    j["engine"] = engine.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(engine);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << serving_text(cmp, t);
+    if (!engine.empty())
+      std::cout << "Efficiency tables: --engine " << engine
+                << "'s for every row that names no engine or table\n";
+  }
 }
 
 } // namespace
@@ -415,10 +423,15 @@ void add_validate(CLI::App &app) {
                 "with --calibration or --serving: also plot rooftop against the measured or "
                 "published figures (gnuplot)");
   v->add_option("--engine", *engine,
-                "with --serving: estimate every row that names no engine with this engine's "
-                "built-in efficiency tables (vllm or trtllm; default: vllm)");
+                "with --serving: estimate every row that names no engine and no table with this "
+                "engine's built-in efficiency tables (vllm or trtllm; default: vllm)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
   v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, nccl_opt, engine, v] {
+    if (!engine->empty()) {
+      const auto &known = hw::known_engines();
+      if (std::find(known.begin(), known.end(), *engine) == known.end())
+        throw InputError("--engine = \"" + *engine + "\": expected vllm or trtllm");
+    }
     if (serving_opt->count() > 0) {
       if (v->count("--nccl-tests") + v->count("--calibration") + v->count("--efficiency") > 0)
         throw InputError("--serving goes alone (with --json and --png): it takes no "

@@ -107,7 +107,9 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p, const 
       throw InputError(where + ": " + e.what());
     }
     std::string args = row.args;
-    if (a.engine.empty() && !engine.empty()) {
+    // A row that names its engine or its table keeps it.
+    if (a.engine.empty() && !engine.empty() && !a.ideal && a.efficiency_file.empty() &&
+        a.calibration_file.empty()) {
       a.engine = engine;
       args += " --engine " + engine;
     }

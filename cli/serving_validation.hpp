@@ -56,8 +56,8 @@ struct ServingComparison {
 
 /// Runs `rooftop estimate` on every row. A row whose options are invalid (unknown model,
 /// impossible mapping) throws InputError naming the file, the row and the option.
-/// `engine` (hw::known_engines(), or "" for each row's own choice) is given to every row that
-/// names none, as `--engine`.
+/// `engine` (hw::known_engines(), or "" for each row's own choice) is given, as `--engine`, to
+/// every row that names no engine and no table (--ideal, --efficiency, --calibration).
 std::vector<ServingComparison> compare_serving(const ServingPublished &p,
                                                const std::string &engine = "");
 

@@ -25,17 +25,19 @@ for (const k of ['git-dir', 'commit', 'out'])
 
 // AIConfigurator system -> rooftop GPU (data/hardware/gpus/<gpu>.json: architecture, SMs),
 // compute capability, the engine versions read (vLLM: the newest with both GEMM and attention
-// tables; TensorRT-LLM: the oldest with GEMM, attention and all-reduce tables, the nearest to
-// the v0.17 and v1.0 runs of docs/validation/serving.md), and the rooftop system
+// tables; TensorRT-LLM: 1.3.0rc20, the only version whose attention tables were collected with
+// the serving KV-cache layout, keys and values: the collector's older tables (1.0.0 to
+// 1.3.0rc10) used a keys-only cache, CacheType.SELFKONLY, and read half the bytes, up to 1.7x
+// the HBM bandwidth by their declared bytes; A100 has only 1.0.0: none taken), and the rooftop system
 // (data/hardware/systems/) its all-reduce table was measured on (null: none taken, as for
 // L40S, whose vLLM 0.24.0 has no all-reduce table and whose GPUs talk over PCIe).
 const systems = {
-  h100_sxm: { gpu: 'h100-sxm', sm_version: 90, vllm: '0.24.0', trtllm: '1.2.0rc5', device: 'NVIDIA H100 80GB HBM3', system: 'hgx-h100-8' },
-  h200_sxm: { gpu: 'h200-sxm', sm_version: 90, vllm: '0.24.0', trtllm: '1.2.0rc5', device: 'NVIDIA H200', system: 'hgx-h200-8' },
-  b200_sxm: { gpu: 'b200', sm_version: 100, vllm: '0.24.0', trtllm: '1.2.0rc5', device: 'NVIDIA B200', system: 'hgx-b200-8' },
-  gb200: { gpu: 'gb200', sm_version: 100, vllm: '0.24.0', trtllm: '1.3.0rc10', device: 'NVIDIA GB200', system: 'gb200-nvl72' },
-  l40s: { gpu: 'l40s', sm_version: 89, vllm: '0.24.0', trtllm: '1.0.0', device: 'NVIDIA L40S', system: null },
-  a100_sxm: { gpu: 'a100-sxm-80gb', sm_version: 80, vllm: '0.14.0', trtllm: '1.0.0', device: 'NVIDIA A100-SXM4-80GB', system: 'hgx-a100-8' },
+  h100_sxm: { gpu: 'h100-sxm', sm_version: 90, vllm: '0.24.0', trtllm: '1.3.0rc20', device: 'NVIDIA H100 80GB HBM3', system: 'hgx-h100-8' },
+  h200_sxm: { gpu: 'h200-sxm', sm_version: 90, vllm: '0.24.0', trtllm: '1.3.0rc20', device: 'NVIDIA H200', system: 'hgx-h200-8' },
+  b200_sxm: { gpu: 'b200', sm_version: 100, vllm: '0.24.0', trtllm: '1.3.0rc20', device: 'NVIDIA B200', system: 'hgx-b200-8' },
+  gb200: { gpu: 'gb200', sm_version: 100, vllm: '0.24.0', trtllm: '1.3.0rc20', device: 'NVIDIA GB200', system: 'gb200-nvl72' },
+  l40s: { gpu: 'l40s', sm_version: 89, vllm: '0.24.0', trtllm: '1.3.0rc20', device: 'NVIDIA L40S', system: null },
+  a100_sxm: { gpu: 'a100-sxm-80gb', sm_version: 80, vllm: '0.14.0', trtllm: null, device: 'NVIDIA A100-SXM4-80GB', system: 'hgx-a100-8' },
 }
 const sysName = args.system || 'h100_sxm'
 const sys = systems[sysName]
@@ -44,6 +46,7 @@ const fw = args.framework || 'vllm'
 if (!['vllm', 'trtllm'].includes(fw)) { console.error(`unknown --framework ${fw}: vllm or trtllm`); process.exit(2) }
 const trt = fw === 'trtllm'
 const version = sys[fw]
+if (!version) { console.error(`--system ${sysName}: no ${fw} tables taken (see the table above)`); process.exit(2) }
 const engine = trt ? `TensorRT-LLM ${version}` : `vLLM ${version}`
 const spec = JSON.parse(fs.readFileSync(new URL(`../../data/hardware/gpus/${sys.gpu}.json`, import.meta.url)))
 
