@@ -306,9 +306,14 @@ void run_serving(const std::string &file, bool json, const std::string &png,
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << serving_text(cmp, t);
-    if (!engine.empty())
-      std::cout << "Efficiency tables: --engine " << engine
-                << "'s for every row that names no engine or table\n";
+    if (!engine.empty()) {
+      const auto n = std::count_if(cmp.begin(), cmp.end(),
+                                   [](const ServingComparison &c) { return c.engine_added; });
+      std::cout << "Efficiency tables: --engine " << engine << "'s for " << n << " of "
+                << cmp.size()
+                << " rows (those that name no engine or table, on a GPU with such a table); "
+                   "the others keep their own\n";
+    }
   }
 }
 
@@ -423,8 +428,8 @@ void add_validate(CLI::App &app) {
                 "with --calibration or --serving: also plot rooftop against the measured or "
                 "published figures (gnuplot)");
   v->add_option("--engine", *engine,
-                "with --serving: estimate every row that names no engine and no table with this "
-                "engine's built-in efficiency tables (vllm or trtllm; default: vllm)");
+                "with --serving: estimate every row that names no engine and no table, on a GPU "
+                "with a table of this engine, with it (vllm or trtllm; default: vllm)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
   v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, nccl_opt, engine, v] {
     if (!engine->empty()) {

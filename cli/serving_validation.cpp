@@ -107,14 +107,24 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p, const 
       throw InputError(where + ": " + e.what());
     }
     std::string args = row.args;
+    bool engine_added = false;
     // A row that names its engine or its table keeps it.
     if (a.engine.empty() && !engine.empty() && !a.ideal && a.efficiency_file.empty() &&
         a.calibration_file.empty()) {
       a.engine = engine;
       args += " --engine " + engine;
+      engine_added = true;
     }
     try {
-      const EstimateSetup s = resolve_estimate_args(a);
+      EstimateSetup s = resolve_estimate_args(a);
+      if (engine_added && s.efficiency.engine != engine) {
+        // The GPU has no table of that engine (nor its architecture): the derated defaults
+        // would stand in for the engine's kernels. The row keeps its own table instead.
+        a.engine.clear();
+        args = row.args;
+        engine_added = false;
+        s = resolve_estimate_args(a);
+      }
       const auto e =
           sim::estimate(*s.gpu, s.model, s.deployment, s.efficiency, s.options, &s.cluster);
       ServingComparison c;
@@ -128,6 +138,7 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p, const 
       c.gpu = s.gpu->id;
       c.tp = s.deployment.tp;
       c.args = args;
+      c.engine_added = engine_added;
       out.push_back(c);
     } catch (const InputError &e) {
       throw InputError(where + ": " + e.what());

@@ -49,6 +49,7 @@ struct ServingComparison {
   std::string gpu;            ///< the GPU id the estimate used (from --gpu or --system)
   long long tp = 1;           ///< the tensor-parallel degree the estimate used
   std::string args;           ///< the estimate options run: the row's, and --engine if added
+  bool engine_added = false;  ///< validate's --engine was given to this row
   /// Counted in the error statistics: every row except a --batch max row where not even
   /// batch 1 fits (its figure is for a batch that cannot run).
   [[nodiscard]] bool counted() const { return fits || !batch_max; }
@@ -57,7 +58,9 @@ struct ServingComparison {
 /// Runs `rooftop estimate` on every row. A row whose options are invalid (unknown model,
 /// impossible mapping) throws InputError naming the file, the row and the option.
 /// `engine` (hw::known_engines(), or "" for each row's own choice) is given, as `--engine`, to
-/// every row that names no engine and no table (--ideal, --efficiency, --calibration).
+/// every row that names no engine and no table (--ideal, --efficiency, --calibration) and whose
+/// GPU has a built-in table of that engine (its own or its architecture's); the others keep
+/// theirs, so the derated defaults never stand in for an engine's kernels.
 std::vector<ServingComparison> compare_serving(const ServingPublished &p,
                                                const std::string &engine = "");
 
