@@ -130,10 +130,27 @@ function push(c, latency_ms, impl) {
 }
 
 // TensorRT-LLM's FP8 GEMM rows ran with dynamic activation quantization (the collector's
-// checkpoints carry no input scale: collector/trtllm/collect_gemm.py); they are taken as they
-// are. The one table here that also has static-scale rows (fp8_static, B200 1.2.0rc5) times
-// them within a few percent of the dynamic ones, so the scale computation is not taken off.
+// checkpoints carry no input scale: collector/trtllm/collect_gemm.py), so each time includes
+// the per-tensor scale computation, which a served FP8 checkpoint (ModelOpt: static scales)
+// does not run. As AIConfigurator derives its fp8_static GEMMs (aic-core/rust/.../operators/
+// gemm.rs, GEMM::query), the measured compute-scale time of the same M x K input
+// (quantize/trtllm/<version>/computescale_perf.parquet: dynamic minus static quantization) is
+// taken off each FP8 row. A row that this would put below its roofline (FLOPs at the dense FP8
+// peak, bytes at the HBM bandwidth) is left out and counted.
+let computeScale = null
+let belowRoofline = 0
+async function loadComputeScale() {
+  paths.computescale = `${root}/quantize/${framework}/computescale_perf.parquet`
+  computeScale = new Map()
+  for (const r of await table(paths.computescale)) {
+    if (r.device !== sys.device) { console.error(`${paths.computescale}: device ${r.device}, expected ${sys.device}`); process.exit(1) }
+    if (r.quant_dtype !== 'fp8') continue
+    computeScale.set(`${Number(r.m)}x${Number(r.k)}`, Number(r.latency))
+  }
+}
+const fp8Peak = spec.dense_flops_per_s.fp8
 const gemm = await table(paths.gemm)
+if (trt && gemm.some(r => r.gemm_dtype === 'fp8')) await loadComputeScale()
 for (const t of [gemm]) for (const r of t)
   if (r.device !== sys.device) { console.error(`${paths.gemm}: device ${r.device}, expected ${sys.device}`); process.exit(1) }
 for (const r of gemm) {
@@ -143,7 +160,16 @@ for (const r of gemm) {
   if (!gemmM.has(m) || !gemmNK.has(n) || !gemmNK.has(k)) continue
   const c = { id: `pub_gemm_${d[0]}_${m}x${n}x${k}`, kind: 'gemm', dtype: d[0], m, n, k }
   gemmWork(c)
-  push(c, Number(r.latency), trt ? `${engine} Linear (${r.gemm_dtype})` : `${engine} ${r.kernel_source}`)
+  let ms = Number(r.latency)
+  if (trt && d[0] === 'fp8') {
+    const cs = computeScale.get(`${m}x${k}`)
+    if (cs === undefined) { console.error(`${paths.computescale}: no fp8 row for M = ${m}, K = ${k}`); process.exit(1) }
+    ms -= cs
+    const roof = Math.max(c.flops / fp8Peak, c.bytes / spec.memory.bandwidth_Bps) * 1e3
+    if (!(ms > roof)) { belowRoofline += 1; continue }
+  }
+  push(c, ms, trt ? `${engine} Linear (${d[0] === 'fp8' ? 'fp8, static scale: the dynamic time less the measured compute-scale time' : r.gemm_dtype})`
+                  : `${engine} ${r.kernel_source}`)
 }
 for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attention_prefill']]) {
   for (const r of await table(paths[key])) {
@@ -230,7 +256,7 @@ const file = {
     statistic: 'each time is the published latency: the mean over CUDA-graph replays after 3 warm-up runs (collector/helper.py benchmark_with_power: 6 replays by default; more, up to 3000, when the collector measured power, which the tables do not record); the L2 cache is not flushed between replays, and no spread is published. It is stored as both median_s and mean_s' +
       (paths.allreduce ? '. An all-reduce time is the CUDA-event time of 20 replays of a graph of 5 calls (after 3 warm-up replays; more replays, up to 1000, when the collector measured power), divided by the calls' : ''),
     selection: trt
-      ? `GEMMs of TensorRT-LLM's Linear module (kernel_source torch_flow) in BF16, per-tensor FP8 (activations quantized on the fly, as the collector ran it) and NVFP4 (as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; TensorRT-LLM's attention backend (TRTLLM: its FMHA and XQA kernels) for decode with BF16 and FP8 KV cache and causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes the write of the new keys into the KV cache (the attention op appends them)` + allreduceSelection +
+      ? `GEMMs of TensorRT-LLM's Linear module (kernel_source torch_flow) in BF16, per-tensor FP8 with a static activation scale (each time is the table's, measured with dynamic quantization, less the compute-scale time of the same M x K input from quantize/trtllm/<version>/computescale_perf.parquet, as AIConfigurator derives fp8_static${belowRoofline ? `; ${belowRoofline} rows this put below their roofline are left out` : ''}) and NVFP4 (as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; TensorRT-LLM's attention backend (TRTLLM: its FMHA and XQA kernels) for decode with BF16 and FP8 KV cache and causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes the write of the new keys into the KV cache (the attention op appends them)` + allreduceSelection +
         (repeated ? `. ${repeated} rows repeat a shape already listed; each such shape's time is the mean of its rows` : '')
       : sysName === 'h100_sxm'
       ? 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys' + allreduceSelection
