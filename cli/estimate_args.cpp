@@ -163,7 +163,8 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--allreduce", a.allreduce,
                "measured: an all-reduce inside one NVSwitch domain takes the efficiency table's "
                "measured engine all-reduce where it has one (vLLM's custom all-reduce on H100, "
-               "B200, A100); nccl: NCCL's model for every collective")
+               "B200, A100; TensorRT-LLM's AllReduce with --engine trtllm on H100, B200); nccl: "
+               "NCCL's model for every collective")
       ->capture_default_str();
 }
 
