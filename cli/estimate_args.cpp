@@ -205,7 +205,7 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   } else if (!a.efficiency_file.empty()) {
     s.efficiency = hw::load_default_efficiency(a.efficiency_file, *s.gpu);
   } else {
-    s.efficiency = hw::builtin_efficiency(*s.gpu, a.engine.empty() ? "vllm" : a.engine);
+    s.efficiency = hw::engine_efficiency(*s.gpu, a.engine.empty() ? "vllm" : a.engine);
   }
   if (a.allreduce == "nccl")
     s.efficiency.allreduce.off = true;

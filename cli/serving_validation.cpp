@@ -116,15 +116,20 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p, const 
       engine_added = true;
     }
     try {
-      EstimateSetup s = resolve_estimate_args(a);
-      if (engine_added && s.efficiency.engine != engine) {
-        // The GPU has no table of that engine (nor its architecture): the derated defaults
-        // would stand in for the engine's kernels. The row keeps its own table instead.
-        a.engine.clear();
-        args = row.args;
-        engine_added = false;
-        s = resolve_estimate_args(a);
-      }
+      const auto setup = [&]() -> EstimateSetup {
+        if (!engine_added) return resolve_estimate_args(a);
+        try {
+          return resolve_estimate_args(a);
+        } catch (const InputError &) {
+          // No table of that engine for the GPU (nor its architecture), or another problem of
+          // the row, which resolving it as written reports. The row keeps its own table.
+          a.engine.clear();
+          args = row.args;
+          engine_added = false;
+          return resolve_estimate_args(a);
+        }
+      };
+      const EstimateSetup s = setup();
       const auto e =
           sim::estimate(*s.gpu, s.model, s.deployment, s.efficiency, s.options, &s.cluster);
       ServingComparison c;

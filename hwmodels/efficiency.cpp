@@ -352,4 +352,13 @@ Efficiency builtin_efficiency(const GpuSpec &gpu, const std::string &engine) {
   return load_default_efficiency(data_dir() / "hardware" / "efficiency.json", gpu);
 }
 
+Efficiency engine_efficiency(const GpuSpec &gpu, const std::string &engine) {
+  Efficiency e = builtin_efficiency(gpu, engine);
+  if (engine != "vllm" && e.engine != engine)
+    throw InputError("--engine " + engine + ": no table of that engine's kernels for " + gpu.id +
+                     " or another " + to_string(gpu.architecture) + " GPU (data/calibration/*/" +
+                     engine_table_name(engine) + "); use --engine vllm");
+  return e;
+}
+
 } // namespace rooftop::hw

@@ -132,5 +132,9 @@ std::string engine_table_name(const std::string &engine);
 /// the same architecture (transferred), else the derated defaults of
 /// data/hardware/efficiency.json (spec), which belong to no engine.
 Efficiency builtin_efficiency(const GpuSpec &gpu, const std::string &engine = "vllm");
+/// builtin_efficiency for an engine asked for by name: the derated defaults stand in only for
+/// vllm (the default engine); for another engine a GPU without a table of it, its own or its
+/// architecture's, is an InputError naming the GPU and the file looked for.
+Efficiency engine_efficiency(const GpuSpec &gpu, const std::string &engine);
 
 } // namespace rooftop::hw

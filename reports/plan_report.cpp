@@ -68,6 +68,9 @@ std::string plan_text(const wl::ModelSpec &m, const sim::PlanTarget &t,
       "{}: {} requests/s of {} in / {} out tokens; objective {} TTFT <= {}{}\n", m.id,
       significant(t.rate_per_s), t.input_tokens, t.output_tokens, p, time(t.ttft),
       t.tpot ? fmt::format(", {} TPOT <= {}", p, time(*t.tpot)) : std::string());
+  if (t.engine != "vllm")
+    s += "efficiency tables: --engine " + t.engine +
+         " (each GPU's, or its architecture's; a GPU with neither is not planned)\n";
   s += fmt::format("{:<14} {:>3} {:>3} {:>3} {:>5} {:>5} {:>11} {:>11} {:>12} {:>9} {:>11}\n",
                    "gpu", "tp", "ep", "pp", "dp", "gpus", p + " TTFT", p + " TPOT", "out tok/s", "USD/h", "USD/Mtok");
   bool preliminary = false;

@@ -71,7 +71,7 @@ class Search {
 public:
   Search(const wl::ModelSpec &m, const wl::Deployment &d, const hw::GpuSpec &gpu,
          const PlanTarget &t, const SchedulerConfig &cfg)
-      : m_(m), d_(d), gpu_(gpu), eff_(hw::builtin_efficiency(gpu, t.engine)),
+      : m_(m), d_(d), gpu_(gpu), eff_(hw::engine_efficiency(gpu, t.engine)),
         cluster_(hw::cluster_for_gpu(gpu, d.tp * d.pp, d.tp)), t_(t), cfg_(cfg) {}
 
   /// Whether dp replicas meet the objective; fills `row` with that run's figures. The replica

@@ -349,8 +349,13 @@ TEST_CASE("cli: --engine picks the built-in table fitted to that engine's kernel
                                    "--engine", "trtllm", "--json"}));
   CHECK(h200.at("efficiency").at("origin") == "transferred");
   CHECK(h200.at("efficiency").at("engine") == "trtllm");
+  // L40S has no table of that engine nor of its architecture: refused, not the defaults.
+  expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "l40s", "--engine",
+                            "trtllm"}),
+                   2, {"--engine trtllm", "l40s", "ada", "efficiency-trtllm.json"});
+  // The default engine still falls back to the derated defaults there.
   const auto l40s = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "l40s",
-                                   "--engine", "trtllm", "--json"}));
+                                   "--engine", "vllm", "--json"}));
   CHECK(l40s.at("efficiency").at("origin") == "spec");
   CHECK(l40s.at("efficiency").at("engine").is_null());
   const auto ideal = parse(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
@@ -370,6 +375,13 @@ TEST_CASE("cli: --engine picks the built-in table fitted to that engine's kernel
                             "--engine", "trtllm", "--efficiency",
                             ROOFTOP_TEST_DATA_DIR "/../../data/hardware/efficiency.json"}),
                    2, {"--engine", "--efficiency"});
+  expect_one_error(rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--engine", "trtllm", "--calibration",
+                            ROOFTOP_TEST_DATA_DIR "/../../data/calibration/h100-sxm/efficiency.json"}),
+                   2, {"--engine", "--calibration"});
+  expect_one_error(rooftop({"report", "--model", "llama-3.1-8b", "--gpu", "h100-sxm",
+                            "--engine", "sglang"}),
+                   2, {"--engine", "sglang"});
 }
 
 TEST_CASE("cli: validate --serving --engine estimates every row with that engine's tables") {

@@ -200,6 +200,11 @@ TEST_CASE("each serving engine has its own built-in table, transferred and defau
   const auto l40s = hw::builtin_efficiency(cat.get("l40s"), "trtllm");
   CHECK(l40s.origin == hw::EfficiencyOrigin::spec);
   CHECK(l40s.engine.empty());
+  // ... which engine_efficiency refuses for an engine asked for by name, but not for vllm.
+  CHECK(input_error([&] { (void)hw::engine_efficiency(cat.get("l40s"), "trtllm"); })
+            .find("no table of that engine's kernels for l40s") != std::string::npos);
+  CHECK(hw::engine_efficiency(cat.get("l40s"), "vllm").origin == hw::EfficiencyOrigin::spec);
+  CHECK(hw::engine_efficiency(cat.get("h200-sxm"), "trtllm").engine == "trtllm");
 }
 
 TEST_CASE("scale-up path: NVLink one way, PCIe without NVLink, bridge only for pairs") {

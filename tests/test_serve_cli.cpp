@@ -337,6 +337,25 @@ TEST_CASE("cli: plan --engine plans with that engine's tables and says so") {
   REQUIRE(t.at("candidates").size() == 1);
   // Another table: another TTFT at the objective's percentile.
   CHECK(t.at("candidates")[0].at("ttft_s") != v.at("candidates")[0].at("ttft_s"));
+  // A GPU without a table of that engine is not planned on the derated defaults: its row says why.
+  const auto a = parse(rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm,a100-sxm-80gb",
+                                "--tp", "1", "--rate", "2", "--requests", "100", "--slo-ttft", "5",
+                                "--engine", "trtllm", "--json"}));
+  REQUIRE(a.at("candidates").size() == 2);
+  for (const auto &c : a.at("candidates")) {
+    INFO(c.dump());
+    if (c.at("gpu") == "a100-sxm-80gb") {
+      CHECK(c.at("feasible") == false);
+      CHECK(c.at("reason").get<std::string>().find("no table of that engine's kernels for "
+                                                   "a100-sxm-80gb") != std::string::npos);
+    } else {
+      CHECK(c.at("feasible") == true);
+    }
+  }
+  const Run text = rooftop({"plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--tp", "1",
+                            "--rate", "2", "--requests", "100", "--slo-ttft", "5", "--engine",
+                            "trtllm"});
+  CHECK(text.out.find("efficiency tables: --engine trtllm") != std::string::npos);
 }
 
 TEST_CASE("cli: plan plans a GPU or TP given twice once, and marks preliminary GPU figures") {
