@@ -429,7 +429,7 @@ void add_validate(CLI::App &app) {
                 "published figures (gnuplot)");
   v->add_option("--engine", *engine,
                 "with --serving: estimate every row that names no engine and no table, on a GPU "
-                "with a table of this engine, with it (vllm or trtllm; default: vllm)");
+                "with a table of this engine, with it (vllm or trtllm; default: none, each row's own)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
   v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, nccl_opt, engine, v] {
     if (!engine->empty()) {
