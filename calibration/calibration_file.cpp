@@ -6,6 +6,8 @@
 #include "hwmodels/gpu_spec.hpp"
 #include "hwmodels/system.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -50,6 +52,8 @@ void read_all_reduce(JsonReader &r, Case &c) {
                         "head_dim", "latent_dim", "context", "model", "hidden", "intermediate"})
     if (r.has(k)) r.fail(k, "does not apply to an all_reduce case");
   if (c.cold) r.fail("cold", "must be false for an all_reduce case (no L2 flush between calls)");
+  // The curves cost BF16 tensor-parallel all-reduces (what serving engines run).
+  if (c.dtype != DType::bf16) r.fail("dtype", "must be bf16 for an all_reduce case");
   c.system = r.string("system");
   const hw::SystemSpec *s = nullptr;
   try {
@@ -208,6 +212,20 @@ Measurement read_measurement(JsonReader &e) {
     if (e.has("rel_stdev")) m.rel_stdev = e.number("rel_stdev", Check::non_negative, "fraction");
     m.discarded = e.to_int("discarded_samples", e.integer_or("discarded_samples", 0));
     m.samples_s = read_samples(e);
+    if (m.c.kind == CaseKind::all_reduce) {
+      // Each GPU sends and receives at least the whole buffer once, even with the switch
+      // reducing (NVLS), so no all-reduce beats message_bytes / the one-way link bandwidth.
+      const auto &l = hw::SystemCatalogue::builtin().get(m.c.system).scale_up_link;
+      const double floor_s = m.c.bytes / l.bandwidth_one_way.value();
+      for (const char *k : {"median_s", "mean_s"}) {
+        const double t = std::string(k) == "median_s" ? m.median_s : m.mean_s;
+        if (t < floor_s)
+          e.fail(k, fmt::format("{:.4g} s moves {:.0f} bytes at {:.4g} GB/s, above the {:.4g} GB/s "
+                                "one-way {} bandwidth of a {} GPU: no all-reduce is that fast",
+                                t, m.c.bytes, m.c.bytes / t / 1e9,
+                                l.bandwidth_one_way.value() / 1e9, l.id, m.c.system));
+      }
+    }
   }
   e.finish();
   return m;
@@ -332,6 +350,12 @@ CalibrationRun load_calibration(const std::filesystem::path &file) {
   for (std::size_t i = 0; i < arr.size(); ++i) {
     JsonReader e(arr[i], file.string(), "/measurements/" + std::to_string(i));
     run.measurements.push_back(read_measurement(e));
+    const Case &c = run.measurements.back().c;
+    if (c.kind == CaseKind::all_reduce) {
+      const auto &s = hw::SystemCatalogue::builtin().get(c.system);
+      if (s.gpu != run.gpu)
+        e.fail("system", c.system + " holds " + s.gpu + " GPUs, but the file's /gpu is " + run.gpu);
+    }
     const auto [it, fresh] = first.emplace(run.measurements.back().c.id, i);
     if (!fresh)
       e.fail("id", "duplicate of /measurements/" + std::to_string(it->second) +

@@ -6,6 +6,8 @@
 #include "core/paths.hpp"
 #include "hwmodels/links.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -149,6 +151,16 @@ void apply(JsonReader r, Efficiency &e) {
       throw InputError(r.where("allreduce") + "/scale_up_link = \"" + l.id + "\": a " + l.kind +
                        " link; a measured all-reduce applies only in NVSwitch domains of an "
                        "NVLink link");
+    // Each GPU sends and receives the whole buffer at least once (NVLS included): no time
+    // below message_bytes / the link's one-way bandwidth.
+    for (const auto &[ranks, curve] : e.allreduce.by_ranks)
+      for (std::size_t i = 0; i < curve.bytes.size(); ++i)
+        if (curve.time_s[i] < curve.bytes[i] / l.bandwidth_one_way.value())
+          throw InputError(fmt::format(
+              "{}/by_ranks/{}/time_s/{} = {:g} s: {:.0f} bytes at {:.4g} GB/s, above the {:.4g} "
+              "GB/s one-way bandwidth of {}: no all-reduce is that fast",
+              r.where("allreduce"), ranks, i, curve.time_s[i], curve.bytes[i],
+              curve.bytes[i] / curve.time_s[i] / 1e9, l.bandwidth_one_way.value() / 1e9, l.id));
   } else {
     r.ignore({"allreduce"});
   }

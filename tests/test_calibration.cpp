@@ -944,6 +944,22 @@ TEST_CASE("an all_reduce case names its system and group, and the loader refuses
             "/measurements/0/m = 2: does not apply to an all_reduce case"));
   CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["cold"] = true; }),
             "/measurements/0/cold = true: must be false for an all_reduce case"));
+  // A BF16 all-reduce only (what the curves cost), on a system of the file's GPU, and no faster
+  // than the whole buffer over the one-way link (1e12 bytes in 1 ms is 1000 TB/s on NVLink 4).
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["dtype"] = "fp8"; }),
+            "/measurements/0/dtype = \"fp8\": must be bf16 for an all_reduce case"));
+  CHECK(has(load_edited([&](nlohmann::json &j) { ar(j)["system"] = "hgx-b200-8"; }),
+            "/measurements/0/system = \"hgx-b200-8\": hgx-b200-8 holds b200 GPUs, but the file's "
+            "/gpu is h100-sxm"));
+  CHECK(has(load_edited([&](nlohmann::json &j) {
+              auto &m = ar(j);
+              m["message_bytes"] = 1e12;
+              m["median_s"] = m["mean_s"] = 1e-3;
+              m.erase("samples_s");
+              m.erase("sample_count");
+            }),
+            "/measurements/0/median_s = 0.001: 0.001 s moves 1000000000000 bytes at 1e+06 GB/s, "
+            "above the 450 GB/s one-way nvlink4 bandwidth of a hgx-h100-8 GPU"));
   // A GEMM has no group: the keys are unknown there.
   CHECK(has(load_edited([&](nlohmann::json &j) { j["measurements"][0]["ranks"] = 8; }),
             "/measurements/0/ranks"));

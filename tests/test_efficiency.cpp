@@ -253,6 +253,9 @@ TEST_CASE("an efficiency table's allreduce object loads, and refuses what is not
   refused({{"by_ranks", {{"4", {{"message_bytes", {1024, 2048.5}}, {"time_s", {1e-6, 2e-6}}}}}}},
           "/by_ranks/4/message_bytes/1", "whole number of bytes");
   refused({{"scale_up_link", "pcie-gen5-x16"}}, "/scale_up_link", "a pcie link");
+  // 1e12 bytes in 1 ms is 1000 TB/s, above NVLink 4's 450 GB/s one way.
+  refused({{"by_ranks", {{"4", {{"message_bytes", {1024, 1e12}}, {"time_s", {1e-6, 1e-3}}}}}}},
+          "/by_ranks/4/time_s/1", "above the 450 GB/s one-way bandwidth of nvlink4");
   refused({{"by_ranks", {{"4", {{"message_bytes", {0.5, 2048}}, {"time_s", {1e-6, 2e-6}}}}}}},
           "/by_ranks/4/message_bytes/0", "(bytes)");
   refused({{"by_ranks", {{"2", {{"message_bytes", {1024, 2048}}, {"time_s", {1e-6, 2e-6}}, {"x", 1}}}}}},
