@@ -89,12 +89,7 @@ void run(const Args &a) {
   t.ttft = latency_objective("--slo-ttft", a.slo_ttft_s);
   if (a.app->count("--slo-tpot") > 0) t.tpot = latency_objective("--slo-tpot", a.slo_tpot_s);
   t.max_gpus = a.max_gpus;
-  {
-    const auto &known = hw::known_engines();
-    if (std::find(known.begin(), known.end(), a.engine) == known.end())
-      throw InputError("--engine = \"" + a.engine + "\": expected vllm or trtllm");
-    t.engine = a.engine;
-  }
+  t.engine = checked_engine(a.engine);
   const sim::SchedulerConfig cfg = scheduler_config(a.scheduler, a.reserve_fraction);
   const auto price = prices(a.prices);
   std::vector<std::string> gpus = a.gpus;

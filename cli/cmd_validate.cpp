@@ -5,6 +5,7 @@
 #include "calibration/calibration_file.hpp"
 #include "calibration/fit.hpp"
 #include "cli/calibration_predict.hpp"
+#include "cli/estimate_args.hpp"
 #include "cli/options.hpp"
 #include "cli/serving_validation.hpp"
 #include "hwmodels/efficiency.hpp"
@@ -432,11 +433,7 @@ void add_validate(CLI::App &app) {
                 "with a table of this engine, with it (vllm or trtllm; default: none, each row's own)");
   v->add_flag("--json", *json, "print rooftop.validation/1 JSON");
   v->callback([file, cal_file, eff_file, png, json, serving, serving_opt, nccl_opt, engine, v] {
-    if (!engine->empty()) {
-      const auto &known = hw::known_engines();
-      if (std::find(known.begin(), known.end(), *engine) == known.end())
-        throw InputError("--engine = \"" + *engine + "\": expected vllm or trtllm");
-    }
+    if (!engine->empty()) (void)checked_engine(*engine);
     if (serving_opt->count() > 0) {
       if (v->count("--nccl-tests") + v->count("--calibration") + v->count("--efficiency") > 0)
         throw InputError("--serving goes alone (with --json and --png): it takes no "

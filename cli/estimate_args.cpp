@@ -158,14 +158,25 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
   c.add_option("--engine", a.engine,
                "the serving engine whose measured kernels the built-in efficiency table is "
                "fitted to: vllm (the default) or trtllm (TensorRT-LLM); a GPU without one gets "
-               "its architecture's, else the derated defaults")
+               "its architecture's; with neither, vllm falls back to the derated defaults and "
+               "another engine is refused")
       ->default_str("vllm");
   c.add_option("--allreduce", a.allreduce,
                "measured: an all-reduce inside one NVSwitch domain takes the efficiency table's "
                "measured engine all-reduce where it has one (vLLM's custom all-reduce on H100, "
-               "B200, A100; TensorRT-LLM's AllReduce with --engine trtllm on H100, B200); nccl: "
-               "NCCL's model for every collective")
+               "B200, A100 and, transferred, H200 and GB200; TensorRT-LLM's AllReduce with "
+               "--engine trtllm); nccl: NCCL's model for every collective")
       ->capture_default_str();
+}
+
+const std::string &checked_engine(const std::string &engine) {
+  const auto &known = hw::known_engines();
+  if (std::find(known.begin(), known.end(), engine) == known.end()) {
+    std::string list;
+    for (const auto &k : known) list += (list.empty() ? "" : " or ") + k;
+    throw InputError("--engine = \"" + engine + "\": expected " + list);
+  }
+  return engine;
 }
 
 EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
@@ -182,11 +193,7 @@ EstimateSetup resolve_estimate_args(const EstimateArgs &a) {
   if (static_cast<int>(a.ideal) + static_cast<int>(!a.efficiency_file.empty()) +
           static_cast<int>(!a.calibration_file.empty()) > 1)
     throw InputError("give at most one of --ideal, --efficiency and --calibration");
-  if (!a.engine.empty()) {
-    const auto &known = hw::known_engines();
-    if (std::find(known.begin(), known.end(), a.engine) == known.end())
-      throw InputError("--engine = \"" + a.engine + "\": expected vllm or trtllm");
-  }
+  if (!a.engine.empty()) (void)checked_engine(a.engine);
   if (!a.engine.empty() && (a.ideal || !a.efficiency_file.empty() || !a.calibration_file.empty()))
     throw InputError("--engine picks a built-in efficiency table: give it without --ideal, "
                      "--efficiency and --calibration");

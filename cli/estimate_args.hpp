@@ -62,4 +62,7 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a);
 /// Throws InputError for bad options.
 EstimateSetup resolve_estimate_args(const EstimateArgs &a);
 
+/// `--engine`'s value, checked: one of hw::known_engines(), else an InputError naming the option.
+const std::string &checked_engine(const std::string &engine);
+
 } // namespace rooftop::cli

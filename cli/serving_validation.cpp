@@ -119,15 +119,18 @@ std::vector<ServingComparison> compare_serving(const ServingPublished &p, const 
       const auto setup = [&]() -> EstimateSetup {
         if (!engine_added) return resolve_estimate_args(a);
         try {
-          return resolve_estimate_args(a);
+          EstimateSetup with = resolve_estimate_args(a);
+          // vllm falls back to the derated defaults: those are no engine's kernels either.
+          if (with.efficiency.engine == engine) return with;
         } catch (const InputError &) {
           // No table of that engine for the GPU (nor its architecture), or another problem of
-          // the row, which resolving it as written reports. The row keeps its own table.
-          a.engine.clear();
-          args = row.args;
-          engine_added = false;
-          return resolve_estimate_args(a);
+          // the row, which resolving it as written reports.
         }
+        // The row keeps its own table.
+        a.engine.clear();
+        args = row.args;
+        engine_added = false;
+        return resolve_estimate_args(a);
       };
       const EstimateSetup s = setup();
       const auto e =

@@ -334,7 +334,7 @@ const std::vector<std::string> &known_engines() {
 std::string engine_table_name(const std::string &engine) {
   const auto &known = known_engines();
   if (std::find(known.begin(), known.end(), engine) == known.end())
-    throw InputError("engine \"" + engine + "\": expected vllm or trtllm");
+    throw InputError("engine \"" + engine + "\": expected " + known[0] + " or " + known[1]);
   return engine == "vllm" ? "efficiency.json" : "efficiency-" + engine + ".json";
 }
 

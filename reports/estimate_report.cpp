@@ -83,7 +83,8 @@ std::string allreduce_line(const hw::AllReduceCurves &c, bool applied, long long
                        ranks, c.scale_up_link, tp, system);
   return fmt::format("all-reduce: measured ({}) for groups of {} GPUs inside one NVSwitch domain "
                      "of {}; other collectives: NCCL's model\n",
-                     c.implementation, ranks, c.scale_up_link);
+                     c.implementation.empty() ? "implementation not named" : c.implementation,
+                     ranks, c.scale_up_link);
 }
 
 namespace {
