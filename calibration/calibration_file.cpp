@@ -375,6 +375,10 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   nlohmann::ordered_json curve_by = nlohmann::ordered_json::object();
   for (const auto &[k, c] : e.gemm_curve_by_dtype)
     curve_by[k] = {{"m_half", c.m_half}, {"tile_m", c.tile_m}, {"tile_n", c.tile_n}};
+  nlohmann::ordered_json attn_by = nlohmann::ordered_json::object();
+  for (const auto &[k, a] : e.attention_decode_by_kv_dtype)
+    attn_by[k] = {{"attention_fixed_s", a.fixed.value()}, {"attention_item_s", a.item.value()},
+                  {"attention_bandwidth_efficiency", a.bandwidth}};
   nlohmann::ordered_json gemm = nlohmann::ordered_json::object();
   for (const auto &[k, g] : fit.gemm)
     gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"tile_m", g.tile_m},
@@ -401,6 +405,7 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"attention_prefill_bandwidth_efficiency", e.attention_prefill_bandwidth},
             {"attention_fixed_s", e.attention_fixed.value()},
             {"attention_item_s", e.attention_item.value()},
+            {"attention_decode_by_kv_dtype", attn_by},
             {"hbm_bandwidth_efficiency", e.hbm_bandwidth},
             {"nvlink_bandwidth_efficiency", e.link_bandwidth},
             {"network_bandwidth_efficiency", e.network_bandwidth},

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <tuple>
 
 namespace rooftop::cal {
 namespace {
@@ -335,20 +336,28 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   // simpler than those; their decode sets the bandwidth curve and their prefill is reported.
   std::vector<const Measurement *> attn;
   bool own_kernel = false;
-  std::size_t n_decode = 0, n_prefill = 0;
+  std::size_t n_prefill = 0;
+  std::map<std::string, std::size_t> n_decode; // by KV-cache dtype
   for (const auto *m : train) {
     const bool dec = m->c.kind == CaseKind::attention_decode && m->c.latent_dim == 0;
     const bool pre = m->c.kind == CaseKind::attention_prefill;
     if (!dec && !pre) continue;
     attn.push_back(m);
-    (dec ? n_decode : n_prefill) += 1;
+    if (dec)
+      n_decode[to_string(m->c.dtype)] += 1;
+    else
+      n_prefill += 1;
     if (m->implementation.rfind("rooftop", 0) == 0 || m->implementation.rfind("Eigen", 0) == 0 ||
         m->implementation.empty())
       own_kernel = true;
   }
   const auto bf16 = spec.matmul_peak(DType::bf16);
-  constexpr std::size_t k_min_additive = 8; // cases of each phase for the five-term fit
-  if (!own_kernel && bf16 && n_decode >= k_min_additive && n_prefill >= k_min_additive) {
+  constexpr std::size_t k_min_additive = 8; // cases of each phase (and KV type) for a fit
+  // Decode over a KV cache of another type than BF16 (an FP8 cache: other kernels) gets its own
+  // fixed, per-item and bandwidth terms when it has enough cases; BF16 decode and prefill share
+  // the table's own. Columns: fixed, item, FLOP, decode bytes, prefill bytes, then per own type
+  // its fixed, item and decode bytes.
+  const auto additive = [&](const std::vector<std::string> &own) {
     std::vector<std::vector<double>> a;
     std::vector<double> y;
     const double hbm = spec.memory_bandwidth.value();
@@ -356,11 +365,43 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
       const bool dec = m->c.kind == CaseKind::attention_decode;
       const double items = static_cast<double>(m->c.batch) * static_cast<double>(m->c.kv_heads);
       const double mem = m->c.bytes_moved / hbm;
-      a.push_back({1.0, items, m->c.flops / bf16->value(), dec ? mem : 0.0, dec ? 0.0 : mem});
+      const auto j = dec ? std::find(own.begin(), own.end(), to_string(m->c.dtype)) : own.end();
+      const bool base = j == own.end();
+      std::vector<double> row{base ? 1.0 : 0.0, base ? items : 0.0, m->c.flops / bf16->value(),
+                              dec && base ? mem : 0.0, dec ? 0.0 : mem};
+      for (auto k = own.begin(); k != own.end(); ++k) {
+        const bool mine = k == j;
+        row.insert(row.end(), {mine ? 1.0 : 0.0, mine ? items : 0.0, mine ? mem : 0.0});
+      }
+      a.push_back(std::move(row));
       y.push_back(m->median_s);
     }
     const auto c = relative_least_squares(a, y);
-    if (c[0] > 0 && c[1] >= 0 && c[2] > 0 && c[3] > 0 && c[4] > 0) {
+    bool ok = c[0] > 0 && c[1] >= 0 && c[2] > 0 && c[3] > 0 && c[4] > 0;
+    for (std::size_t k = 0; k < own.size(); ++k)
+      ok = ok && c[5 + 3 * k] > 0 && c[6 + 3 * k] >= 0 && c[7 + 3 * k] > 0;
+    return std::pair{ok, c};
+  };
+  std::vector<std::string> own;
+  std::size_t n_base = 0;
+  for (const auto &[dt, n] : n_decode)
+    if (dt != to_string(DType::bf16) && n >= k_min_additive)
+      own.push_back(dt);
+    else
+      n_base += n;
+  if (!own_kernel && bf16 && n_base >= k_min_additive && n_prefill >= k_min_additive) {
+    auto [ok, c] = additive(own);
+    if (!ok && !own.empty()) {
+      std::string types;
+      for (const auto &dt : own) types += (types.empty() ? "" : ", ") + dt;
+      r.notes.push_back(fmt_terms("attention: the fit with decode terms of its own for KV cache " +
+                                      types + " gave a non-positive term",
+                                  c) +
+                        "; those cases share BF16's terms");
+      own.clear();
+      std::tie(ok, c) = additive(own);
+    }
+    if (ok) {
       r.additive_attention = true;
       r.attention_fixed_s = c[0];
       r.attention_item_s = c[1];
@@ -369,6 +410,11 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
       r.attention_prefill_bandwidth =
           fraction(1 / c[4], "prefill attention bandwidth efficiency", r.notes);
       r.attention_context_half = 0;
+      for (std::size_t k = 0; k < own.size(); ++k)
+        r.attention_decode_by_kv_dtype[own[k]] = {
+            Seconds(c[5 + 3 * k]), Seconds(c[6 + 3 * k]),
+            fraction(1 / c[7 + 3 * k], "decode attention bandwidth efficiency (KV cache " + own[k] + ")",
+                     r.notes)};
     } else {
       r.notes.push_back(fmt_terms("attention: the additive fit gave a non-positive term", c) +
                         "; attention from the defaults");
@@ -432,6 +478,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     e.attention_prefill_bandwidth = r.attention_prefill_bandwidth;
     e.attention_fixed = Seconds(r.attention_fixed_s);
     e.attention_item = Seconds(r.attention_item_s);
+    e.attention_decode_by_kv_dtype = r.attention_decode_by_kv_dtype;
   } else {
     // Prefill attention is measured with rooftop's flash_wmma kernel (tensor cores through
     // WMMA, no asynchronous copies or warp specialisation): below FlashAttention-2/3, so it is

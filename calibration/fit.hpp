@@ -46,6 +46,8 @@ struct FitResult {
   double attention_fixed_s = 0;          ///< per attention operator, s
   double attention_item_s = 0;           ///< per (sequence, KV head), s
   double attention_prefill_bandwidth = 0; ///< prefill: fraction of HBM bandwidth
+  /// Decode over a KV cache of another type than BF16 with enough cases: its own terms.
+  std::map<std::string, hw::Efficiency::AttentionDecodeTerms> attention_decode_by_kv_dtype;
   std::size_t allreduce_cases = 0;   ///< all_reduce measurements fitted (efficiency.allreduce)
   std::size_t fitted = 0, held = 0;  ///< measurements used / held out
   std::vector<std::string> notes;    ///< what could not be fitted and what was clamped

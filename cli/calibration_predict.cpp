@@ -37,6 +37,7 @@ wl::Op op_for(const cal::Case &c) {
   case cal::CaseKind::attention_prefill:
     o.unit = wl::Unit::attention;
     o.compute_dtype = DType::bf16;
+    o.kv_dtype = c.dtype; // an attention case's dtype is its KV cache's
     o.weight_bytes = Bytes(0);
     o.kv_bytes = Bytes(c.bytes_moved);
     o.context = c.kind == cal::CaseKind::attention_decode ? static_cast<double>(c.context)

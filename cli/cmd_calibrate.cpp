@@ -74,13 +74,18 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
       s += fmt::format("  GEMM {} memory-bound: {} + bytes at {} of HBM ({} cases)\n", dt,
                        rep::time(Seconds(g.overhead_s)), rep::percent(g.bandwidth), g.memory_cases);
   }
-  if (f.additive_attention)
+  if (f.additive_attention) {
     s += fmt::format("  attention (additive): {} + {} per (sequence, KV head) + FLOP at {} of BF16 "
                      "peak + bytes at {} (decode) or {} (prefill) of HBM\n",
                      rep::time(Seconds(f.attention_fixed_s)), fmt::format("{:.1f} ns", 1e9 * f.attention_item_s),
                      rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
                      rep::percent(f.attention_prefill_bandwidth));
-  else // a part with no case was not fitted: the table keeps its default, not 0% of the peak
+    for (const auto &[dt, a] : f.attention_decode_by_kv_dtype)
+      s += fmt::format("  attention decode over a {} KV cache: {} + {} per (sequence, KV head) + "
+                       "bytes at {} of HBM\n",
+                       dt, rep::time(a.fixed), fmt::format("{:.1f} ns", 1e9 * a.item.value()),
+                       rep::percent(a.bandwidth));
+  } else // a part with no case was not fitted: the table keeps its default, not 0% of the peak
     s += fmt::format("  attention: prefill {}; decode {}\n",
                      f.attention_flops > 0
                          ? rep::percent(f.attention_flops) + " of BF16 peak"

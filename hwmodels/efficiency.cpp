@@ -114,6 +114,32 @@ void apply(JsonReader r, Efficiency &e) {
       Seconds(at_most(r, "attention_fixed_s", e.attention_fixed.value(), k_max_fixed_s, "s"));
   e.attention_item =
       Seconds(at_most(r, "attention_item_s", e.attention_item.value(), k_max_fixed_s, "s"));
+  if (r.has("attention_decode_by_kv_dtype")) {
+    JsonReader by = r.object("attention_decode_by_kv_dtype");
+    for (auto it = by.json().begin(); it != by.json().end(); ++it) {
+      DType t{};
+      try {
+        t = dtype_from_string(it.key());
+      } catch (const InputError &) {
+        by.fail(it.key(), "unknown data type (keys are KV-cache types: " + gemm_input_dtypes() + ")");
+      }
+      if (it.key() != to_string(t)) by.fail(it.key(), "an alias: write \"" + to_string(t) + "\"");
+      JsonReader c = by.object(it.key());
+      Efficiency::AttentionDecodeTerms a;
+      // All three are given: a partial entry would mix two kernels' terms.
+      (void)c.number("attention_fixed_s", Check::non_negative, "s");
+      (void)c.number("attention_item_s", Check::non_negative, "s");
+      (void)c.number("attention_bandwidth_efficiency", Check::fraction, "fraction of peak");
+      a.fixed = Seconds(at_most(c, "attention_fixed_s", 0, k_max_fixed_s, "s"));
+      a.item = Seconds(at_most(c, "attention_item_s", 0, k_max_fixed_s, "s"));
+      a.bandwidth = efficiency(c, "attention_bandwidth_efficiency", 0);
+      c.finish();
+      e.attention_decode_by_kv_dtype[it.key()] = a;
+    }
+    by.finish();
+  } else {
+    r.ignore({"attention_decode_by_kv_dtype"});
+  }
   apply_by_dtype(r, "gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype);
   if (r.has("gemm_curve_by_dtype")) {
     JsonReader by = r.object("gemm_curve_by_dtype");
@@ -230,6 +256,17 @@ double Efficiency::attention_bandwidth_efficiency(double context) const {
   const double e_max = attention_bandwidth > 0 ? attention_bandwidth : hbm_bandwidth;
   return attention_context_half > 0 && context > 0 ? e_max * context / (context + attention_context_half)
                                                    : e_max;
+}
+
+Efficiency::AttentionDecodeTerms Efficiency::attention_terms(DType kv_dtype, bool decode,
+                                                             double context) const {
+  if (decode && !attention_decode_by_kv_dtype.empty())
+    if (auto it = attention_decode_by_kv_dtype.find(to_string(kv_dtype));
+        it != attention_decode_by_kv_dtype.end())
+      return it->second;
+  return {attention_fixed, attention_item,
+          !decode && attention_prefill_bandwidth > 0 ? attention_prefill_bandwidth
+                                                     : attention_bandwidth_efficiency(context)};
 }
 
 Efficiency Efficiency::ideal() {

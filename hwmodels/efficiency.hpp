@@ -69,6 +69,16 @@ struct Efficiency {
   Seconds attention_fixed;        ///< per attention operator, s
   Seconds attention_item;         ///< per (sequence, KV head) pair on the GPU, s
   double attention_prefill_bandwidth = 0; ///< prefill's fraction of HBM bandwidth (0: as decode)
+  /// Calibrated decode attention over a KV cache of another type (an FP8 cache runs other
+  /// kernels, with their own launch, per-item and memory costs), keyed by the cache's dtype
+  /// name: its fixed cost, per-item cost and fraction of HBM bandwidth replace the three above
+  /// for a decode step over such a cache. Prefill keeps the ones above.
+  struct AttentionDecodeTerms {
+    Seconds fixed;
+    Seconds item;
+    double bandwidth = 0;
+  };
+  std::map<std::string, AttentionDecodeTerms> attention_decode_by_kv_dtype;
   Seconds kernel_overhead;        ///< fixed cost per kernel, s
   Seconds collective_latency;     ///< fixed cost per collective call, s
   /// A serving engine's measured tensor-parallel all-reduce (empty: NCCL's model for every
@@ -107,6 +117,11 @@ struct Efficiency {
   }
   /// Decode attention's bandwidth efficiency at `context` keys.
   [[nodiscard]] double attention_bandwidth_efficiency(double context) const;
+  /// The additive terms of a decode step over a KV cache of `kv_dtype` (its entry in
+  /// attention_decode_by_kv_dtype, else the table's own); with `decode` false (prefill) the
+  /// table's own, prefill's bandwidth where it has one.
+  [[nodiscard]] AttentionDecodeTerms attention_terms(DType kv_dtype, bool decode,
+                                                     double context) const;
 };
 
 /// Fraction of the SMs' tile slots a GEMM's M x N output fills: ceil(M/tm) ceil(N/tn) tiles run

@@ -238,6 +238,11 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
     rows.push_back(source_row("attention fixed cost + per (sequence, KV head)",
                               time(e.attention_fixed) + " + " + time(e.attention_item),
                               src("attention_fixed_s")));
+  for (const auto &[dt, a] : e.attention_decode_by_kv_dtype)
+    rows.push_back(source_row("attention, decode over a " + dt + " KV cache",
+                              time(a.fixed) + " + " + time(a.item) + " per (sequence, KV head), " +
+                                  percent(a.bandwidth) + " of HBM",
+                              src("attention_decode_by_kv_dtype")));
   if (!e.allreduce.empty() && !e.allreduce.off) {
     std::string ranks;
     for (const auto &[n, c] : e.allreduce.by_ranks)

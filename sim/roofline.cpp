@@ -115,12 +115,11 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
   }
   if (op.unit == wl::Unit::attention && m.eff.additive_attention()) {
     // Calibrated attention: fixed + per-item costs, then compute and memory one after the other.
-    const double e_m = op.new_tokens > 1 && m.eff.attention_prefill_bandwidth > 0
-                           ? m.eff.attention_prefill_bandwidth
-                           : m.eff.attention_bandwidth_efficiency(op.context);
+    // A decode step over a KV cache of a type with its own terms (an FP8 cache) uses them.
+    const auto t = m.eff.attention_terms(op.kv_dtype, op.new_tokens <= 1, op.context);
     c.compute = op.flops / (unit_peak(m.gpu, op.unit, op.compute_dtype) * m.eff.attention_flops);
-    c.memory = op.bytes() / (m.gpu.memory_bandwidth * e_m);
-    c.overhead = m.eff.attention_fixed + m.eff.attention_item * op.items;
+    c.memory = op.bytes() / (m.gpu.memory_bandwidth * t.bandwidth);
+    c.overhead = t.fixed + t.item * op.items;
     c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
     c.time = c.compute + c.memory + c.overhead;
     return c;

@@ -738,6 +738,68 @@ TEST_CASE("the additive attention fit recovers a production kernel's terms, and 
   CHECK(!fit(decode_only, spec, defaults).additive_attention);
 }
 
+TEST_CASE("decode over an FP8 KV cache gets terms of its own when it has enough cases") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
+  const hw::Efficiency defaults = hw::Efficiency::ideal();
+  const double fixed = 12e-6, item = 25e-9, e_c = 0.65, e_dec = 0.9, e_pre = 0.45;
+  const double fixed8 = 7e-6, item8 = 9e-9, e_dec8 = 0.7; // another kernel's terms
+  auto ms = additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3");
+  const auto fp8_cases = [&](std::size_t n) {
+    std::vector<Measurement> out;
+    for (long long b : {1, 8, 64, 256})
+      for (long long ctx : {128, 1024, 8192, 32768})
+        for (long long kv : {1, 8}) {
+          if (out.size() == n) return out;
+          Case c;
+          c.kind = CaseKind::attention_decode;
+          c.dtype = DType::fp8;
+          c.batch = b;
+          c.q_heads = 8 * kv;
+          c.kv_heads = kv;
+          c.head_dim = 128;
+          c.context = ctx;
+          declare_work(c);
+          const double items = static_cast<double>(b * kv);
+          auto m = measured(c, fixed8 + item8 * items + c.flops / (1e15 * e_c) + c.bytes_moved / (1e12 * e_dec8));
+          m.implementation = "FA3";
+          out.push_back(m);
+        }
+    return out;
+  };
+  const auto all8 = fp8_cases(32);
+  ms.insert(ms.end(), all8.begin(), all8.end());
+  const auto f = fit(ms, spec, defaults);
+  REQUIRE(f.additive_attention);
+  // BF16 decode and prefill keep their terms; FP8 decode has its own.
+  CHECK(f.attention_fixed_s == doctest::Approx(fixed).epsilon(1e-6));
+  CHECK(f.attention_item_s == doctest::Approx(item).epsilon(1e-6));
+  CHECK(f.attention_bandwidth == doctest::Approx(e_dec).epsilon(1e-6));
+  CHECK(f.attention_prefill_bandwidth == doctest::Approx(e_pre).epsilon(1e-6));
+  REQUIRE(f.attention_decode_by_kv_dtype.count("fp8") == 1);
+  const auto &t8 = f.attention_decode_by_kv_dtype.at("fp8");
+  CHECK(t8.fixed.value() == doctest::Approx(fixed8).epsilon(1e-6));
+  CHECK(t8.item.value() == doctest::Approx(item8).epsilon(1e-6));
+  CHECK(t8.bandwidth == doctest::Approx(e_dec8).epsilon(1e-6));
+  CHECK(f.efficiency.attention_decode_by_kv_dtype.count("fp8") == 1);
+  // Costed back: an FP8 decode case at its own terms, a BF16 one at the table's.
+  const auto terms8 = f.efficiency.attention_terms(DType::fp8, /*decode=*/true, 1024);
+  CHECK(terms8.fixed.value() == doctest::Approx(fixed8).epsilon(1e-6));
+  const auto terms16 = f.efficiency.attention_terms(DType::bf16, /*decode=*/true, 1024);
+  CHECK(terms16.bandwidth == doctest::Approx(e_dec).epsilon(1e-6));
+  // Prefill over an FP8 cache: the table's own (prefill was measured with BF16 only).
+  const auto pre8 = f.efficiency.attention_terms(DType::fp8, /*decode=*/false, 1024);
+  CHECK(pre8.fixed.value() == doctest::Approx(fixed).epsilon(1e-6));
+  CHECK(pre8.bandwidth == doctest::Approx(e_pre).epsilon(1e-6));
+  // Too few FP8 cases (under 8 in the fit set): they share BF16's terms, none of their own.
+  auto few = additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3");
+  const auto some8 = fp8_cases(4);
+  few.insert(few.end(), some8.begin(), some8.end());
+  const auto g = fit(few, spec, defaults);
+  REQUIRE(g.additive_attention);
+  CHECK(g.attention_decode_by_kv_dtype.empty());
+  CHECK(g.efficiency.attention_decode_by_kv_dtype.empty());
+}
+
 TEST_CASE("a published calibration file: provenance instead of a stop rule, no spread required") {
   auto j = nlohmann::json::parse(std::ifstream(good + "calibration/small.calibration.json"));
   j.erase("stop_rule");

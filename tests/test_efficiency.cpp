@@ -66,6 +66,44 @@ TEST_CASE("efficiency bounds: values at the bounds load") {
                    {"gemm_overhead_s_by_dtype", {{"bf16", 1.0}}}}).empty());
   CHECK(load_with({{"attention_fixed_s", 1.0}, {"attention_item_s", 0.0},
                    {"attention_prefill_bandwidth_efficiency", 0}}).empty());
+  CHECK(load_with({{"attention_decode_by_kv_dtype",
+                    {{"fp8", {{"attention_fixed_s", 1.0}, {"attention_item_s", 0.0},
+                              {"attention_bandwidth_efficiency", 1e-4}}}}}}).empty());
+}
+
+TEST_CASE("attention_decode_by_kv_dtype: whole entries of known KV-cache types") {
+  const auto refused = [](const nlohmann::json &edit, const std::string &pointer,
+                          const std::string &what) {
+    const std::string e = load_with(edit);
+    INFO(edit.dump() << " -> " << e);
+    CHECK(e.find(".json: " + pointer) != std::string::npos);
+    CHECK(e.find(what) != std::string::npos);
+  };
+  const nlohmann::json whole = {{"attention_fixed_s", 7e-6}, {"attention_item_s", 1e-8},
+                                {"attention_bandwidth_efficiency", 0.8}};
+  CHECK(load_with({{"attention_decode_by_kv_dtype", {{"fp8", whole}}}}).empty());
+  refused({{"attention_decode_by_kv_dtype", {{"fp7", whole}}}},
+          "/defaults/attention_decode_by_kv_dtype/fp7", "unknown data type");
+  refused({{"attention_decode_by_kv_dtype", {{"bfloat16", whole}}}},
+          "/defaults/attention_decode_by_kv_dtype/bfloat16", "an alias");
+  for (const char *key : {"attention_fixed_s", "attention_item_s", "attention_bandwidth_efficiency"}) {
+    nlohmann::json part = whole;
+    part.erase(key);
+    refused({{"attention_decode_by_kv_dtype", {{"fp8", part}}}},
+            std::string("/defaults/attention_decode_by_kv_dtype/fp8/") + key, key);
+  }
+  nlohmann::json bad = whole;
+  bad["attention_bandwidth_efficiency"] = 0;
+  refused({{"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
+          "/defaults/attention_decode_by_kv_dtype/fp8/attention_bandwidth_efficiency", "in [1e-4, 1]");
+  bad = whole;
+  bad["attention_fixed_s"] = 2;
+  refused({{"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
+          "/defaults/attention_decode_by_kv_dtype/fp8/attention_fixed_s", "must be in [0, 1] (s)");
+  bad = whole;
+  bad["extra"] = 1;
+  refused({{"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
+          "/defaults/attention_decode_by_kv_dtype/fp8/extra", "extra");
 }
 
 TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bound") {

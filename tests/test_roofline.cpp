@@ -174,6 +174,20 @@ TEST_CASE("calibrated attention adds its fixed, per-item, compute and memory tim
   c = sim::cost_op(at, machine(g, e, 1));
   CHECK(c.memory.value() == doctest::Approx(20e-6));
   CHECK(c.time.value() == doctest::Approx(12e-6 + 1.6e-6 + 2e-6 + 20e-6));
+  // Terms of an FP8 KV cache's own: a decode step over such a cache uses them (8e6 at 0.5 of
+  // 1e12 = 16 us, 7 us + 64 x 10 ns); a BF16 one and a prefill over FP8 keep the table's.
+  e.attention_decode_by_kv_dtype["fp8"] = {Seconds(7e-6), Seconds(10e-9), 0.5};
+  at.kv_dtype = DType::fp8;
+  c = sim::cost_op(at, machine(g, e, 1)); // still the prefill
+  CHECK(c.time.value() == doctest::Approx(12e-6 + 1.6e-6 + 2e-6 + 20e-6));
+  at.new_tokens = 1;
+  c = sim::cost_op(at, machine(g, e, 1));
+  CHECK(c.overhead.value() == doctest::Approx(7e-6 + 64 * 10e-9));
+  CHECK(c.memory.value() == doctest::Approx(16e-6));
+  CHECK(c.time.value() == doctest::Approx(7e-6 + 0.64e-6 + 2e-6 + 16e-6));
+  at.kv_dtype = DType::bf16;
+  c = sim::cost_op(at, machine(g, e, 1));
+  CHECK(c.time.value() == doctest::Approx(12e-6 + 1.6e-6 + 2e-6 + 10e-6));
 }
 
 TEST_CASE("a calibrated GEMM dtype has its own memory roof and fixed cost") {

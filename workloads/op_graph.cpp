@@ -105,6 +105,7 @@ void lower_gqa(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   const double keys = attended_keys(c.s.past_tokens, c.s.new_tokens, a.window) / c.cp;
   const double batch = static_cast<double>(c.s.batch);
   Op at = make("attention", OpKind::attention, Unit::attention, g, n, c.m.dtype);
+  at.kv_dtype = c.d.kv_dtype;
   at.flops = Flops(2 * batch * H * (dh + dv) * keys);
   // K/V read for the cached keys in the window plus the new ones, and the new K/V written; CP
   // shards the cache (decode) or the new tokens (prefill) over its ranks.
@@ -154,6 +155,7 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
   Op kvb = make("kv_b_proj", OpKind::qkv_proj, Unit::gemm, g, n, c.d.act_dtype);
   kvb.weight_bytes = kvb.stored_weight_bytes = Bytes(kvl * H * (nope + dv) * c.wb);
   Op at = make("attention", OpKind::attention, Unit::attention, g, n, c.m.dtype);
+  at.kv_dtype = c.d.kv_dtype;
   if (c.phase == Phase::prefill) {
     // Decompress every key: kv_tokens x kv_lora -> H (nope + v).
     kvb.flops = Flops(2 * kv_tokens * kvl * H * (nope + dv));

@@ -39,6 +39,7 @@ struct Op {
   int group = -1;             ///< layer group index, -1 outside the layers
   long long count = 1;        ///< instances per pass
   DType compute_dtype = DType::bf16; ///< tensor-core input type (gemm/attention)
+  DType kv_dtype = DType::bf16;      ///< attention: the KV cache's type
   Flops flops;                ///< per instance
   Bytes weight_bytes;         ///< weights read per instance
   Bytes act_bytes;            ///< activations read and written per instance
