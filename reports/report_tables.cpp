@@ -236,11 +236,13 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
                               src("attention_prefill_bandwidth_efficiency")));
   if (e.additive_attention())
     rows.push_back(source_row("attention fixed cost + per (sequence, KV head)",
-                              time(e.attention_fixed) + " + " + time(e.attention_item),
+                              time(e.attention_fixed) + " + " +
+                                  fmt::format("{:.1f} ns", 1e9 * e.attention_item.value()),
                               src("attention_fixed_s")));
   for (const auto &[dt, a] : e.attention_decode_by_kv_dtype)
     rows.push_back(source_row("attention, decode over a " + dt + " KV cache",
-                              time(a.fixed) + " + " + time(a.item) + " per (sequence, KV head), " +
+                              time(a.fixed) + " + " + fmt::format("{:.1f} ns", 1e9 * a.item.value()) +
+                                  " per (sequence, KV head), " +
                                   percent(a.bandwidth) + " of HBM",
                               src("attention_decode_by_kv_dtype")));
   if (!e.allreduce.empty() && !e.allreduce.off) {

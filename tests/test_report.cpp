@@ -564,3 +564,21 @@ TEST_CASE("efficiency table: a measured all-reduce is listed with what ran, unle
   e.allreduce.off = true;
   CHECK(find(e).empty());
 }
+
+TEST_CASE("efficiency table: a KV-cache type's own decode attention terms are listed") {
+  const auto &gpu = hw::GpuCatalogue::builtin().get("h100-sxm");
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.attention_fixed = Seconds(11.6e-6);
+  e.attention_item = Seconds(21.6e-9);
+  e.attention_decode_by_kv_dtype["fp8"] = {Seconds(13.4e-6), Seconds(25e-9), 0.84};
+  std::map<std::string, std::string> by_key;
+  for (const auto &r : rep::efficiency_table(e, gpu))
+    by_key[r.at("key").get<std::string>()] = r.at("value").get<std::string>();
+  CHECK(by_key.at("attention fixed cost + per (sequence, KV head)") == "11.60 us + 21.6 ns");
+  CHECK(by_key.at("attention, decode over a fp8 KV cache") ==
+        "13.40 us + 25.0 ns per (sequence, KV head), 84.0% of HBM");
+  e.attention_decode_by_kv_dtype.clear();
+  std::set<std::string> keys;
+  for (const auto &r : rep::efficiency_table(e, gpu)) keys.insert(r.at("key").get<std::string>());
+  CHECK(keys.count("attention, decode over a fp8 KV cache") == 0);
+}
