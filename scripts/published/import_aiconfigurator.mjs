@@ -129,16 +129,14 @@ function push(c, latency_ms, impl) {
   ms.push(m)
 }
 
-// The FP8 GEMM rows of both engines ran with dynamic activation quantization (the collectors'
-// checkpoints carry no input scale: collector/trtllm/collect_gemm.py; collector/vllm/
-// collect_gemm.py, Fp8Config(activation_scheme="dynamic")), so each time includes the scale
-// computation, which a served FP8 checkpoint with static activation scales (ModelOpt's, as
-// MLPerf and NVIDIA's published runs use) does not run. As AIConfigurator derives its fp8_static
-// GEMMs (aic-core/rust/.../operators/gemm.rs, GEMM::query), the measured compute-scale time of
-// the same M x K input (quantize/<engine>/<version>/computescale_perf.parquet: dynamic minus
-// static quantization; vLLM's collector times its per-token dynamic kernel) is taken off each
-// FP8 row. A row that this would put below its roofline (FLOPs at the dense FP8 peak, bytes at
-// the HBM bandwidth) is left out and counted.
+// TensorRT-LLM's FP8 GEMM rows ran with dynamic activation quantization (the collector's
+// checkpoints carry no input scale: collector/trtllm/collect_gemm.py), so each time includes
+// the per-tensor scale computation, which a served FP8 checkpoint (ModelOpt: static scales)
+// does not run. As AIConfigurator derives its fp8_static GEMMs (aic-core/rust/.../operators/
+// gemm.rs, GEMM::query), the measured compute-scale time of the same M x K input
+// (quantize/trtllm/<version>/computescale_perf.parquet: dynamic minus static quantization) is
+// taken off each FP8 row. A row that this would put below its roofline (FLOPs at the dense FP8
+// peak, bytes at the HBM bandwidth) is left out and counted.
 let computeScale = null
 let belowRoofline = 0
 async function loadComputeScale() {
@@ -152,7 +150,7 @@ async function loadComputeScale() {
 }
 const fp8Peak = spec.dense_flops_per_s.fp8
 const gemm = await table(paths.gemm)
-if (gemm.some(r => r.gemm_dtype === 'fp8' && gemmDtype.fp8[1].includes(r.kernel_source))) await loadComputeScale()
+if (trt && gemm.some(r => r.gemm_dtype === 'fp8')) await loadComputeScale()
 for (const t of [gemm]) for (const r of t)
   if (r.device !== sys.device) { console.error(`${paths.gemm}: device ${r.device}, expected ${sys.device}`); process.exit(1) }
 for (const r of gemm) {
@@ -163,7 +161,7 @@ for (const r of gemm) {
   const c = { id: `pub_gemm_${d[0]}_${m}x${n}x${k}`, kind: 'gemm', dtype: d[0], m, n, k }
   gemmWork(c)
   let ms = Number(r.latency)
-  if (d[0] === 'fp8') {
+  if (trt && d[0] === 'fp8') {
     const cs = computeScale.get(`${m}x${k}`)
     if (cs === undefined) { console.error(`${paths.computescale}: no fp8 row for M = ${m}, K = ${k}`); process.exit(1) }
     ms -= cs
@@ -171,7 +169,7 @@ for (const r of gemm) {
     if (!(ms > roof)) { belowRoofline += 1; continue }
   }
   push(c, ms, trt ? `${engine} Linear (${d[0] === 'fp8' ? 'fp8, static scale: the dynamic time less the measured compute-scale time' : r.gemm_dtype})`
-                  : `${engine} ${r.kernel_source}${d[0] === 'fp8' ? ' (static scale: the dynamic time less the measured compute-scale time)' : ''}`)
+                  : `${engine} ${r.kernel_source}`)
 }
 for (const [key, phase] of [['decode', 'attention_decode'], ['prefill', 'attention_prefill']]) {
   for (const r of await table(paths[key])) {
@@ -261,8 +259,8 @@ const file = {
       ? `GEMMs of TensorRT-LLM's Linear module (kernel_source torch_flow) in BF16, per-tensor FP8 with a static activation scale (each time is the table's, measured with dynamic quantization, less the compute-scale time of the same M x K input from quantize/trtllm/<version>/computescale_perf.parquet, as AIConfigurator derives fp8_static${belowRoofline ? `; ${belowRoofline} rows this put below their roofline are left out` : ''}) and NVFP4 (as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; TensorRT-LLM's attention backend (TRTLLM: its FMHA and XQA kernels) for decode with BF16 and FP8 KV cache and causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes the write of the new keys into the KV cache (the attention op appends them)` + allreduceSelection +
         (repeated ? `. ${repeated} rows repeat a shape already listed; each such shape's time is the mean of its rows` : '')
       : sysName === 'h100_sxm'
-      ? `BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) with a static activation scale (each time is the table's, measured with dynamic per-token quantization, less the compute-scale time of the same M x K input from quantize/vllm/<version>/computescale_perf.parquet, as AIConfigurator derives fp8_static${belowRoofline ? `; ${belowRoofline} rows this put below their roofline are left out` : ''}) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes vLLM's KV-cache write of the new keys` + allreduceSelection
-      : `GEMMs in BF16 (torch F.linear), per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) with a static activation scale (each time is the table\'s, measured with dynamic per-token quantization, less the compute-scale time of the same M x K input from quantize/vllm/<version>/computescale_perf.parquet, as AIConfigurator derives fp8_static${belowRoofline ? `; ${belowRoofline} rows this put below their roofline are left out` : ''}) and NVFP4 (FlashInferCuteDslNvFp4LinearKernel, as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; the engine's decode and prefill attention kernels (${[...kernelsSeen].sort().join(', ')}), decode with BF16 and FP8 KV cache, causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes vLLM's KV-cache write of the new keys` + allreduceSelection +
+      ? 'BF16 (torch F.linear) and per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) GEMMs with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; FlashAttention-3 decode (BF16 and FP8 KV cache) and causal prefill (BF16) attention, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables\' step counts the cached keys). Each attention time includes vLLM\'s KV-cache write of the new keys' + allreduceSelection
+      : `GEMMs in BF16 (torch F.linear), per-tensor FP8 (CutlassFP8ScaledMMLinearKernel) and NVFP4 (FlashInferCuteDslNvFp4LinearKernel, as fp4), each where the tables have it, with M in {1..16384} (27 values) and N, K in {1024, 2048, 4096, 6144, 8192, 16384}; the engine's decode and prefill attention kernels (${[...kernelsSeen].sort().join(', ')}), decode with BF16 and FP8 KV cache, causal prefill with BF16, head_dim 128, no window, head layouts q/kv in {32/8, 16/4, 8/2, 4/1, 64/8, 32/4, 16/2, 8/1, 16/1, 8/8, 32/32}; decode context = step + 1 (the tables' step counts the cached keys). Each attention time includes vLLM's KV-cache write of the new keys` + allreduceSelection +
         (repeated ? `. ${repeated} rows repeat a shape already listed; each such shape's time is the mean of its rows` : ''),
   },
   device: { backend: 'published', name: sys.device, sm_version: sys.sm_version, sm_count: spec.sm_count },
