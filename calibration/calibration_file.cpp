@@ -424,6 +424,7 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"attention_fixed_s", fit.attention_fixed_s},
             {"attention_item_s", fit.attention_item_s},
             {"attention_prefill_bandwidth", fit.attention_prefill_bandwidth},
+            {"attention_decode_by_kv_dtype", attn_by},
             {"allreduce_cases", fit.allreduce_cases},
             {"fitted_measurements", fit.fitted},
             {"held_out_measurements", fit.held}}},

@@ -384,11 +384,20 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   };
   std::vector<std::string> own;
   std::size_t n_base = 0;
-  for (const auto &[dt, n] : n_decode)
+  std::size_t n_all = 0;
+  for (const auto &[dt, n] : n_decode) {
+    n_all += n;
     if (dt != to_string(DType::bf16) && n >= k_min_additive)
       own.push_back(dt);
     else
       n_base += n;
+  }
+  // Too few decode cases left for the table's own terms (a set measured over FP8 caches only):
+  // none is split out, all share them.
+  if (n_base < k_min_additive) {
+    own.clear();
+    n_base = n_all;
+  }
   if (!own_kernel && bf16 && n_base >= k_min_additive && n_prefill >= k_min_additive) {
     auto [ok, c] = additive(own);
     if (!ok && !own.empty()) {

@@ -121,9 +121,12 @@ void apply(JsonReader r, Efficiency &e) {
       try {
         t = dtype_from_string(it.key());
       } catch (const InputError &) {
-        by.fail(it.key(), "unknown data type (keys are KV-cache types: " + gemm_input_dtypes() + ")");
+        by.fail(it.key(), "unknown data type (keys are KV-cache types other than bf16, e.g. fp8)");
       }
       if (it.key() != to_string(t)) by.fail(it.key(), "an alias: write \"" + to_string(t) + "\"");
+      if (t == DType::bf16)
+        by.fail(it.key(), "bf16's decode terms are the table's own attention_fixed_s, "
+                          "attention_item_s and attention_bandwidth_efficiency");
       JsonReader c = by.object(it.key());
       Efficiency::AttentionDecodeTerms a;
       // All three are given: a partial entry would mix two kernels' terms.

@@ -239,12 +239,13 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
                               time(e.attention_fixed) + " + " +
                                   fmt::format("{:.1f} ns", 1e9 * e.attention_item.value()),
                               src("attention_fixed_s")));
-  for (const auto &[dt, a] : e.attention_decode_by_kv_dtype)
-    rows.push_back(source_row("attention, decode over a " + dt + " KV cache",
-                              time(a.fixed) + " + " + fmt::format("{:.1f} ns", 1e9 * a.item.value()) +
-                                  " per (sequence, KV head), " +
-                                  percent(a.bandwidth) + " of HBM",
-                              src("attention_decode_by_kv_dtype")));
+  if (e.additive_attention()) // the terms apply only to the additive cost
+    for (const auto &[dt, a] : e.attention_decode_by_kv_dtype)
+      rows.push_back(source_row("attention, decode with a KV cache of " + dt,
+                                time(a.fixed) + " + " +
+                                    fmt::format("{:.1f} ns", 1e9 * a.item.value()) +
+                                    " per (sequence, KV head), " + percent(a.bandwidth) + " of HBM",
+                                src("attention_decode_by_kv_dtype")));
   if (!e.allreduce.empty() && !e.allreduce.off) {
     std::string ranks;
     for (const auto &[n, c] : e.allreduce.by_ranks)

@@ -798,6 +798,15 @@ TEST_CASE("decode over an FP8 KV cache gets terms of its own when it has enough 
   REQUIRE(g.additive_attention);
   CHECK(g.attention_decode_by_kv_dtype.empty());
   CHECK(g.efficiency.attention_decode_by_kv_dtype.empty());
+  // Decode over FP8 caches only: too few BF16 ones for the table's own terms, so nothing is
+  // split out and the FP8 cases set the shared terms (still the additive fit).
+  auto only8 = additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3");
+  std::erase_if(only8, [](const Measurement &m) { return m.c.kind == CaseKind::attention_decode; });
+  only8.insert(only8.end(), all8.begin(), all8.end());
+  const auto h = fit(only8, spec, defaults);
+  REQUIRE(h.additive_attention);
+  CHECK(h.attention_decode_by_kv_dtype.empty());
+  CHECK(h.attention_bandwidth == doctest::Approx(e_dec8).epsilon(0.05));
 }
 
 TEST_CASE("a published calibration file: provenance instead of a stop rule, no spread required") {

@@ -86,6 +86,8 @@ TEST_CASE("attention_decode_by_kv_dtype: whole entries of known KV-cache types")
           "/defaults/attention_decode_by_kv_dtype/fp7", "unknown data type");
   refused({{"attention_decode_by_kv_dtype", {{"bfloat16", whole}}}},
           "/defaults/attention_decode_by_kv_dtype/bfloat16", "an alias");
+  refused({{"attention_decode_by_kv_dtype", {{"bf16", whole}}}},
+          "/defaults/attention_decode_by_kv_dtype/bf16", "the table's own");
   for (const char *key : {"attention_fixed_s", "attention_item_s", "attention_bandwidth_efficiency"}) {
     nlohmann::json part = whole;
     part.erase(key);

@@ -575,10 +575,16 @@ TEST_CASE("efficiency table: a KV-cache type's own decode attention terms are li
   for (const auto &r : rep::efficiency_table(e, gpu))
     by_key[r.at("key").get<std::string>()] = r.at("value").get<std::string>();
   CHECK(by_key.at("attention fixed cost + per (sequence, KV head)") == "11.60 us + 21.6 ns");
-  CHECK(by_key.at("attention, decode over a fp8 KV cache") ==
+  CHECK(by_key.at("attention, decode with a KV cache of fp8") ==
         "13.40 us + 25.0 ns per (sequence, KV head), 84.0% of HBM");
+  // Not additive (no fixed or item cost, no prefill bandwidth): the terms are never used, and
+  // the row is not shown.
+  hw::Efficiency plain = hw::Efficiency::ideal();
+  plain.attention_decode_by_kv_dtype["fp8"] = {Seconds(13.4e-6), Seconds(25e-9), 0.84};
+  for (const auto &r : rep::efficiency_table(plain, gpu))
+    CHECK(r.at("key").get<std::string>() != "attention, decode with a KV cache of fp8");
   e.attention_decode_by_kv_dtype.clear();
   std::set<std::string> keys;
   for (const auto &r : rep::efficiency_table(e, gpu)) keys.insert(r.at("key").get<std::string>());
-  CHECK(keys.count("attention, decode over a fp8 KV cache") == 0);
+  CHECK(keys.count("attention, decode with a KV cache of fp8") == 0);
 }
