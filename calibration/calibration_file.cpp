@@ -375,10 +375,7 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   nlohmann::ordered_json curve_by = nlohmann::ordered_json::object();
   for (const auto &[k, c] : e.gemm_curve_by_dtype)
     curve_by[k] = {{"m_half", c.m_half}, {"tile_m", c.tile_m}, {"tile_n", c.tile_n}};
-  nlohmann::ordered_json attn_by = nlohmann::ordered_json::object();
-  for (const auto &[k, a] : e.attention_decode_by_kv_dtype)
-    attn_by[k] = {{"attention_fixed_s", a.fixed.value()}, {"attention_item_s", a.item.value()},
-                  {"attention_bandwidth_efficiency", a.bandwidth}};
+  const nlohmann::ordered_json attn_by = hw::attention_decode_by_kv_dtype_json(e);
   nlohmann::ordered_json gemm = nlohmann::ordered_json::object();
   for (const auto &[k, g] : fit.gemm)
     gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"tile_m", g.tile_m},

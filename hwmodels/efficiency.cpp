@@ -143,6 +143,11 @@ void apply(JsonReader r, Efficiency &e) {
   } else {
     r.ignore({"attention_decode_by_kv_dtype"});
   }
+  // The terms replace the additive cost's own: without that cost they would never be used.
+  if (!e.attention_decode_by_kv_dtype.empty() && !e.additive_attention())
+    r.fail("attention_decode_by_kv_dtype",
+           "applies only with the additive attention cost (attention_fixed_s, attention_item_s or "
+           "attention_prefill_bandwidth_efficiency > 0), which this table does not have");
   apply_by_dtype(r, "gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype);
   if (r.has("gemm_curve_by_dtype")) {
     JsonReader by = r.object("gemm_curve_by_dtype");
@@ -270,6 +275,14 @@ Efficiency::AttentionDecodeTerms Efficiency::attention_terms(DType kv_dtype, boo
   return {attention_fixed, attention_item,
           !decode && attention_prefill_bandwidth > 0 ? attention_prefill_bandwidth
                                                      : attention_bandwidth_efficiency(context)};
+}
+
+nlohmann::ordered_json attention_decode_by_kv_dtype_json(const Efficiency &e) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto &[k, a] : e.attention_decode_by_kv_dtype)
+    j[k] = {{"attention_fixed_s", a.fixed.value()}, {"attention_item_s", a.item.value()},
+            {"attention_bandwidth_efficiency", a.bandwidth}};
+  return j;
 }
 
 Efficiency Efficiency::ideal() {

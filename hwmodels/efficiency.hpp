@@ -124,6 +124,10 @@ struct Efficiency {
                                                      double context) const;
 };
 
+/// attention_decode_by_kv_dtype as it is written in a table (rooftop.efficiency/1) and in an
+/// estimate's JSON: type -> {attention_fixed_s, attention_item_s, attention_bandwidth_efficiency}.
+nlohmann::ordered_json attention_decode_by_kv_dtype_json(const Efficiency &e);
+
 /// Fraction of the SMs' tile slots a GEMM's M x N output fills: ceil(M/tm) ceil(N/tn) tiles run
 /// in waves of `sms`, so the last wave may be partly idle. A grouped GEMM of `groups` such
 /// problems (the expected count of MoE experts with tokens, not necessarily whole) has `groups`

@@ -49,13 +49,7 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e, bool allreduce_a
           {"attention_prefill_bandwidth_efficiency", e.attention_prefill_bandwidth},
           {"attention_fixed_s", e.attention_fixed.value()},
           {"attention_item_s", e.attention_item.value()},
-          {"attention_decode_by_kv_dtype", [&] {
-             nlohmann::ordered_json j = nlohmann::ordered_json::object();
-             for (const auto &[k, a] : e.attention_decode_by_kv_dtype)
-               j[k] = {{"attention_fixed_s", a.fixed.value()}, {"attention_item_s", a.item.value()},
-                       {"attention_bandwidth_efficiency", a.bandwidth}};
-             return j;
-           }()},
+          {"attention_decode_by_kv_dtype", hw::attention_decode_by_kv_dtype_json(e)},
           {"hbm_bandwidth_efficiency", e.hbm_bandwidth},
           {"link_bandwidth_efficiency", e.link_bandwidth},
           {"network_bandwidth_efficiency", e.network_bandwidth},

@@ -668,28 +668,38 @@ TEST_CASE("relative_least_squares is exact on a linear model and weighs relative
 }
 
 namespace {
-/// Published-style attention measurements from the additive model with known terms.
-std::vector<Measurement> additive_attention_cases(double fixed, double item, double e_c,
-                                                  double e_dec, double e_pre,
-                                                  const std::string &impl) {
+/// Published-style decode measurements over a `kv` cache from the additive model with known
+/// terms: 32 cases (batches, contexts, 1 or 8 KV heads).
+std::vector<Measurement> additive_decode_cases(double fixed, double item, double e_c, double e_dec,
+                                               const std::string &impl, DType kv = DType::bf16) {
   std::vector<Measurement> ms;
   const double peak = 1e15, bw = 1e12; // test-gpu: BF16 1e15 FLOP/s, 1e12 B/s
   for (long long b : {1, 8, 64, 256})
     for (long long ctx : {128, 1024, 8192, 32768})
-      for (long long kv : {1, 8}) {
+      for (long long kvh : {1, 8}) {
         Case c;
         c.kind = CaseKind::attention_decode;
+        c.dtype = kv;
         c.batch = b;
-        c.q_heads = 8 * kv;
-        c.kv_heads = kv;
+        c.q_heads = 8 * kvh;
+        c.kv_heads = kvh;
         c.head_dim = 128;
         c.context = ctx;
         declare_work(c);
-        const double items = static_cast<double>(b * kv);
+        const double items = static_cast<double>(b * kvh);
         auto m = measured(c, fixed + item * items + c.flops / (peak * e_c) + c.bytes_moved / (bw * e_dec));
         m.implementation = impl;
         ms.push_back(m);
       }
+  return ms;
+}
+
+/// Published-style attention measurements from the additive model with known terms.
+std::vector<Measurement> additive_attention_cases(double fixed, double item, double e_c,
+                                                  double e_dec, double e_pre,
+                                                  const std::string &impl) {
+  std::vector<Measurement> ms = additive_decode_cases(fixed, item, e_c, e_dec, impl);
+  const double peak = 1e15, bw = 1e12;
   for (long long b : {1, 4, 16})
     for (long long s : {16, 256, 2048, 8192}) {
       Case c;
@@ -745,26 +755,9 @@ TEST_CASE("decode over an FP8 KV cache gets terms of its own when it has enough 
   const double fixed8 = 7e-6, item8 = 9e-9, e_dec8 = 0.7; // another kernel's terms
   auto ms = additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3");
   const auto fp8_cases = [&](std::size_t n) {
-    std::vector<Measurement> out;
-    for (long long b : {1, 8, 64, 256})
-      for (long long ctx : {128, 1024, 8192, 32768})
-        for (long long kv : {1, 8}) {
-          if (out.size() == n) return out;
-          Case c;
-          c.kind = CaseKind::attention_decode;
-          c.dtype = DType::fp8;
-          c.batch = b;
-          c.q_heads = 8 * kv;
-          c.kv_heads = kv;
-          c.head_dim = 128;
-          c.context = ctx;
-          declare_work(c);
-          const double items = static_cast<double>(b * kv);
-          auto m = measured(c, fixed8 + item8 * items + c.flops / (1e15 * e_c) + c.bytes_moved / (1e12 * e_dec8));
-          m.implementation = "FA3";
-          out.push_back(m);
-        }
-    return out;
+    auto all = additive_decode_cases(fixed8, item8, e_c, e_dec8, "FA3", DType::fp8);
+    all.resize(n);
+    return all;
   };
   const auto all8 = fp8_cases(32);
   ms.insert(ms.end(), all8.begin(), all8.end());

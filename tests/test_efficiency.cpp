@@ -66,7 +66,8 @@ TEST_CASE("efficiency bounds: values at the bounds load") {
                    {"gemm_overhead_s_by_dtype", {{"bf16", 1.0}}}}).empty());
   CHECK(load_with({{"attention_fixed_s", 1.0}, {"attention_item_s", 0.0},
                    {"attention_prefill_bandwidth_efficiency", 0}}).empty());
-  CHECK(load_with({{"attention_decode_by_kv_dtype",
+  CHECK(load_with({{"attention_fixed_s", 1e-5},
+                   {"attention_decode_by_kv_dtype",
                     {{"fp8", {{"attention_fixed_s", 1.0}, {"attention_item_s", 0.0},
                               {"attention_bandwidth_efficiency", 1e-4}}}}}}).empty());
 }
@@ -81,30 +82,33 @@ TEST_CASE("attention_decode_by_kv_dtype: whole entries of known KV-cache types")
   };
   const nlohmann::json whole = {{"attention_fixed_s", 7e-6}, {"attention_item_s", 1e-8},
                                 {"attention_bandwidth_efficiency", 0.8}};
-  CHECK(load_with({{"attention_decode_by_kv_dtype", {{"fp8", whole}}}}).empty());
-  refused({{"attention_decode_by_kv_dtype", {{"fp7", whole}}}},
+  CHECK(load_with({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp8", whole}}}}).empty());
+  // Without the additive attention cost the terms would never apply: refused.
+  refused({{"attention_decode_by_kv_dtype", {{"fp8", whole}}}}, "/defaults/attention_decode_by_kv_dtype",
+          "applies only with the additive attention cost");
+  refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp7", whole}}}},
           "/defaults/attention_decode_by_kv_dtype/fp7", "unknown data type");
-  refused({{"attention_decode_by_kv_dtype", {{"bfloat16", whole}}}},
+  refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"bfloat16", whole}}}},
           "/defaults/attention_decode_by_kv_dtype/bfloat16", "an alias");
-  refused({{"attention_decode_by_kv_dtype", {{"bf16", whole}}}},
+  refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"bf16", whole}}}},
           "/defaults/attention_decode_by_kv_dtype/bf16", "the table's own");
   for (const char *key : {"attention_fixed_s", "attention_item_s", "attention_bandwidth_efficiency"}) {
     nlohmann::json part = whole;
     part.erase(key);
-    refused({{"attention_decode_by_kv_dtype", {{"fp8", part}}}},
+    refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp8", part}}}},
             std::string("/defaults/attention_decode_by_kv_dtype/fp8/") + key, key);
   }
   nlohmann::json bad = whole;
   bad["attention_bandwidth_efficiency"] = 0;
-  refused({{"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
+  refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
           "/defaults/attention_decode_by_kv_dtype/fp8/attention_bandwidth_efficiency", "in [1e-4, 1]");
   bad = whole;
   bad["attention_fixed_s"] = 2;
-  refused({{"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
+  refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
           "/defaults/attention_decode_by_kv_dtype/fp8/attention_fixed_s", "must be in [0, 1] (s)");
   bad = whole;
   bad["extra"] = 1;
-  refused({{"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
+  refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp8", bad}}}},
           "/defaults/attention_decode_by_kv_dtype/fp8/extra", "extra");
 }
 
