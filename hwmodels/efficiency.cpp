@@ -90,6 +90,16 @@ void apply_by_dtype(JsonReader &r, const std::string &key, std::map<std::string,
   by.finish();
 }
 
+/// Per-KV-type decode terms replace the additive attention cost's own: a merged table with them
+/// but without that cost would never use them. `where` names the layers merged.
+void check_decode_terms(const Efficiency &e, const std::string &where) {
+  if (!e.attention_decode_by_kv_dtype.empty() && !e.additive_attention())
+    throw InputError(where + ": attention_decode_by_kv_dtype applies only with the additive "
+                     "attention cost (attention_fixed_s, attention_item_s or "
+                     "attention_prefill_bandwidth_efficiency > 0), which these do not give: "
+                     "its terms would never apply");
+}
+
 /// Applies the fields present in `r` over `e`.
 void apply(JsonReader r, Efficiency &e) {
   e.gemm_flops = efficiency(r, "gemm_flops_efficiency", e.gemm_flops);
@@ -130,9 +140,8 @@ void apply(JsonReader r, Efficiency &e) {
       JsonReader c = by.object(it.key());
       Efficiency::AttentionDecodeTerms a;
       // All three are given: a partial entry would mix two kernels' terms.
-      (void)c.number("attention_fixed_s", Check::non_negative, "s");
-      (void)c.number("attention_item_s", Check::non_negative, "s");
-      (void)c.number("attention_bandwidth_efficiency", Check::fraction, "fraction of peak");
+      for (const char *k : {"attention_fixed_s", "attention_item_s", "attention_bandwidth_efficiency"})
+        if (!c.has(k)) c.fail(k, "missing: an entry gives all three decode terms");
       a.fixed = Seconds(at_most(c, "attention_fixed_s", 0, k_max_fixed_s, "s"));
       a.item = Seconds(at_most(c, "attention_item_s", 0, k_max_fixed_s, "s"));
       a.bandwidth = efficiency(c, "attention_bandwidth_efficiency", 0);
@@ -143,11 +152,6 @@ void apply(JsonReader r, Efficiency &e) {
   } else {
     r.ignore({"attention_decode_by_kv_dtype"});
   }
-  // The terms replace the additive cost's own: without that cost they would never be used.
-  if (!e.attention_decode_by_kv_dtype.empty() && !e.additive_attention())
-    r.fail("attention_decode_by_kv_dtype",
-           "applies only with the additive attention cost (attention_fixed_s, attention_item_s or "
-           "attention_prefill_bandwidth_efficiency > 0), which this table does not have");
   apply_by_dtype(r, "gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype);
   if (r.has("gemm_curve_by_dtype")) {
     JsonReader by = r.object("gemm_curve_by_dtype");
@@ -312,6 +316,10 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
   for (const char *k : required)
     if (!d.has(k)) throw InputError(d.where(k) + ": missing required field");
   apply(d, e);
+  // Checked on the merged layers, the same for every GPU: /defaults alone (a GPU whose
+  // architecture has no entry) and /defaults with each per_architecture entry.
+  check_decode_terms(e, file.string() + ": /defaults");
+  const Efficiency base = e;
   std::string provenance = file.string() + "#/defaults";
   const std::string arch = to_string(gpu.architecture);
   if (r.has("per_architecture")) {
@@ -323,12 +331,12 @@ Efficiency load_default_efficiency(const std::filesystem::path &file, const GpuS
         throw InputError(pa.where(it.key()) + ": " + err.what());
       }
       JsonReader o = pa.object(it.key());
+      Efficiency merged = base;
+      apply(o, merged); // validates the other architectures' entries too
+      check_decode_terms(merged, file.string() + ": /defaults with /per_architecture/" + it.key());
       if (it.key() == arch) {
-        apply(o, e);
+        e = merged;
         provenance += " + #/per_architecture/" + arch;
-      } else {
-        Efficiency scratch;
-        apply(o, scratch); // validate the other entries too
       }
     }
     pa.finish();

@@ -800,6 +800,17 @@ TEST_CASE("decode over an FP8 KV cache gets terms of its own when it has enough 
   REQUIRE(h.additive_attention);
   CHECK(h.attention_decode_by_kv_dtype.empty());
   CHECK(h.attention_bandwidth == doctest::Approx(e_dec8).epsilon(0.05));
+  // FP8 cases whose own fit has a negative fixed cost: the split is dropped, with a note, and
+  // no per-type terms are kept (the shared refit of these made-up cases is not additive either).
+  auto neg = additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3");
+  const auto neg8 = additive_decode_cases(-0.05e-6, item8, e_c, e_dec8, "FA3", DType::fp8);
+  neg.insert(neg.end(), neg8.begin(), neg8.end());
+  const auto n = fit(neg, spec, defaults);
+  CHECK(n.attention_decode_by_kv_dtype.empty());
+  CHECK(n.efficiency.attention_decode_by_kv_dtype.empty());
+  CHECK(std::any_of(n.notes.begin(), n.notes.end(), [](const std::string &x) {
+    return x.find("share BF16's terms") != std::string::npos;
+  }));
 }
 
 TEST_CASE("a published calibration file: provenance instead of a stop rule, no spread required") {

@@ -84,8 +84,20 @@ TEST_CASE("attention_decode_by_kv_dtype: whole entries of known KV-cache types")
                                 {"attention_bandwidth_efficiency", 0.8}};
   CHECK(load_with({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp8", whole}}}}).empty());
   // Without the additive attention cost the terms would never apply: refused.
-  refused({{"attention_decode_by_kv_dtype", {{"fp8", whole}}}}, "/defaults/attention_decode_by_kv_dtype",
-          "applies only with the additive attention cost");
+  refused({{"attention_decode_by_kv_dtype", {{"fp8", whole}}}}, "/defaults",
+          "attention_decode_by_kv_dtype applies only with the additive attention cost");
+  // Checked on the merged layers and for every architecture's entry, whatever the GPU (H100
+  // here): the terms in /per_architecture/hopper over an additive /defaults load; in
+  // /per_architecture/ampere over a /defaults without the additive cost, refused.
+  auto layered = base_table();
+  layered["defaults"]["attention_fixed_s"] = 1e-5;
+  layered["per_architecture"] = {{"hopper", {{"attention_decode_by_kv_dtype", {{"fp8", whole}}}}}};
+  CHECK(load_table(layered).empty());
+  layered["defaults"].erase("attention_fixed_s");
+  layered["per_architecture"] = {{"ampere", {{"attention_decode_by_kv_dtype", {{"fp8", whole}}}}}};
+  const std::string e = load_table(layered);
+  CHECK(e.find(".json: /defaults with /per_architecture/ampere") != std::string::npos);
+  CHECK(e.find("applies only with the additive attention cost") != std::string::npos);
   refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp7", whole}}}},
           "/defaults/attention_decode_by_kv_dtype/fp7", "unknown data type");
   refused({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"bfloat16", whole}}}},
