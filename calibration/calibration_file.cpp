@@ -372,6 +372,8 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   nlohmann::ordered_json bw_by = nlohmann::ordered_json::object(), over_by = nlohmann::ordered_json::object();
   for (const auto &[k, v] : e.gemm_bandwidth_by_dtype) bw_by[k] = v;
   for (const auto &[k, v] : e.gemm_overhead_by_dtype) over_by[k] = v;
+  nlohmann::ordered_json quant_by = nlohmann::ordered_json::object();
+  for (const auto &[k, v] : e.gemm_quantize_by_dtype) quant_by[k] = v;
   nlohmann::ordered_json curve_by = nlohmann::ordered_json::object();
   for (const auto &[k, c] : e.gemm_curve_by_dtype)
     curve_by[k] = {{"m_half", c.m_half}, {"tile_m", c.tile_m}, {"tile_n", c.tile_n}};
@@ -380,7 +382,8 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
   for (const auto &[k, g] : fit.gemm)
     gemm[k] = {{"e_max", g.e_max}, {"m_half", g.m_half}, {"tile_m", g.tile_m},
                {"tile_n", g.tile_n}, {"cases", g.cases}, {"bandwidth", g.bandwidth},
-               {"overhead_s", g.overhead_s}, {"memory_cases", g.memory_cases}};
+               {"overhead_s", g.overhead_s}, {"memory_cases", g.memory_cases},
+               {"quantize_bandwidth", g.quantize}, {"joint", g.joint}};
   nlohmann::ordered_json j = {{"schema", "rooftop.efficiency/1"},
           {"origin", "measured"},
           {"gpu", run.gpu},
@@ -395,6 +398,7 @@ nlohmann::ordered_json efficiency_table_json(const FitResult &fit, const Calibra
             {"gemm_flops_efficiency_by_dtype", by},
             {"gemm_bandwidth_efficiency_by_dtype", bw_by},
             {"gemm_overhead_s_by_dtype", over_by},
+            {"gemm_quantize_bandwidth_efficiency_by_dtype", quant_by},
             {"gemm_curve_by_dtype", curve_by},
             {"attention_flops_efficiency", e.attention_flops},
             {"attention_bandwidth_efficiency", e.attention_bandwidth},

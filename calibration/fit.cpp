@@ -7,6 +7,7 @@
 #include "calibration/fit.hpp"
 
 #include "calibration/fit_allreduce.hpp"
+#include "calibration/minimize.hpp"
 #include "calibration/stats.hpp"
 #include "core/errors.hpp"
 
@@ -64,9 +65,20 @@ struct GemmPoint {
   double m, n, e;
   bool above_ridge = true; ///< its FLOP time at the spec peak >= its bytes' time at the spec bandwidth
 };
+/// The output tiles a fit tries (none first): common CUTLASS and cuBLAS tile shapes.
+const std::vector<std::pair<double, double>> k_tiles = {{0, 0},     {64, 64},   {64, 128}, {128, 64},
+                                                        {128, 128}, {128, 256}, {256, 128}};
+
+/// Whether a tile's fit (error `err`) is kept over the best so far (`best`) and the fit
+/// without a tile (`none`): only if it explains a quarter of the error the curve alone leaves,
+/// and at least `min_gain` (a wave fraction constant over the points is no more than a
+/// rescaled e_max).
+bool tile_kept(double tm, double err, double best, double none, double min_gain) {
+  return err < best && (tm == 0 || (err < 0.75 * none && none - err > min_gain));
+}
+
 FitResult::Gemm fit_gemm(const std::vector<GemmPoint> &pts, int sms) {
-  const std::vector<std::pair<double, double>> tiles = {
-      {0, 0}, {64, 128}, {128, 64}, {128, 128}, {128, 256}, {256, 128}};
+  const auto &tiles = k_tiles;
   FitResult::Gemm best;
   double best_sse = std::numeric_limits<double>::infinity(), none_sse = best_sse;
   for (const auto &[tm, tn] : tiles) {
@@ -83,16 +95,132 @@ FitResult::Gemm fit_gemm(const std::vector<GemmPoint> &pts, int sms) {
       sse += (pred - p.e) * (pred - p.e) / (p.e * p.e);
     }
     if (tm == 0) none_sse = sse;
-    // A tile is kept only if it explains at least 1% rms of relative error that the curve
-    // alone leaves, and a quarter of it: a wave fraction constant over the points is no more
-    // than a rescaled e_max.
-    const double n = static_cast<double>(pts.size());
-    if (sse < best_sse && (tm == 0 || (sse < 0.75 * none_sse && none_sse - sse > 1e-4 * n))) {
+    // At least 1% rms of relative error over the points.
+    if (tile_kept(tm, sse, best_sse, none_sse, 1e-4 * static_cast<double>(pts.size()))) {
       best_sse = sse;
       best = {e_max, m_half, tm, tn, pts.size()};
     }
   }
   return best;
+}
+
+/// One GEMM case of the joint fit, with what its predicted time needs.
+struct JointCase {
+  double m, n, flops, bytes, elements, t;
+};
+
+/// A GEMM case's time under `g`, as sim::cost_op prices the operator: the fixed cost, the
+/// larger of the compute time (small-M curve times wave quantization `wave`) and the memory
+/// time, then the activation-conversion pass.
+double gemm_time(const JointCase &c, const hw::GemmTerms &g, double wave, double peak, double hbm,
+                 DType dt) {
+  const double compute = c.flops / (peak * g.efficiency(c.m) * wave);
+  return g.overhead.value() + std::max(compute, c.bytes / (hbm * g.bandwidth)) +
+         g.quantize_time(c.elements, dt, BytesPerSecond(hbm)).value();
+}
+
+/// The joint fit's loss of a case is pseudo-Huber in r = log(predicted / measured):
+/// 2 (sqrt(1 + (r / c)^2) - 1), quadratic below c and linear above, so that a few shapes where
+/// a library picks an odd kernel (2x off) do not pull the terms away from the many it fits.
+constexpr double k_loss_scale = 0.1;
+
+double logistic(double x) { return 1 / (1 + std::exp(-x)); }
+double logit(double p) { return std::log(p / (1 - p)); }
+
+/// The joint fit of a GEMM type's terms to all its cases, memory- and compute-bound alike, by
+/// the least pseudo-Huber loss of log(predicted / measured) (Nelder-Mead), from the two-step
+/// fit `seq`: the compute curve (e_max, m_half) with each tile of k_tiles, the memory terms (bandwidth, fixed
+/// cost) when `free_memory` (the two-step fit had memory-bound cases for them; else they stay
+/// `bandwidth` and `overhead_s`), and for a type narrower than BF16 the conversion pass
+/// (kept only when it cuts the error by a tenth). The result replaces `seq` only when it cuts
+/// the two-step fit's error.
+FitResult::Gemm joint_gemm(const std::vector<JointCase> &cases, FitResult::Gemm seq, bool free_memory,
+                           double bandwidth, double overhead_s, DType dt, double peak, double hbm,
+                           int sms) {
+  const auto terms = [&](double e_max, double m_half, double tm, double tn, double bw, double ov,
+                         double q) {
+    hw::GemmTerms g;
+    g.e_max = e_max;
+    g.m_half = m_half;
+    g.tile_m = tm;
+    g.tile_n = tn;
+    g.bandwidth = bw;
+    g.overhead = Seconds(ov);
+    g.quantize = q;
+    return g;
+  };
+  const auto loss_of = [&](const hw::GemmTerms &g, const std::vector<double> &waves) {
+    double loss = 0;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      const double z =
+          std::log(gemm_time(cases[i], g, waves[i], peak, hbm, dt) / cases[i].t) / k_loss_scale;
+      loss += 2 * (std::sqrt(1 + z * z) - 1);
+    }
+    return std::isfinite(loss) ? loss : std::numeric_limits<double>::infinity();
+  };
+  const auto waves_of = [&](double tm, double tn) {
+    std::vector<double> w;
+    for (const auto &c : cases) w.push_back(hw::gemm_wave_fraction(c.m, c.n, tm, tn, sms));
+    return w;
+  };
+  const double bw0 = seq.bandwidth > 0 ? seq.bandwidth : bandwidth;
+  const double ov0 = seq.bandwidth > 0 ? seq.overhead_s : overhead_s;
+  const double loss_seq =
+      loss_of(terms(seq.e_max, seq.m_half, seq.tile_m, seq.tile_n, bw0, ov0, 0), waves_of(seq.tile_m, seq.tile_n));
+  const bool narrow = dtype_storage_bits(dt) < 16;
+  struct Trial {
+    hw::GemmTerms g;
+    double loss = std::numeric_limits<double>::infinity();
+  };
+  Trial best_plain, best_quant;
+  double none_plain = best_plain.loss, none_quant = best_quant.loss;
+  constexpr double k_max_log_half = 13.8; // m_half below 1e6 rows
+  for (const auto &[tm, tn] : k_tiles) {
+    if (tm > 0 && sms <= 0) continue;
+    const std::vector<double> waves = waves_of(tm, tn);
+    for (const bool quant : {false, true}) {
+      if (quant && !narrow) continue;
+      // x: logit e_max, log m_half, [logit bandwidth, log fixed cost], [logit conversion].
+      const auto unpack = [&](const std::vector<double> &x) {
+        std::size_t k = 2;
+        const double bw = free_memory ? logistic(x[k++]) : bw0;
+        const double ov = free_memory ? std::exp(x[k++]) : ov0;
+        const double q = quant ? logistic(x[k]) : 0;
+        // Below half a row the curve is no curve: written, and fitted, as 0.
+        const double m_half = std::exp(std::min(x[1], k_max_log_half));
+        return terms(logistic(x[0]), m_half < 0.5 ? 0 : m_half, tm, tn, bw, ov, q);
+      };
+      std::vector<double> x0{logit(std::clamp(seq.e_max, 0.05, 0.98)), std::log(std::max(seq.m_half, 1.0))};
+      if (free_memory) {
+        x0.push_back(logit(std::clamp(bw0, 0.05, 0.98)));
+        x0.push_back(std::log(std::max(ov0, 1e-7)));
+      }
+      if (quant) x0.push_back(0.0); // half of HBM
+      const Minimum mn = nelder_mead([&](const std::vector<double> &x) { return loss_of(unpack(x), waves); }, x0);
+      Trial &best = quant ? best_quant : best_plain;
+      double &none = quant ? none_quant : none_plain;
+      if (tm == 0) none = mn.value;
+      // At least 1% rms of relative error over the cases (loss ~ (r / c)^2 per case).
+      const double min_gain = 1e-4 / (k_loss_scale * k_loss_scale) * static_cast<double>(cases.size());
+      if (tile_kept(tm, mn.value, best.loss, none, min_gain)) best = {unpack(mn.x), mn.value};
+    }
+  }
+  const Trial &chosen = best_quant.loss < 0.9 * best_plain.loss ? best_quant : best_plain;
+  if (!(chosen.loss < loss_seq * (1 - 1e-3) && loss_seq - chosen.loss > 1e-6 * static_cast<double>(cases.size())))
+    return seq;
+  FitResult::Gemm g = seq;
+  g.e_max = chosen.g.e_max;
+  g.m_half = chosen.g.m_half;
+  g.tile_m = chosen.g.tile_m;
+  g.tile_n = chosen.g.tile_n;
+  if (free_memory) {
+    g.bandwidth = chosen.g.bandwidth;
+    g.overhead_s = chosen.g.overhead.value();
+  }
+  g.quantize = chosen.g.quantize;
+  g.cases = cases.size();
+  g.joint = true;
+  return g;
 }
 
 } // namespace
@@ -329,6 +457,24 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     r.gemm[dt].overhead_s = ob.first;
     r.gemm[dt].bandwidth = ob.second;
   }
+  // The joint fit over all of a type's GEMMs, from the two-step fit above: the model's time is
+  // the larger of a compute and a memory time, and the cases near the ridge point, which
+  // neither step sees, and the compute cases' fixed cost shape the error as much as the others.
+  constexpr std::size_t k_min_joint = 16;
+  for (auto &[dt, g] : r.gemm) {
+    if (!(g.e_max > 0) || g.cases == 0) continue; // no compute-bound fit to start from
+    const DType t = dtype_from_string(dt);
+    const auto peak = spec.matmul_peak(t);
+    if (!peak) continue;
+    std::vector<JointCase> cases;
+    for (const auto *m : train)
+      if (m->c.kind == CaseKind::gemm && m->c.dtype == t && m->c.n > 0)
+        cases.push_back({static_cast<double>(m->c.m), static_cast<double>(m->c.n), m->c.flops,
+                         m->c.bytes_moved, m->c.flops / (2 * static_cast<double>(m->c.n)), m->median_s});
+    if (cases.size() < k_min_joint) continue;
+    g = joint_gemm(cases, g, gemm_mem.count(dt) > 0, std::min(1.0, bw / spec.memory_bandwidth.value()), overhead, t,
+                   peak->value(), spec.memory_bandwidth.value(), sms);
+  }
   // Attention. Cases that ran a production kernel (published measurements: FlashAttention-3
   // in vLLM) fit the additive model: t = fixed + item x (sequence, KV head) pairs + FLOP /
   // (BF16 peak e_c) + bytes / (HBM e_decode or e_prefill), one least-squares fit of relative
@@ -479,6 +625,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
       e.gemm_bandwidth_by_dtype[dt] = g.bandwidth;
       e.gemm_overhead_by_dtype[dt] = g.overhead_s;
     }
+    if (g.quantize > 0) e.gemm_quantize_by_dtype[dt] = g.quantize;
   }
   if (r.additive_attention) {
     e.attention_flops = r.attention_flops > 0 ? r.attention_flops : defaults.attention_flops;

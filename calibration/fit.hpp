@@ -33,6 +33,12 @@ struct FitResult {
     double bandwidth = 0;            ///< fraction of HBM bandwidth
     double overhead_s = 0;           ///< fixed cost of one GEMM, s
     std::size_t memory_cases = 0;
+    /// A separate pass converting BF16 activations to this type first, at this fraction of HBM
+    /// bandwidth (hw::GemmTerms::quantize); 0: none fitted.
+    double quantize = 0;
+    /// Whether the terms above come from the joint fit over all of the type's GEMMs (cases is
+    /// then their count) rather than from the two fits, memory-bound then compute-bound.
+    bool joint = false;
   };
   std::map<std::string, Gemm> gemm;  ///< by input dtype name
   double attention_flops = 0;        ///< prefill attention: fraction of the BF16 peak

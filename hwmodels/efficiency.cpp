@@ -74,9 +74,10 @@ std::string by_dtype_key_error(const std::string &key) {
 }
 
 /// An object of GEMM input type -> value at `key`, into `out`: fractions in [1e-4, 1], or with
-/// `seconds` fixed costs in [0, 1] s.
+/// `seconds` fixed costs in [0, 1] s; with `narrow` only types narrower than BF16 (the ones BF16
+/// activations are converted to).
 void apply_by_dtype(JsonReader &r, const std::string &key, std::map<std::string, double> &out,
-                    bool seconds = false) {
+                    bool seconds = false, bool narrow = false) {
   if (!r.has(key)) {
     r.ignore({key});
     return;
@@ -85,6 +86,11 @@ void apply_by_dtype(JsonReader &r, const std::string &key, std::map<std::string,
   for (auto it = by.json().begin(); it != by.json().end(); ++it) {
     if (const std::string why = by_dtype_key_error(it.key()); !why.empty())
       by.fail(it.key(), why + " (keys are GEMM input types: " + gemm_input_dtypes() + ")");
+    if (narrow && dtype_storage_bits(dtype_from_string(it.key())) >= 16)
+      by.fail(it.key(), "a conversion of BF16 activations applies only to a narrower GEMM input "
+                        "type (fp8, fp4, int8), not to a " +
+                            std::to_string(static_cast<int>(dtype_storage_bits(dtype_from_string(it.key())))) +
+                            "-bit one");
     out[it.key()] = seconds ? at_most(by, it.key(), 0, k_max_fixed_s, "s") : efficiency(by, it.key(), 0);
   }
   by.finish();
@@ -174,6 +180,8 @@ void apply(JsonReader r, Efficiency &e) {
   }
   apply_by_dtype(r, "gemm_bandwidth_efficiency_by_dtype", e.gemm_bandwidth_by_dtype);
   apply_by_dtype(r, "gemm_overhead_s_by_dtype", e.gemm_overhead_by_dtype, /*seconds=*/true);
+  apply_by_dtype(r, "gemm_quantize_bandwidth_efficiency_by_dtype", e.gemm_quantize_by_dtype,
+                 /*seconds=*/false, /*narrow=*/true);
   e.kernel_overhead = Seconds(
       at_most(r, "kernel_overhead_s", e.kernel_overhead.value(), k_max_fixed_s, "s"));
   e.collective_latency = Seconds(
@@ -220,7 +228,8 @@ std::string to_string(EfficiencyOrigin o) {
 GemmTerms Efficiency::gemm_terms(DType dtype) const {
   GemmTerms t{gemm_flops, gemm_m_half, gemm_tile_m, gemm_tile_n, hbm_bandwidth, kernel_overhead};
   const bool calibrated = !gemm_flops_by_dtype.empty() || !gemm_curve_by_dtype.empty() ||
-                          !gemm_bandwidth_by_dtype.empty() || !gemm_overhead_by_dtype.empty();
+                          !gemm_bandwidth_by_dtype.empty() || !gemm_overhead_by_dtype.empty() ||
+                          !gemm_quantize_by_dtype.empty();
   if (!calibrated) return t; // skip the string look-ups
   const std::string name = to_string(dtype);
   if (auto it = gemm_flops_by_dtype.find(name); it != gemm_flops_by_dtype.end()) t.e_max = it->second;
@@ -233,7 +242,14 @@ GemmTerms Efficiency::gemm_terms(DType dtype) const {
     t.bandwidth = it->second;
   if (auto it = gemm_overhead_by_dtype.find(name); it != gemm_overhead_by_dtype.end())
     t.overhead = Seconds(it->second);
+  if (auto it = gemm_quantize_by_dtype.find(name); it != gemm_quantize_by_dtype.end())
+    t.quantize = it->second;
   return t;
+}
+
+Seconds GemmTerms::quantize_time(double elements, DType dtype, BytesPerSecond hbm) const {
+  if (!(quantize > 0) || !(elements > 0)) return Seconds(0);
+  return Seconds(elements * (2.0 + dtype_storage_bytes(dtype)) / (hbm.value() * quantize));
 }
 
 double Efficiency::gemm_efficiency(DType dtype, double rows) const {

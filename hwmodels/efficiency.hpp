@@ -23,10 +23,16 @@ struct GemmTerms {
   double tile_n = 0;    ///< ... columns
   double bandwidth = 1; ///< fraction of HBM bandwidth
   Seconds overhead;     ///< fixed cost of one GEMM, s
+  /// Fraction of HBM bandwidth of a separate pass that converts the GEMM's BF16 activations to
+  /// its input type before it runs (vLLM's static-scale FP8 linear layers); 0: none.
+  double quantize = 0;
   /// e(M) = e_max M / (M + m_half); e_max without a curve or rows.
   [[nodiscard]] double efficiency(double rows) const {
     return m_half > 0 && rows > 0 ? e_max * rows / (rows + m_half) : e_max;
   }
+  /// Time of that pass over `elements` activations (M x K) of a GEMM of input type `dtype`:
+  /// each read as BF16 (2 bytes) and written as `dtype`; 0 s without one.
+  [[nodiscard]] Seconds quantize_time(double elements, DType dtype, BytesPerSecond hbm) const;
 };
 
 /// Where an efficiency value came from.
@@ -56,6 +62,8 @@ struct Efficiency {
   /// its activations on the fly pays for that kernel here.
   std::map<std::string, double> gemm_bandwidth_by_dtype; ///< fraction of HBM bandwidth
   std::map<std::string, double> gemm_overhead_by_dtype;  ///< fixed cost of one GEMM, s
+  /// Per input dtype narrower than BF16: GemmTerms::quantize (absent: no conversion pass).
+  std::map<std::string, double> gemm_quantize_by_dtype;
   double gemm_tile_m = 0;         ///< GEMM output tile (rows x columns) for wave quantization:
   double gemm_tile_n = 0;         ///< tiles = ceil(M/tm) ceil(N/tn) over waves of one tile per SM
   double attention_bandwidth = 0; ///< decode attention's fraction of HBM bandwidth (0: as streams)

@@ -34,6 +34,7 @@ nlohmann::ordered_json efficiency_json(const hw::Efficiency &e, bool allreduce_a
           {"gemm_flops_efficiency_by_dtype", e.gemm_flops_by_dtype},
           {"gemm_bandwidth_efficiency_by_dtype", e.gemm_bandwidth_by_dtype},
           {"gemm_overhead_s_by_dtype", e.gemm_overhead_by_dtype},
+          {"gemm_quantize_bandwidth_efficiency_by_dtype", e.gemm_quantize_by_dtype},
           {"gemm_curve_by_dtype", [&] {
              nlohmann::ordered_json j = nlohmann::ordered_json::object();
              for (const auto &[k, c] : e.gemm_curve_by_dtype)

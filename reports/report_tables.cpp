@@ -204,6 +204,10 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
                                                    ? e.gemm_overhead_by_dtype.at(dt)
                                                    : e.kernel_overhead.value())),
                               src("gemm_bandwidth_efficiency_by_dtype")));
+  for (const auto &[dt, v] : e.gemm_quantize_by_dtype)
+    rows.push_back(source_row("GEMM " + dt + ": activations converted from BF16 first, at",
+                              percent(v) + " of HBM",
+                              src("gemm_quantize_bandwidth_efficiency_by_dtype")));
   // The table's curve and tile, then the input types with their own (gemm_curve_by_dtype),
   // which the model uses instead for GEMMs of that type.
   const std::string others = e.gemm_curve_by_dtype.empty() ? "" : " (types not listed below)";

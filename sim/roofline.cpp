@@ -137,6 +137,17 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
   c.overhead = (gemm ? g.overhead : m.eff.kernel_overhead) * static_cast<double>(op.kernels);
   c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
   c.time = max(c.compute, c.memory) + c.overhead;
+  if (gemm && g.quantize > 0) {
+    // A separate pass converts the BF16 activations (M x K per GEMM: FLOPs / 2N, summed over the
+    // op's GEMMs) to the input type first: memory traffic that does not overlap the GEMM.
+    const double s = op.second_share > 0 && op.second_cols > 0 ? op.second_share : 0;
+    const double elements = (1 - s) * op.flops.value() / (2 * op.cols) +
+                            (s > 0 ? s * op.flops.value() / (2 * op.second_cols) : 0);
+    const Seconds q = g.quantize_time(op.cols > 0 ? elements : 0, op.compute_dtype,
+                                      m.gpu.memory_bandwidth);
+    c.memory += q;
+    c.time += q;
+  }
   return c;
 }
 

@@ -52,7 +52,8 @@ struct OpCost {
   Seconds memory;    ///< B / (BW_hbm x efficiency)
   Seconds network;   ///< collective time
   Seconds overhead;  ///< kernels x per-kernel overhead
-  Seconds time;      ///< max(compute, memory) + network + overhead
+  Seconds time;      ///< max(compute, memory) + network + overhead; a GEMM with a separate
+                     ///< activation-conversion pass adds its time (in memory too) after the max
   Bound bound = Bound::memory;
   const char *algorithm = ""; ///< collectives: the algorithm chosen
   const char *protocol = "";  ///< collectives: NCCL's protocol (CollectiveCost::protocol)

@@ -4,6 +4,7 @@
 #include "calibration/calibration_file.hpp"
 #include "calibration/fit.hpp"
 #include "calibration/fit_allreduce.hpp"
+#include "calibration/minimize.hpp"
 #include "calibration/runner.hpp"
 #include "calibration/stats.hpp"
 #include "core/errors.hpp"
@@ -264,6 +265,101 @@ TEST_CASE("the GEMM fit finds the wave quantization of a known tile, and none wh
                      f.efficiency.gemm_wave_efficiency(1664, 1280, 100);
     CHECK(e == doctest::Approx(e_max * 1664 / (1664 + m_half) * (waves ? 0.65 : 1.0)).epsilon(1e-6));
   }
+}
+
+TEST_CASE("nelder_mead finds known minima and never returns worse than its start") {
+  // Rosenbrock's valley, from its classic start (-1.2, 1): the minimum is (1, 1).
+  const auto rosenbrock = [](const std::vector<double> &x) {
+    return 100 * std::pow(x[1] - x[0] * x[0], 2) + std::pow(1 - x[0], 2);
+  };
+  const Minimum r = nelder_mead(rosenbrock, {-1.2, 1.0}, 0.5, 1e-20, 20000);
+  CHECK(r.x[0] == doctest::Approx(1).epsilon(1e-5));
+  CHECK(r.x[1] == doctest::Approx(1).epsilon(1e-5));
+  CHECK(r.value < 1e-10);
+  CHECK(r.evaluations > 0);
+  // A shifted quadratic in four dimensions.
+  const std::vector<double> at{3, -2, 0.5, 10};
+  const auto bowl = [&](const std::vector<double> &x) {
+    double s = 0;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      s += (static_cast<double>(i) + 1.0) * (x[i] - at[i]) * (x[i] - at[i]);
+    return s;
+  };
+  const Minimum b = nelder_mead(bowl, {0, 0, 0, 0}, 1.0, 1e-20, 20000);
+  for (std::size_t i = 0; i < at.size(); ++i) CHECK(b.x[i] == doctest::Approx(at[i]).epsilon(1e-5));
+  // Started at the minimum, it stays there; a function that is not finite nearby is avoided.
+  const Minimum s = nelder_mead(bowl, at);
+  CHECK(s.value == 0);
+  CHECK(s.x == at);
+  const auto walled = [](const std::vector<double> &x) {
+    return x[0] < 0 ? std::numeric_limits<double>::quiet_NaN() : (x[0] - 2) * (x[0] - 2);
+  };
+  CHECK(nelder_mead(walled, {0.1}).x[0] == doctest::Approx(2).epsilon(1e-4));
+}
+
+namespace {
+/// FP8 GEMMs on the test GPU (100 SMs, FP8 2e15 FLOP/s, 1e12 B/s) timed by the whole GEMM
+/// model: fixed cost + max(compute on e_max M / (M + m_half), bytes at a fraction of HBM)
+/// + (with `pass` > 0) a pass converting M x K BF16 activations to FP8 (3 B each) at `pass` of
+/// HBM; memory-bound, ridge and compute-bound shapes over several N and K.
+std::vector<Measurement> fp8_gemms(double pass) {
+  const double t0 = 6e-6, e_bw = 0.8, e_max = 0.7, m_half = 96;
+  std::vector<Measurement> ms;
+  for (long long n : {1024, 4096, 16384})
+    for (long long k : {1024, 8192})
+      for (long long m : {1, 8, 32, 128, 512, 1024, 2048, 8192}) {
+        Case c;
+        c.kind = CaseKind::gemm;
+        c.dtype = DType::fp8;
+        c.m = m;
+        c.n = n;
+        c.k = k;
+        c.id = "gemm_fp8_" + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+        declare_work(c);
+        const double md = static_cast<double>(m);
+        const double compute = c.flops / (2e15 * e_max * md / (md + m_half));
+        const double q = pass > 0 ? md * static_cast<double>(k) * 3 / (1e12 * pass) : 0;
+        ms.push_back(measured(c, t0 + std::max(compute, c.bytes_moved / (1e12 * e_bw)) + q));
+      }
+  return ms;
+}
+} // namespace
+
+TEST_CASE("the joint GEMM fit recovers every term, the conversion pass included, where the two steps cannot") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
+  REQUIRE(spec.matmul_peak(DType::fp8)->value() == 2e15);
+  const auto ms = fp8_gemms(0.3);
+  const auto f = fit(ms, spec, hw::Efficiency::ideal());
+  REQUIRE(f.gemm.count("fp8") == 1);
+  const auto &g = f.gemm.at("fp8");
+  CHECK(g.joint);
+  std::size_t train = 0;
+  for (std::size_t i = 0; i < ms.size(); ++i) train += held_out(ms, i) ? 0 : 1;
+  CHECK(g.cases == train); // every fitted GEMM of the type, memory- and compute-bound
+  CHECK(g.e_max == doctest::Approx(0.7).epsilon(1e-3));
+  CHECK(g.m_half == doctest::Approx(96).epsilon(1e-2));
+  CHECK(g.bandwidth == doctest::Approx(0.8).epsilon(1e-3));
+  CHECK(g.overhead_s == doctest::Approx(6e-6).epsilon(1e-2));
+  CHECK(g.quantize == doctest::Approx(0.3).epsilon(1e-3));
+  CHECK(g.tile_m == 0);
+  // The table carries the pass, and costs every case (held out ones too) as it was timed.
+  REQUIRE(f.efficiency.gemm_quantize_by_dtype.count("fp8") == 1);
+  CHECK(f.efficiency.gemm_quantize_by_dtype.at("fp8") == doctest::Approx(0.3).epsilon(1e-3));
+  const hw::GemmTerms t = f.efficiency.gemm_terms(DType::fp8);
+  for (const auto &m : ms) {
+    const double md = static_cast<double>(m.c.m);
+    const double pred = t.overhead.value() +
+                        std::max(m.c.flops / (2e15 * t.efficiency(md)), m.c.bytes_moved / (1e12 * t.bandwidth)) +
+                        t.quantize_time(md * static_cast<double>(m.c.k), DType::fp8, BytesPerSecond(1e12)).value();
+    CHECK(pred == doctest::Approx(m.median_s).epsilon(1e-2));
+  }
+  // Without a pass in the times none is fitted, and the terms are still recovered.
+  const auto plain = fit(fp8_gemms(0), spec, hw::Efficiency::ideal());
+  const auto &p = plain.gemm.at("fp8");
+  CHECK(p.quantize == 0);
+  CHECK(plain.efficiency.gemm_quantize_by_dtype.count("fp8") == 0);
+  CHECK(p.e_max == doctest::Approx(0.7).epsilon(1e-3));
+  CHECK(p.bandwidth == doctest::Approx(0.8).epsilon(1e-3));
 }
 
 TEST_CASE("the kernel overhead is the small operation's cost when one was measured") {

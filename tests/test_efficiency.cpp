@@ -64,6 +64,7 @@ TEST_CASE("efficiency bounds: values at the bounds load") {
   CHECK(load_with({{"attention_bandwidth_efficiency", 0}}).empty()); // 0 = off
   CHECK(load_with({{"gemm_bandwidth_efficiency_by_dtype", {{"fp8", 1e-4}}},
                    {"gemm_overhead_s_by_dtype", {{"bf16", 1.0}}}}).empty());
+  CHECK(load_with({{"gemm_quantize_bandwidth_efficiency_by_dtype", {{"fp8", 1e-4}, {"fp4", 1}}}}).empty());
   CHECK(load_with({{"attention_fixed_s", 1.0}, {"attention_item_s", 0.0},
                    {"attention_prefill_bandwidth_efficiency", 0}}).empty());
   CHECK(load_with({{"attention_fixed_s", 1e-5},
@@ -150,6 +151,12 @@ TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bou
           "/defaults/gemm_bandwidth_efficiency_by_dtype/fp8", "in [1e-4, 1]");
   refused({{"gemm_bandwidth_efficiency_by_dtype", {{"int4", 0.5}}}},
           "/defaults/gemm_bandwidth_efficiency_by_dtype/int4", "weight-only");
+  refused({{"gemm_quantize_bandwidth_efficiency_by_dtype", {{"fp8", 0}}}},
+          "/defaults/gemm_quantize_bandwidth_efficiency_by_dtype/fp8", "in [1e-4, 1]");
+  refused({{"gemm_quantize_bandwidth_efficiency_by_dtype", {{"bf16", 0.5}}}},
+          "/defaults/gemm_quantize_bandwidth_efficiency_by_dtype/bf16", "not to a 16-bit one");
+  refused({{"gemm_quantize_bandwidth_efficiency_by_dtype", {{"e4m3", 0.5}}}},
+          "/defaults/gemm_quantize_bandwidth_efficiency_by_dtype/e4m3", "unknown data type");
   refused({{"attention_item_s", -1e-9}}, "/defaults/attention_item_s", "attention_item_s");
   refused({{"attention_prefill_bandwidth_efficiency", 1.5}},
           "/defaults/attention_prefill_bandwidth_efficiency", "fraction");

@@ -588,3 +588,18 @@ TEST_CASE("efficiency table: a KV-cache type's own decode attention terms are li
   for (const auto &r : rep::efficiency_table(e, gpu)) keys.insert(r.at("key").get<std::string>());
   CHECK(keys.count("attention, decode with a KV cache of fp8") == 0);
 }
+
+TEST_CASE("efficiency table: a GEMM type's activation-conversion pass is listed") {
+  const auto &gpu = hw::GpuCatalogue::builtin().get("h100-sxm");
+  hw::Efficiency e = hw::Efficiency::ideal();
+  const auto keys = [&] {
+    std::map<std::string, std::string> by_key;
+    for (const auto &r : rep::efficiency_table(e, gpu))
+      by_key[r.at("key").get<std::string>()] = r.at("value").get<std::string>();
+    return by_key;
+  };
+  const std::string key = "GEMM fp8: activations converted from BF16 first, at";
+  CHECK(keys().count(key) == 0);
+  e.gemm_quantize_by_dtype["fp8"] = 0.275;
+  CHECK(keys().at(key) == "27.5% of HBM");
+}

@@ -213,6 +213,40 @@ TEST_CASE("a calibrated GEMM dtype has its own memory roof and fixed cost") {
   CHECK(sim::ridge_point(g, e, DType::fp16) == doctest::Approx(1e15 / 0.9e12));
 }
 
+TEST_CASE("a GEMM type with a conversion pass pays for it after the GEMM, over M x K activations") {
+  const auto g = test_gpu(); // 1e15 FLOP/s bf16, 2e15 fp8, 1e12 B/s
+  REQUIRE(g.matmul_peak(DType::fp8)->value() == 2e15);
+  hw::Efficiency e = hw::Efficiency::ideal();
+  e.gemm_quantize_by_dtype["fp8"] = 0.5;
+  // M = 256, N = 4096, K = 8192: the pass reads 256 x 8192 BF16 (2 B) and writes FP8 (1 B):
+  // 6291456 B at 0.5 x 1e12 = 12.582912 us, after max(compute 8.589934592 us, memory 40 us).
+  auto op = gemm(2.0 * 256 * 4096 * 8192, 4e7);
+  op.compute_dtype = DType::fp8;
+  op.rows = 256;
+  op.cols = 4096;
+  const auto c = sim::cost_op(op, machine(g, e, 1));
+  CHECK(c.compute.value() == doctest::Approx(2.0 * 256 * 4096 * 8192 / 2e15));
+  CHECK(c.memory.value() == doctest::Approx(40e-6 + 6291456 / 0.5e12));
+  CHECK(c.time.value() == doctest::Approx(40e-6 + 6291456 / 0.5e12));
+  // Compute-bound (M = 65536), the pass still adds: 2 x 65536 x 4096 x 8192 / 2e15 = 2.199 ms
+  // + 65536 x 8192 x 3 B / 0.5e12 = 3.221 ms.
+  op.flops = Flops(2.0 * 65536 * 4096 * 8192);
+  op.rows = 65536;
+  const auto big = sim::cost_op(op, machine(g, e, 1));
+  CHECK(big.time.value() == doctest::Approx(2.0 * 65536 * 4096 * 8192 / 2e15 + 65536.0 * 8192 * 3 / 0.5e12));
+  CHECK(big.bound == sim::Bound::compute);
+  // MoE: two grouped GEMMs in one op, the second (N = 1024, 40% of the FLOPs) with its own K.
+  op.second_cols = 1024;
+  op.second_share = 0.4;
+  const double k1 = 0.6 * op.flops.value() / (2 * 4096), k2 = 0.4 * op.flops.value() / (2 * 1024);
+  CHECK(sim::cost_op(op, machine(g, e, 1)).time.value() ==
+        doctest::Approx(2.0 * 65536 * 4096 * 8192 / 2e15 + (k1 + k2) * 3 / 0.5e12));
+  // BF16 GEMMs have no such pass.
+  op.compute_dtype = DType::bf16;
+  op.second_share = 0;
+  CHECK(sim::cost_op(op, machine(g, e, 1)).time.value() == doctest::Approx(2.0 * 65536 * 4096 * 8192 / 1e15));
+}
+
 TEST_CASE("a machine's resolved GEMM terms cost GEMMs as the table's own look-ups do") {
   auto g = test_gpu();
   g.sm_count = 100;
