@@ -472,8 +472,14 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
         cases.push_back({static_cast<double>(m->c.m), static_cast<double>(m->c.n), m->c.flops,
                          m->c.bytes_moved, m->c.flops / (2 * static_cast<double>(m->c.n)), m->median_s});
     if (cases.size() < k_min_joint) continue;
-    g = joint_gemm(cases, g, gemm_mem.count(dt) > 0, std::min(1.0, bw / spec.memory_bandwidth.value()), overhead, t,
-                   peak->value(), spec.memory_bandwidth.value(), sms);
+    g = joint_gemm(cases, g, gemm_mem.count(dt) > 0, std::min(1.0, bw / spec.memory_bandwidth.value()),
+                   overhead, t, peak->value(), spec.memory_bandwidth.value(), sms);
+    if (g.joint)
+      r.notes.push_back("GEMM " + dt + ": the joint fit over its " + std::to_string(cases.size()) +
+                        " fitted cases replaced the two-step terms above" +
+                        (g.quantize > 0 ? ", with a BF16-to-" + dt + " conversion pass at " +
+                                              std::to_string(g.quantize) + " of HBM"
+                                        : std::string()));
   }
   // Attention. Cases that ran a production kernel (published measurements: FlashAttention-3
   // in vLLM) fit the additive model: t = fixed + item x (sequence, KV head) pairs + FLOP /
