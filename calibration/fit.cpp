@@ -137,17 +137,10 @@ double logit(double p) { return std::log(p / (1 - p)); }
 FitResult::Gemm joint_gemm(const std::vector<JointCase> &cases, FitResult::Gemm seq, bool free_memory,
                            double bandwidth, double overhead_s, DType dt, double peak, double hbm,
                            int sms) {
-  const auto terms = [&](double e_max, double m_half, double tm, double tn, double bw, double ov,
-                         double q) {
-    hw::GemmTerms g;
-    g.e_max = e_max;
-    g.m_half = m_half;
-    g.tile_m = tm;
-    g.tile_n = tn;
-    g.bandwidth = bw;
-    g.overhead = Seconds(ov);
-    g.quantize = q;
-    return g;
+  const auto terms = [](double e_max, double m_half, double tm, double tn, double bw, double ov,
+                        double q) {
+    return hw::GemmTerms{.e_max = e_max, .m_half = m_half, .tile_m = tm, .tile_n = tn,
+                         .bandwidth = bw, .overhead = Seconds(ov), .quantize = q};
   };
   const auto loss_of = [&](const hw::GemmTerms &g, const std::vector<double> &waves) {
     double loss = 0;
