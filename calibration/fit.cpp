@@ -176,12 +176,13 @@ FitResult::Gemm joint_gemm(const std::vector<JointCase> &cases, FitResult::Gemm 
       // x: logit e_max, log m_half, [logit bandwidth, log fixed cost], [logit conversion].
       const auto unpack = [&](const std::vector<double> &x) {
         std::size_t k = 2;
-        const double bw = free_memory ? logistic(x[k++]) : bw0;
-        const double ov = free_memory ? std::exp(x[k++]) : ov0;
-        const double q = quant ? logistic(x[k]) : 0;
+        // Within the bounds a table loads with: fractions in [1e-4, 1], a fixed cost <= 1 s.
+        const double bw = free_memory ? std::max(1e-4, logistic(x[k++])) : bw0;
+        const double ov = free_memory ? std::min(1.0, std::exp(x[k++])) : ov0;
+        const double q = quant ? std::max(1e-4, logistic(x[k])) : 0;
         // Below half a row the curve is no curve: written, and fitted, as 0.
         const double m_half = std::exp(std::min(x[1], k_max_log_half));
-        return terms(logistic(x[0]), m_half < 0.5 ? 0 : m_half, tm, tn, bw, ov, q);
+        return terms(std::max(1e-4, logistic(x[0])), m_half < 0.5 ? 0 : m_half, tm, tn, bw, ov, q);
       };
       std::vector<double> x0{logit(std::clamp(seq.e_max, 0.05, 0.98)), std::log(std::max(seq.m_half, 1.0))};
       if (free_memory) {
@@ -199,6 +200,9 @@ FitResult::Gemm joint_gemm(const std::vector<JointCase> &cases, FitResult::Gemm 
     }
   }
   const Trial &chosen = best_quant.loss < 0.9 * best_plain.loss ? best_quant : best_plain;
+  // At the bound, the points want a curve above the peak (the two-step fit then fell back to a
+  // constant, for the reason its note gives): keep that.
+  if (chosen.g.e_max > 0.999) return seq;
   if (!(chosen.loss < loss_seq * (1 - 1e-3) && loss_seq - chosen.loss > 1e-6 * static_cast<double>(cases.size())))
     return seq;
   FitResult::Gemm g = seq;

@@ -88,7 +88,7 @@ void apply_by_dtype(JsonReader &r, const std::string &key, std::map<std::string,
       by.fail(it.key(), why + " (keys are GEMM input types: " + gemm_input_dtypes() + ")");
     if (narrow && dtype_storage_bits(dtype_from_string(it.key())) >= 16)
       by.fail(it.key(), "a conversion of BF16 activations applies only to a narrower GEMM input "
-                        "type (fp8, fp4, int8), not to a " +
+                        "type (fp8, int8, fp4, mxfp4), not to a " +
                             std::to_string(static_cast<int>(dtype_storage_bits(dtype_from_string(it.key())))) +
                             "-bit one");
     out[it.key()] = seconds ? at_most(by, it.key(), 0, k_max_fixed_s, "s") : efficiency(by, it.key(), 0);

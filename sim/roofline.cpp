@@ -135,7 +135,6 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
   c.compute = op.flops / (unit_peak(m.gpu, op.unit, op.compute_dtype) * e_c);
   c.memory = op.bytes() / (m.gpu.memory_bandwidth * e_m);
   c.overhead = (gemm ? g.overhead : m.eff.kernel_overhead) * static_cast<double>(op.kernels);
-  c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
   c.time = max(c.compute, c.memory) + c.overhead;
   if (gemm && g.quantize > 0) {
     // A separate pass converts the BF16 activations (M x K per GEMM: FLOPs / 2N, summed over the
@@ -148,6 +147,7 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     c.memory += q;
     c.time += q;
   }
+  c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
   return c;
 }
 

@@ -362,6 +362,35 @@ TEST_CASE("the joint GEMM fit recovers every term, the conversion pass included,
   CHECK(p.bandwidth == doctest::Approx(0.8).epsilon(1e-3));
 }
 
+TEST_CASE("the joint GEMM fit keeps the two-step constant where the points want a curve above the peak") {
+  // 24 FP8 cases on 1.25 M / (M + 8192) (more than the 16 a joint fit needs): the two-step
+  // curve's maximum is above the peak, so it falls back to a constant; the joint fit, bounded
+  // at the peak, would end at it, and must leave the constant (and its note) as they are.
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
+  const double fp8_peak = spec.matmul_peak(DType::fp8)->value();
+  std::vector<Measurement> ms;
+  for (long long n : {8192, 12288, 16384, 24576})
+    for (long long m : {1024, 2048, 4096, 8192, 16384, 32768}) {
+      Case c;
+      c.kind = CaseKind::gemm;
+      c.dtype = DType::fp8;
+      c.m = m;
+      c.n = n;
+      c.k = 16384;
+      c.id = "gemm_fp8_" + std::to_string(m) + "x" + std::to_string(n);
+      declare_work(c);
+      const double md = static_cast<double>(m);
+      ms.push_back(measured(c, c.flops / (fp8_peak * 1.25 * md / (md + 8192))));
+    }
+  const auto f = fit(ms, spec, hw::Efficiency::ideal());
+  const auto &g = f.gemm.at("fp8");
+  CHECK_FALSE(g.joint);
+  CHECK(g.m_half == 0);
+  CHECK(g.e_max < 0.99);
+  CHECK(std::any_of(f.notes.begin(), f.notes.end(),
+                    [](const std::string &n) { return n.find("used instead, as a constant") != std::string::npos; }));
+}
+
 TEST_CASE("the kernel overhead is the small operation's cost when one was measured") {
   const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
   Case empty;
