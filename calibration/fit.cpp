@@ -109,14 +109,13 @@ struct JointCase {
   double m, n, flops, bytes, elements, t;
 };
 
-/// A GEMM case's time under `g`, as sim::cost_op prices the operator: the fixed cost, the
-/// larger of the compute time (small-M curve times wave quantization `wave`) and the memory
-/// time, then the activation-conversion pass.
+/// A GEMM case's time under `g`, by the formula sim::cost_op prices the operator with.
 double gemm_time(const JointCase &c, const hw::GemmTerms &g, double wave, double peak, double hbm,
                  DType dt) {
-  const double compute = c.flops / (peak * g.efficiency(c.m) * wave);
-  return g.overhead.value() + std::max(compute, c.bytes / (hbm * g.bandwidth)) +
-         g.quantize_time(c.elements, dt, BytesPerSecond(hbm)).value();
+  return g.times(Flops(c.flops), Bytes(c.bytes), c.m, wave, c.elements, dt, FlopsPerSecond(peak),
+                 BytesPerSecond(hbm))
+      .total()
+      .value();
 }
 
 /// The joint fit's loss of a case is pseudo-Huber in r = log(predicted / measured):

@@ -247,9 +247,16 @@ GemmTerms Efficiency::gemm_terms(DType dtype) const {
   return t;
 }
 
-Seconds GemmTerms::quantize_time(double elements, DType dtype, BytesPerSecond hbm) const {
-  if (!(quantize > 0) || !(elements > 0)) return Seconds(0);
-  return Seconds(elements * (2.0 + dtype_storage_bytes(dtype)) / (hbm.value() * quantize));
+GemmTerms::Times GemmTerms::times(Flops flops, Bytes bytes, double rows, double wave,
+                                  double elements, DType dtype, FlopsPerSecond peak,
+                                  BytesPerSecond hbm, int kernels) const {
+  Times t;
+  t.compute = flops / (peak * efficiency(rows) * wave);
+  t.memory = bytes / (hbm * bandwidth);
+  if (quantize > 0 && elements > 0)
+    t.quantize = Seconds(elements * (2.0 + dtype_storage_bytes(dtype)) / (hbm.value() * quantize));
+  t.overhead = overhead * static_cast<double>(kernels);
+  return t;
 }
 
 double Efficiency::gemm_efficiency(DType dtype, double rows) const {

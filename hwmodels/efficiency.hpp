@@ -30,9 +30,18 @@ struct GemmTerms {
   [[nodiscard]] double efficiency(double rows) const {
     return m_half > 0 && rows > 0 ? e_max * rows / (rows + m_half) : e_max;
   }
-  /// Time of that pass over `elements` activations (M x K) of a GEMM of input type `dtype`:
-  /// each read as BF16 (2 bytes) and written as `dtype`; 0 s without one.
-  [[nodiscard]] Seconds quantize_time(double elements, DType dtype, BytesPerSecond hbm) const;
+  /// The parts of a GEMM operator's time under these terms, the one formula sim::cost_op and
+  /// the calibration fit both use: compute at efficiency(rows) x `wave` of `peak`, `bytes` at
+  /// `bandwidth` of `hbm`, the conversion pass over `elements` activations (M x K; each read as
+  /// BF16, 2 bytes, and written as `dtype`; 0 s without a pass) and `kernels` fixed costs.
+  struct Times {
+    Seconds compute, memory, quantize, overhead;
+    /// overhead + max(compute, memory) + quantize: the pass does not overlap the GEMM.
+    [[nodiscard]] Seconds total() const { return overhead + max(compute, memory) + quantize; }
+  };
+  [[nodiscard]] Times times(Flops flops, Bytes bytes, double rows, double wave, double elements,
+                            DType dtype, FlopsPerSecond peak, BytesPerSecond hbm,
+                            int kernels = 1) const;
 };
 
 /// Where an efficiency value came from.

@@ -124,29 +124,31 @@ OpCost cost_op(const wl::Op &op, const Machine &m) {
     c.time = c.compute + c.memory + c.overhead;
     return c;
   }
-  const bool gemm = op.unit == wl::Unit::gemm;
-  const hw::GemmTerms g = gemm ? m.gemm_terms(op.compute_dtype) : hw::GemmTerms{};
-  const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops
-                     : gemm ? g.efficiency(op.rows) * wave_efficiency(op, m, g)
-                            : 1.0;
+  if (op.unit == wl::Unit::gemm) {
+    const hw::GemmTerms g = m.gemm_terms(op.compute_dtype);
+    // The activations a conversion pass reads: M x K per GEMM, FLOPs / 2N, summed over the op's
+    // GEMMs (an MoE op's second has its own N and share of the FLOPs).
+    const double s = op.second_share > 0 && op.second_cols > 0 ? op.second_share : 0;
+    const double elements = op.cols > 0 ? (1 - s) * op.flops.value() / (2 * op.cols) +
+                                              (s > 0 ? s * op.flops.value() / (2 * op.second_cols) : 0)
+                                        : 0;
+    const auto t = g.times(op.flops, op.bytes(), op.rows, wave_efficiency(op, m, g), elements,
+                           op.compute_dtype, unit_peak(m.gpu, op.unit, op.compute_dtype),
+                           m.gpu.memory_bandwidth, op.kernels);
+    c.compute = t.compute;
+    c.memory = t.memory + t.quantize; // the pass is memory traffic too
+    c.overhead = t.overhead;
+    c.time = t.total();
+    c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
+    return c;
+  }
+  const double e_c = op.unit == wl::Unit::attention ? m.eff.attention_flops : 1.0;
   const double e_m = op.unit == wl::Unit::attention ? m.eff.attention_bandwidth_efficiency(op.context)
-                     : gemm                         ? g.bandwidth
                                                     : m.eff.hbm_bandwidth;
   c.compute = op.flops / (unit_peak(m.gpu, op.unit, op.compute_dtype) * e_c);
   c.memory = op.bytes() / (m.gpu.memory_bandwidth * e_m);
-  c.overhead = (gemm ? g.overhead : m.eff.kernel_overhead) * static_cast<double>(op.kernels);
+  c.overhead = m.eff.kernel_overhead * static_cast<double>(op.kernels);
   c.time = max(c.compute, c.memory) + c.overhead;
-  if (gemm && g.quantize > 0) {
-    // A separate pass converts the BF16 activations (M x K per GEMM: FLOPs / 2N, summed over the
-    // op's GEMMs) to the input type first: memory traffic that does not overlap the GEMM.
-    const double s = op.second_share > 0 && op.second_cols > 0 ? op.second_share : 0;
-    const double elements = (1 - s) * op.flops.value() / (2 * op.cols) +
-                            (s > 0 ? s * op.flops.value() / (2 * op.second_cols) : 0);
-    const Seconds q = g.quantize_time(op.cols > 0 ? elements : 0, op.compute_dtype,
-                                      m.gpu.memory_bandwidth);
-    c.memory += q;
-    c.time += q;
-  }
   c.bound = c.compute > c.memory ? Bound::compute : Bound::memory;
   return c;
 }

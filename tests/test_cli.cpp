@@ -1515,14 +1515,15 @@ TEST_CASE("cli: every committed table fitted to published measurements is what -
     REQUIRE(r.exit_code == 0);
     const auto now = nlohmann::json::parse(std::ifstream(table));
     REQUIRE(now.at("defaults").size() == was.at("defaults").size());
-    // Numbers to 1e-6 relative: the joint GEMM fit's Nelder-Mead fixes its terms to about 1e-7
-    // (another compiler's floating-point contraction moves the last digits); objects and arrays
-    // compared member by member the same way.
+    // Numbers to 1e-4 relative: the joint GEMM fit's loss is flat along some terms (B200's FP8
+    // m_half moves by 1e-6 when the last bit of one product's rounding changes, the loss by
+    // less than its own rounding), so another compiler's floating-point contraction can move
+    // them that far; objects and arrays compared member by member the same way.
     const std::function<void(const nlohmann::json &, const nlohmann::json &)> same =
         [&](const nlohmann::json &a, const nlohmann::json &b) {
           if (a.is_number()) {
             REQUIRE(b.is_number());
-            CHECK(b.get<double>() == doctest::Approx(a.get<double>()).epsilon(1e-6));
+            CHECK(b.get<double>() == doctest::Approx(a.get<double>()).epsilon(1e-4));
           } else if (a.is_object() || a.is_array()) {
             REQUIRE(b.size() == a.size());
             if (a.is_object())
