@@ -75,8 +75,8 @@ TEST_CASE("cli input: a committed calibration table whose architecture is not a 
   const DataCopy data;
   data.write("calibration/b200/efficiency.json",
              R"({"schema": "rooftop.efficiency/1", "origin": "measured", "architecture": 5})");
-  // (h200-sxm has no table of its own, so the scan reaches b200's before h100-sxm's)
-  expect_one_error(data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h200-sxm"}), 2,
+  // (h100-pcie has no table of its own, so the scan reaches b200's before h100-sxm's)
+  expect_one_error(data.rooftop({"estimate", "--model", "llama-3.1-8b", "--gpu", "h100-pcie"}), 2,
                    {"b200/efficiency.json", "/architecture = 5", "must be a string"});
 }
 

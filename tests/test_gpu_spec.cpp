@@ -156,7 +156,7 @@ TEST_CASE("derated efficiencies come from the data file, per architecture") {
   CHECK(e.hbm_bandwidth < 1.0);
   CHECK(e.provenance.find("#/defaults") != std::string::npos);
   // H100 SXM has one (fitted to published measurements): measured there, transferred to the
-  // other Hopper GPUs, with the additive attention model on.
+  // Hopper GPUs without one of their own (H100 PCIe), with the additive attention model on.
   const auto h100 = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get("h100-sxm"));
   CHECK(h100.origin == hw::EfficiencyOrigin::measured);
   CHECK(h100.provenance.find("calibration/h100-sxm/efficiency.json") != std::string::npos);
@@ -165,10 +165,15 @@ TEST_CASE("derated efficiencies come from the data file, per architecture") {
         std::string::npos);
   CHECK(h100.provenance.find("not a run of rooftop's own") != std::string::npos);
   CHECK(h100.additive_attention());
+  const auto pcie = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get("h100-pcie"));
+  CHECK(pcie.origin == hw::EfficiencyOrigin::transferred);
+  CHECK(pcie.attention_fixed.value() == h100.attention_fixed.value());
+  CHECK(pcie.provenance.find("transferred): fitted to published measurements") != std::string::npos);
+  // H200 has its own (a GPU's own table wins over its architecture's): measured, another fit.
   const auto h200 = hw::builtin_efficiency(hw::GpuCatalogue::builtin().get("h200-sxm"));
-  CHECK(h200.origin == hw::EfficiencyOrigin::transferred);
-  CHECK(h200.attention_fixed.value() == h100.attention_fixed.value());
-  CHECK(h200.provenance.find("transferred): fitted to published measurements") != std::string::npos);
+  CHECK(h200.origin == hw::EfficiencyOrigin::measured);
+  CHECK(h200.provenance.find("calibration/h200-sxm/efficiency.json") != std::string::npos);
+  CHECK(h200.attention_fixed.value() != h100.attention_fixed.value());
   const auto ideal = hw::Efficiency::ideal();
   CHECK(ideal.gemm_flops == 1.0);
   CHECK(ideal.kernel_overhead.value() == 0.0);
@@ -190,12 +195,15 @@ TEST_CASE("each serving engine has its own built-in table, transferred and defau
   CHECK(trt.attention_fixed.value() != vllm.attention_fixed.value());
   CHECK(trt.allreduce.implementation.find("TensorRT-LLM") != std::string::npos);
   CHECK(vllm.allreduce.implementation.find("vLLM") != std::string::npos);
-  // H200 takes H100's TensorRT-LLM table, not the vLLM one.
-  const auto h200 = hw::builtin_efficiency(cat.get("h200-sxm"), "trtllm");
-  CHECK(h200.origin == hw::EfficiencyOrigin::transferred);
-  CHECK(h200.attention_fixed.value() == trt.attention_fixed.value());
-  CHECK(h200.provenance.find("efficiency-trtllm.json (measured on h100-sxm, transferred)") !=
+  // H100 PCIe takes H100 SXM's TensorRT-LLM table, not the vLLM one; H200 its own.
+  const auto pcie = hw::builtin_efficiency(cat.get("h100-pcie"), "trtllm");
+  CHECK(pcie.origin == hw::EfficiencyOrigin::transferred);
+  CHECK(pcie.attention_fixed.value() == trt.attention_fixed.value());
+  CHECK(pcie.provenance.find("efficiency-trtllm.json (measured on h100-sxm, transferred)") !=
         std::string::npos);
+  const auto h200 = hw::builtin_efficiency(cat.get("h200-sxm"), "trtllm");
+  CHECK(h200.origin == hw::EfficiencyOrigin::measured);
+  CHECK(h200.provenance.find("calibration/h200-sxm/efficiency-trtllm.json") != std::string::npos);
   // L40S has no table of either engine or architecture: the defaults, which are no engine's.
   const auto l40s = hw::builtin_efficiency(cat.get("l40s"), "trtllm");
   CHECK(l40s.origin == hw::EfficiencyOrigin::spec);
