@@ -163,9 +163,9 @@ void add_estimate_options(CLI::App &c, EstimateArgs &a) {
       ->default_str("vllm");
   c.add_option("--allreduce", a.allreduce,
                "measured: an all-reduce inside one NVSwitch domain takes the efficiency table's "
-               "measured engine all-reduce where it has one (vLLM's custom all-reduce on H100, "
-               "B200, A100 and, transferred, H200 and GB200; TensorRT-LLM's AllReduce with "
-               "--engine trtllm); nccl: NCCL's model for every collective")
+               "measured engine all-reduce where it has one for the group size (vLLM's custom "
+               "all-reduce on H100, H200, B200, A100: 2, 4, 8 GPUs; GB200: 2, 4; TensorRT-LLM's "
+               "AllReduce with --engine trtllm); nccl: NCCL's model for every collective")
       ->capture_default_str();
 }
 
