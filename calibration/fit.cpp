@@ -501,18 +501,36 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   }
   const auto bf16 = spec.matmul_peak(DType::bf16);
   constexpr std::size_t k_min_additive = 8; // cases of each phase (and KV type) for a fit
+  // A case timed warm (no L2 flush between replays: published CUDA-graph timings) whose data
+  // fit in L2 reads them from L2, not HBM; in a model the other layers evict them first. With
+  // enough such cases their bytes get a bandwidth of their own, fitted but not used, so that
+  // they set neither HBM term (L40S: 96 MB of L2, such decode cases at up to 2.8 x GDDR6).
+  const double l2_cap = spec.l2 ? spec.l2->value() : 0;
+  const auto l2_resident = [&](const Measurement *m) {
+    return m->c.kind == CaseKind::attention_decode && !m->c.cold && m->c.bytes_moved < l2_cap;
+  };
+  std::size_t n_resident = 0, n_decode_hbm = 0, n_prefill_hbm = 0;
+  for (const auto *m : attn) {
+    if (l2_resident(m))
+      ++n_resident;
+    else
+      ++(m->c.kind == CaseKind::attention_decode ? n_decode_hbm : n_prefill_hbm);
+  }
+  const bool l2_possible = n_resident >= k_min_additive && n_decode_hbm >= k_min_additive &&
+                         n_prefill_hbm >= k_min_additive;
   // Decode over a KV cache of another type than BF16 (an FP8 cache: other kernels) gets its own
   // fixed, per-item and bandwidth terms when it has enough cases; BF16 decode and prefill share
   // the table's own. Columns: fixed, item, FLOP, decode bytes, prefill bytes, then per own type
-  // its fixed, item and decode bytes.
-  const auto additive = [&](const std::vector<std::string> &own) {
+  // its fixed, item and decode bytes, then (l2_column) the bytes of L2-resident cases.
+  const auto additive = [&](const std::vector<std::string> &own, bool l2_column) {
     std::vector<std::vector<double>> a;
     std::vector<double> y;
     const double hbm = spec.memory_bandwidth.value();
     for (const auto *m : attn) {
       const bool dec = m->c.kind == CaseKind::attention_decode;
       const double items = static_cast<double>(m->c.batch) * static_cast<double>(m->c.kv_heads);
-      const double mem = m->c.bytes_moved / hbm;
+      const bool in_l2 = l2_column && l2_resident(m);
+      const double mem = in_l2 ? 0.0 : m->c.bytes_moved / hbm;
       const auto j = dec ? std::find(own.begin(), own.end(), to_string(m->c.dtype)) : own.end();
       const bool base = j == own.end();
       std::vector<double> row{base ? 1.0 : 0.0, base ? items : 0.0, m->c.flops / bf16->value(),
@@ -521,6 +539,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
         const bool mine = k == j;
         row.insert(row.end(), {mine ? 1.0 : 0.0, mine ? items : 0.0, mine ? mem : 0.0});
       }
+      if (l2_column) row.push_back(in_l2 ? m->c.bytes_moved / hbm : 0.0);
       a.push_back(std::move(row));
       y.push_back(m->median_s);
     }
@@ -528,7 +547,19 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     bool ok = c[0] > 0 && c[1] >= 0 && c[2] > 0 && c[3] > 0 && c[4] > 0;
     for (std::size_t k = 0; k < own.size(); ++k)
       ok = ok && c[5 + 3 * k] > 0 && c[6 + 3 * k] >= 0 && c[7 + 3 * k] > 0;
+    if (l2_column) ok = ok && c.back() > 0;
     return std::pair{ok, c};
+  };
+  // The L2 column is kept only when those cases read their data faster than HBM allows (the
+  // sign that L2 served them); otherwise they are fitted with the rest. Returns the fit and
+  // whether it has the column.
+  const auto fit_attention = [&](const std::vector<std::string> &own) {
+    auto [ok, c] = additive(own, l2_possible);
+    if (l2_possible && !(ok && 1 / c.back() > 1)) {
+      auto [ok0, c0] = additive(own, false);
+      return std::tuple{ok0, c0, false};
+    }
+    return std::tuple{ok, c, l2_possible};
   };
   std::vector<std::string> own;
   std::size_t n_base = 0;
@@ -547,7 +578,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
     n_base = n_all;
   }
   if (!own_kernel && bf16 && n_base >= k_min_additive && n_prefill >= k_min_additive) {
-    auto [ok, c] = additive(own);
+    auto [ok, c, l2_column] = fit_attention(own);
     if (!ok && !own.empty()) {
       std::string types;
       for (const auto &dt : own) types += (types.empty() ? "" : ", ") + dt;
@@ -556,7 +587,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
                                   c) +
                         "; those cases share BF16's terms");
       own.clear();
-      std::tie(ok, c) = additive(own);
+      std::tie(ok, c, l2_column) = fit_attention(own);
     }
     if (ok) {
       r.additive_attention = true;
@@ -572,6 +603,12 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
             Seconds(c[5 + 3 * k]), Seconds(c[6 + 3 * k]),
             fraction(1 / c[7 + 3 * k], "decode attention bandwidth efficiency (KV cache " + own[k] + ")",
                      r.notes)};
+      if (l2_column)
+        r.notes.push_back("attention: " + std::to_string(n_resident) +
+                          " cases timed warm with their data within L2 (" +
+                          std::to_string(static_cast<long long>(l2_cap / 1e6)) +
+                          " MB) fitted with a bandwidth of their own, " + std::to_string(1 / c.back()) +
+                          " of HBM, not used in estimates (a model's other layers evict them)");
     } else {
       r.notes.push_back(fmt_terms("attention: the additive fit gave a non-positive term", c) +
                         "; attention from the defaults");

@@ -199,14 +199,14 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
                               src("gemm_flops_efficiency_by_dtype")));
   for (const auto &[dt, v] : e.gemm_bandwidth_by_dtype)
     rows.push_back(source_row("GEMM memory-bound, " + dt + ": bandwidth + fixed cost",
-                              percent(v) + " of HBM + " +
+                              percent(v) + " of " + gpu.memory_type + " + " +
                                   time(Seconds(e.gemm_overhead_by_dtype.count(dt)
                                                    ? e.gemm_overhead_by_dtype.at(dt)
                                                    : e.kernel_overhead.value())),
                               src("gemm_bandwidth_efficiency_by_dtype")));
   for (const auto &[dt, v] : e.gemm_quantize_by_dtype)
     rows.push_back(source_row("GEMM " + dt + ": activations converted from BF16 first, at",
-                              percent(v) + " of HBM",
+                              percent(v) + " of " + gpu.memory_type,
                               src("gemm_quantize_bandwidth_efficiency_by_dtype")));
   // The table's curve and tile, then the input types with their own (gemm_curve_by_dtype),
   // which the model uses instead for GEMMs of that type.
@@ -248,7 +248,8 @@ json efficiency_table(const hw::Efficiency &e, const hw::GpuSpec &gpu) {
       rows.push_back(source_row("attention, decode with a KV cache of " + dt,
                                 time(a.fixed) + " + " +
                                     fmt::format("{:.1f} ns", 1e9 * a.item.value()) +
-                                    " per (sequence, KV head), " + percent(a.bandwidth) + " of HBM",
+                                    " per (sequence, KV head), " + percent(a.bandwidth) + " of " +
+                                    gpu.memory_type,
                                 src("attention_decode_by_kv_dtype")));
   if (!e.allreduce.empty() && !e.allreduce.off) {
     std::string ranks;

@@ -874,6 +874,53 @@ TEST_CASE("the additive attention fit recovers a production kernel's terms, and 
   CHECK(!fit(decode_only, spec, defaults).additive_attention);
 }
 
+TEST_CASE("warm decode cases whose KV fits in L2 get a bandwidth of their own, not the HBM term") {
+  // Published timings replay a CUDA graph without flushing L2: a decode whose KV cache fits in
+  // L2 reads it from there (L40S: up to 2.8 x GDDR6). Here such cases run at 3 x HBM.
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json"); // 50 MiB of L2, 1e12 B/s
+  REQUIRE(spec.l2);
+  const double l2 = spec.l2->value();
+  const hw::Efficiency defaults = hw::Efficiency::ideal();
+  const double fixed = 12e-6, item = 25e-9, e_c = 0.65, e_dec = 0.9, e_pre = 0.45, e_l2 = 3.0;
+  auto ms = additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3");
+  std::size_t resident = 0, beyond = 0;
+  for (auto &m : ms) {
+    if (m.c.kind != CaseKind::attention_decode) continue;
+    if (m.c.bytes_moved < l2) {
+      m.median_s += m.c.bytes_moved / 1e12 * (1 / e_l2 - 1 / e_dec);
+      ++resident;
+    } else {
+      ++beyond;
+    }
+  }
+  REQUIRE(resident >= 8);
+  REQUIRE(beyond >= 8);
+  const auto has_note = [](const FitResult &f) {
+    return std::any_of(f.notes.begin(), f.notes.end(), [](const std::string &x) {
+      return x.find("within L2") != std::string::npos && x.find("3.000000 of HBM") != std::string::npos;
+    });
+  };
+  const auto f = fit(ms, spec, defaults);
+  REQUIRE(f.additive_attention);
+  CHECK(f.attention_fixed_s == doctest::Approx(fixed).epsilon(1e-6));
+  CHECK(f.attention_item_s == doctest::Approx(item).epsilon(1e-6));
+  CHECK(f.attention_bandwidth == doctest::Approx(e_dec).epsilon(1e-6)); // HBM, not L2
+  CHECK(f.attention_prefill_bandwidth == doctest::Approx(e_pre).epsilon(1e-6));
+  CHECK(has_note(f));
+  // The same times from cold runs (L2 flushed): no column, and the one HBM term cannot fit
+  // both sets (here the additive fit fails outright).
+  auto cold = ms;
+  for (auto &m : cold) m.c.cold = true;
+  const auto g = fit(cold, spec, defaults);
+  CHECK(!has_note(g));
+  CHECK(g.attention_bandwidth != doctest::Approx(e_dec).epsilon(0.01));
+  // Warm cases within L2 that ran no faster than HBM allows (the fit's own cases, above): no
+  // column either (test "the additive attention fit recovers ..." recovers every term).
+  const auto h = fit(additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3"), spec, defaults);
+  CHECK(std::none_of(h.notes.begin(), h.notes.end(),
+                     [](const std::string &x) { return x.find("within L2") != std::string::npos; }));
+}
+
 TEST_CASE("decode over an FP8 KV cache gets terms of its own when it has enough cases") {
   const auto spec = hw::load_gpu(good + "gpus/test-gpu.json");
   const hw::Efficiency defaults = hw::Efficiency::ideal();

@@ -147,9 +147,10 @@ TEST_CASE("catalogue ids must match file names") {
 }
 
 TEST_CASE("derated efficiencies come from the data file, per architecture") {
-  // L40S (Ada) has no committed table (data/calibration/): the derated defaults.
-  const auto &l40s = hw::GpuCatalogue::builtin().get("l40s");
-  const auto e = hw::builtin_efficiency(l40s);
+  // Rubin has no committed table (data/calibration/), nor has its architecture: the derated
+  // defaults.
+  const auto &rubin = hw::GpuCatalogue::builtin().get("rubin");
+  const auto e = hw::builtin_efficiency(rubin);
   CHECK(e.origin == hw::EfficiencyOrigin::spec);
   CHECK(e.gemm_flops > 0.3);
   CHECK(e.gemm_flops < 1.0);
@@ -204,14 +205,14 @@ TEST_CASE("each serving engine has its own built-in table, transferred and defau
   const auto h200 = hw::builtin_efficiency(cat.get("h200-sxm"), "trtllm");
   CHECK(h200.origin == hw::EfficiencyOrigin::measured);
   CHECK(h200.provenance.find("calibration/h200-sxm/efficiency-trtllm.json") != std::string::npos);
-  // L40S has no table of either engine or architecture: the defaults, which are no engine's.
-  const auto l40s = hw::builtin_efficiency(cat.get("l40s"), "trtllm");
-  CHECK(l40s.origin == hw::EfficiencyOrigin::spec);
-  CHECK(l40s.engine.empty());
+  // Rubin has no table of either engine or architecture: the defaults, which are no engine's.
+  const auto rubin = hw::builtin_efficiency(cat.get("rubin"), "trtllm");
+  CHECK(rubin.origin == hw::EfficiencyOrigin::spec);
+  CHECK(rubin.engine.empty());
   // ... which engine_efficiency refuses for an engine asked for by name, but not for vllm.
-  CHECK(input_error([&] { (void)hw::engine_efficiency(cat.get("l40s"), "trtllm"); })
-            .find("no table of that engine's kernels for l40s") != std::string::npos);
-  CHECK(hw::engine_efficiency(cat.get("l40s"), "vllm").origin == hw::EfficiencyOrigin::spec);
+  CHECK(input_error([&] { (void)hw::engine_efficiency(cat.get("rubin"), "trtllm"); })
+            .find("no table of that engine's kernels for rubin") != std::string::npos);
+  CHECK(hw::engine_efficiency(cat.get("rubin"), "vllm").origin == hw::EfficiencyOrigin::spec);
   CHECK(hw::engine_efficiency(cat.get("h200-sxm"), "trtllm").engine == "trtllm");
 }
 

@@ -576,7 +576,7 @@ TEST_CASE("efficiency table: a KV-cache type's own decode attention terms are li
     by_key[r.at("key").get<std::string>()] = r.at("value").get<std::string>();
   CHECK(by_key.at("attention fixed cost + per (sequence, KV head)") == "11.60 us + 21.6 ns");
   CHECK(by_key.at("attention, decode with a KV cache of fp8") ==
-        "13.40 us + 25.0 ns per (sequence, KV head), 84.0% of HBM");
+        "13.40 us + 25.0 ns per (sequence, KV head), 84.0% of HBM3");
   // Not additive (no fixed or item cost, no prefill bandwidth): the terms are never used, and
   // the row is not shown.
   hw::Efficiency plain = hw::Efficiency::ideal();
@@ -601,5 +601,10 @@ TEST_CASE("efficiency table: a GEMM type's activation-conversion pass is listed"
   const std::string key = "GEMM fp8: activations converted from BF16 first, at";
   CHECK(keys().count(key) == 0);
   e.gemm_quantize_by_dtype["fp8"] = 0.275;
-  CHECK(keys().at(key) == "27.5% of HBM");
+  CHECK(keys().at(key) == "27.5% of HBM3");
+  // Named by the GPU's memory: GDDR6 on an L40S.
+  std::map<std::string, std::string> l40s;
+  for (const auto &r : rep::efficiency_table(e, hw::GpuCatalogue::builtin().get("l40s")))
+    l40s[r.at("key").get<std::string>()] = r.at("value").get<std::string>();
+  CHECK(l40s.at(key) == "27.5% of GDDR6");
 }
