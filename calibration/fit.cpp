@@ -317,6 +317,11 @@ bool held_out(const std::vector<Measurement> &all, std::size_t index) {
   return h % 4 == 0;
 }
 
+bool warm_in_l2(const Case &c, const hw::GpuSpec &gpu) {
+  return c.kind == CaseKind::attention_decode && c.latent_dim == 0 && !c.cold && gpu.l2 &&
+         c.bytes_moved < gpu.l2->value();
+}
+
 FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &spec,
               const hw::Efficiency &defaults) {
   FitResult r;
@@ -506,9 +511,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   // enough such cases their bytes get a bandwidth of their own, fitted but not used, so that
   // they set neither HBM term (L40S: 96 MB of L2, such decode cases at up to 2.8 x GDDR6).
   const double l2_cap = spec.l2 ? spec.l2->value() : 0;
-  const auto l2_resident = [&](const Measurement *m) {
-    return m->c.kind == CaseKind::attention_decode && !m->c.cold && m->c.bytes_moved < l2_cap;
-  };
+  const auto l2_resident = [&](const Measurement *m) { return warm_in_l2(m->c, spec); };
   std::size_t n_resident = 0, n_decode_hbm = 0, n_prefill_hbm = 0;
   for (const auto *m : attn) {
     if (l2_resident(m))

@@ -18,6 +18,12 @@ namespace rooftop::cal {
 /// never is.
 bool held_out(const std::vector<Measurement> &all, std::size_t index);
 
+/// A decode case (not MLA-like) timed warm, with no L2 flush between samples (published
+/// CUDA-graph replays), whose data fit in `gpu`'s L2: it read them from L2, which a model's
+/// other layers evict first. The fit gives such cases a bandwidth of their own and validate
+/// reports them apart (`attention_decode_l2`).
+bool warm_in_l2(const Case &c, const hw::GpuSpec &gpu);
+
 /// Fitted curves in absolute units and as efficiencies of `spec`.
 struct FitResult {
   double kernel_overhead_s = 0;      ///< median back-to-back empty kernel, s

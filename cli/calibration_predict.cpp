@@ -109,6 +109,9 @@ std::string held_out_table(const std::vector<CaseError> &errors) {
   if (by.count("stream_cached"))
     s += "  (stream_cached: working sets under 4 x L2, partly served by L2; the model streams from "
          "HBM)\n";
+  if (by.count("attention_decode_l2"))
+    s += "  (attention_decode_l2: decode timed warm with its KV cache within L2, read from L2; in a "
+         "model the other layers evict it, and the model reads it from HBM)\n";
   std::sort(held.begin(), held.end(), [](const CaseError *a, const CaseError *b) {
     return std::fabs(a->relative_error) > std::fabs(b->relative_error);
   });
@@ -140,6 +143,7 @@ std::vector<CaseError> compare_measurements(const std::vector<cal::Measurement> 
     if (m.c.kind == cal::CaseKind::stream && gpu.l2 && m.c.bytes_moved < 4 * gpu.l2->value())
       e.group = "stream_cached";
     if (m.c.kind == cal::CaseKind::attention_decode && m.c.latent_dim > 0) e.group = "attention_decode_mla";
+    if (cal::warm_in_l2(m.c, gpu)) e.group = "attention_decode_l2";
     out.push_back(e);
   }
   return out;

@@ -21,8 +21,9 @@ struct CaseError {
   double relative_error = 0; ///< (predicted - measured) / measured
   bool held_out = false;
   /// The error's group: the case kind, except "stream_cached" (a working set under 4 x L2,
-  /// which the model streams from HBM) and "attention_decode_mla" (compute-heavy, not in the
-  /// decode bandwidth fit).
+  /// which the model streams from HBM), "attention_decode_mla" (compute-heavy, not in the
+  /// decode bandwidth fit) and "attention_decode_l2" (timed warm with its KV within L2:
+  /// cal::warm_in_l2).
   std::string group;
 };
 

@@ -1241,6 +1241,8 @@ TEST_CASE("cli: calibrate on the CPU, then validate the calibration") {
     std::string want = c.at("kind");
     if (want == "stream" && c.at("bytes").get<double>() < 4 * l2) want = "stream_cached";
     if (want == "attention_decode" && c.at("latent_dim").get<double>() > 0) want = "attention_decode_mla";
+    if (want == "attention_decode" && !c.at("cold").get<bool>() && c.at("bytes").get<double>() < l2)
+      want = "attention_decode_l2";
     CHECK(row.at("group") == want);
     if (row.at("held_out").get<bool>()) groups.insert(want);
   }
@@ -1400,6 +1402,9 @@ TEST_CASE("cli: the committed published H100 measurements refit to the committed
   };
   const auto fitted = held({});
   CHECK(fitted.at("attention_decode").at("median_abs_relative_error").get<double>() < 0.10);
+  // Decode cases timed warm with their KV cache within H100's 50 MB L2 are reported apart.
+  CHECK(fitted.contains("attention_decode_l2"));
+  CHECK(fitted.at("attention_decode_l2").at("count").get<int>() > 100);
   CHECK(fitted.at("attention_prefill").at("median_abs_relative_error").get<double>() < 0.10);
   CHECK(fitted.at("gemm").at("median_abs_relative_error").get<double>() < 0.20);
   // vLLM's all-reduce: every other size held out, interpolated between its neighbours (1.3%);
@@ -1407,7 +1412,8 @@ TEST_CASE("cli: the committed published H100 measurements refit to the committed
   // kernel takes 4-12 us).
   CHECK(fitted.at("all_reduce").at("median_abs_relative_error").get<double>() < 0.05);
   const auto spec = held({"--efficiency", ROOFTOP_TEST_DATA_DIR "/../../data/hardware/efficiency.json"});
-  CHECK(spec.at("attention_decode").at("median_abs_relative_error").get<double>() > 0.5);
+  CHECK(spec.at("attention_decode").at("median_abs_relative_error").get<double>() > 0.2); // 27%
+  CHECK(spec.at("attention_decode_l2").at("median_abs_relative_error").get<double>() > 0.5);
   CHECK(spec.at("all_reduce").at("median_abs_relative_error").get<double>() > 0.5);
   // A new run's options do not apply to a refit.
   expect_one_error(rooftop({"calibrate", "--refit", pub, "--gpu", "h100-sxm"}), 2,
