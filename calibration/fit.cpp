@@ -509,7 +509,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
   // A case timed warm (no L2 flush between replays: published CUDA-graph timings) whose data
   // fit in L2 reads them from L2, not HBM; in a model the other layers evict them first. With
   // enough such cases their bytes get a bandwidth of their own, fitted but not used, so that
-  // they set neither HBM term (L40S: 96 MB of L2, such decode cases at up to 2.8 x GDDR6).
+  // they set neither HBM term (L40S: 96 MiB of L2, such decode cases at up to 2.8 x GDDR6 each).
   const double l2_cap = spec.l2 ? spec.l2->value() : 0;
   const auto l2_resident = [&](const Measurement *m) { return warm_in_l2(m->c, spec); };
   std::size_t n_resident = 0, n_decode_hbm = 0, n_prefill_hbm = 0;
@@ -608,10 +608,11 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
                      r.notes)};
       if (l2_column)
         r.notes.push_back("attention: " + std::to_string(n_resident) +
-                          " cases timed warm with their data within L2 (" +
-                          std::to_string(static_cast<long long>(l2_cap / 1e6)) +
-                          " MB) fitted with a bandwidth of their own, " + std::to_string(1 / c.back()) +
-                          " of HBM, not used in estimates (a model's other layers evict them)");
+                          " decode cases timed warm with their KV cache within L2 (" +
+                          std::to_string(static_cast<long long>(std::lround(l2_cap / 1048576.0))) +
+                          " MiB) fitted with a bandwidth of their own, " + std::to_string(1 / c.back()) +
+                          " of " + (spec.memory_type.empty() ? std::string("memory") : spec.memory_type) +
+                          ", not used in estimates (a model's other layers evict them)");
     } else {
       r.notes.push_back(fmt_terms("attention: the additive fit gave a non-positive term", c) +
                         "; attention from the defaults");

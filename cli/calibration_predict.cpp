@@ -111,7 +111,7 @@ std::string held_out_table(const std::vector<CaseError> &errors) {
          "HBM)\n";
   if (by.count("attention_decode_l2"))
     s += "  (attention_decode_l2: decode timed warm with its KV cache within L2, read from L2; in a "
-         "model the other layers evict it, and the model reads it from HBM)\n";
+         "model the other layers evict it, and the model reads it from DRAM)\n";
   std::sort(held.begin(), held.end(), [](const CaseError *a, const CaseError *b) {
     return std::fabs(a->relative_error) > std::fabs(b->relative_error);
   });

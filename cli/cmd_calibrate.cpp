@@ -49,6 +49,8 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
   std::string s = fmt::format("fit against {} ({} measurements in the fit set, {} held out for "
                               "validation):\n",
                               spec.id, f.fitted, f.held);
+  // Fractions of the GPU's memory bandwidth, named by its type (HBM3, GDDR6).
+  const std::string mem = spec.memory_type.empty() ? std::string("memory") : spec.memory_type;
   if (f.hbm_bandwidth_Bps > 0)
     s += fmt::format("  memory {} ({} of spec), fixed {}; kernel overhead {}\n",
                      rep::bandwidth(BytesPerSecond(f.hbm_bandwidth_Bps)),
@@ -71,20 +73,20 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
                        dt, g.cases,
                        rep::percent(f.efficiency.gemm_efficiency(dtype_from_string(dt), 0)));
     if (g.bandwidth > 0)
-      s += fmt::format("  GEMM {} memory-bound: {} + bytes at {} of HBM ({} cases)\n", dt,
-                       rep::time(Seconds(g.overhead_s)), rep::percent(g.bandwidth), g.memory_cases);
+      s += fmt::format("  GEMM {} memory-bound: {} + bytes at {} of {} ({} cases)\n", dt,
+                       rep::time(Seconds(g.overhead_s)), rep::percent(g.bandwidth), mem, g.memory_cases);
   }
   if (f.additive_attention) {
     s += fmt::format("  attention (additive): {} + {} per (sequence, KV head) + FLOP at {} of BF16 "
-                     "peak + bytes at {} (decode) or {} (prefill) of HBM\n",
+                     "peak + bytes at {} (decode) or {} (prefill) of {}\n",
                      rep::time(Seconds(f.attention_fixed_s)), fmt::format("{:.1f} ns", 1e9 * f.attention_item_s),
                      rep::percent(f.attention_flops), rep::percent(f.attention_bandwidth),
-                     rep::percent(f.attention_prefill_bandwidth));
+                     rep::percent(f.attention_prefill_bandwidth), mem);
     for (const auto &[dt, a] : f.attention_decode_by_kv_dtype)
       s += fmt::format("  attention decode over a {} KV cache: {} + {} per (sequence, KV head) + "
-                       "bytes at {} of HBM\n",
+                       "bytes at {} of {}\n",
                        dt, rep::time(a.fixed), fmt::format("{:.1f} ns", 1e9 * a.item.value()),
-                       rep::percent(a.bandwidth));
+                       rep::percent(a.bandwidth), mem);
   } else // a part with no case was not fitted: the table keeps its default, not 0% of the peak
     s += fmt::format("  attention: prefill {}; decode {}\n",
                      f.attention_flops > 0
@@ -92,8 +94,9 @@ std::string calibration_summary(const cal::CalibrationRun &run, const hw::GpuSpe
                          : "not measured (" + rep::percent(f.efficiency.attention_flops) +
                                " of BF16 peak, from the defaults)",
                      f.attention_bandwidth > 0
-                         ? fmt::format("{} of HBM, half at context {:.0f}",
-                                       rep::percent(f.attention_bandwidth), f.attention_context_half)
+                         ? fmt::format("{} of {}, half at context {:.0f}",
+                                       rep::percent(f.attention_bandwidth), mem,
+                                       f.attention_context_half)
                          : std::string("not measured (from the defaults)"));
   for (const auto &n : f.notes) s += "  note: " + n + "\n";
   const auto errors = compare_measurements(run.measurements, spec, f.efficiency);

@@ -874,6 +874,36 @@ TEST_CASE("the additive attention fit recovers a production kernel's terms, and 
   CHECK(!fit(decode_only, spec, defaults).additive_attention);
 }
 
+TEST_CASE("warm_in_l2: a warm, non-MLA decode case whose bytes fit in the GPU's L2") {
+  const auto spec = hw::load_gpu(good + "gpus/test-gpu.json"); // 50 MiB of L2
+  REQUIRE(spec.l2);
+  Case c;
+  c.kind = CaseKind::attention_decode;
+  c.batch = 1;
+  c.q_heads = 8;
+  c.kv_heads = 8;
+  c.head_dim = 128;
+  c.context = 1024;
+  declare_work(c);
+  REQUIRE(c.bytes_moved < spec.l2->value());
+  CHECK(warm_in_l2(c, spec));
+  Case cold = c;
+  cold.cold = true; // rooftop's own runs flush L2 before each decode sample
+  CHECK(!warm_in_l2(cold, spec));
+  Case mla = c;
+  mla.latent_dim = 576;
+  CHECK(!warm_in_l2(mla, spec));
+  Case prefill = c;
+  prefill.kind = CaseKind::attention_prefill;
+  CHECK(!warm_in_l2(prefill, spec));
+  Case big = c;
+  big.bytes_moved = spec.l2->value(); // exactly the L2: not within it
+  CHECK(!warm_in_l2(big, spec));
+  auto no_l2 = spec;
+  no_l2.l2.reset();
+  CHECK(!warm_in_l2(c, no_l2));
+}
+
 TEST_CASE("warm decode cases whose KV fits in L2 get a bandwidth of their own, not the HBM term") {
   // Published timings replay a CUDA graph without flushing L2: a decode whose KV cache fits in
   // L2 reads it from there (L40S: up to 2.8 x GDDR6). Here such cases run at 3 x HBM.
@@ -914,6 +944,14 @@ TEST_CASE("warm decode cases whose KV fits in L2 get a bandwidth of their own, n
   const auto g = fit(cold, spec, defaults);
   CHECK(!has_note(g));
   CHECK(g.attention_bandwidth != doctest::Approx(e_dec).epsilon(0.01));
+  // Too few warm cases within L2 (under 8 in the fit set): no column, whatever their speed.
+  auto few = ms;
+  std::size_t kept = 0;
+  std::erase_if(few, [&](const Measurement &m) {
+    if (!warm_in_l2(m.c, spec)) return false;
+    return ++kept > 4;
+  });
+  CHECK(!has_note(fit(few, spec, defaults)));
   // Warm cases within L2 that ran no faster than HBM allows (the fit's own cases, above): no
   // column either (test "the additive attention fit recovers ..." recovers every term).
   const auto h = fit(additive_attention_cases(fixed, item, e_c, e_dec, e_pre, "FA3"), spec, defaults);
