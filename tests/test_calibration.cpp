@@ -28,6 +28,22 @@ using namespace rooftop::cal;
 namespace {
 const std::string good = ROOFTOP_TEST_DATA_DIR "/good/";
 
+/// A decode attention case with its declared work: `batch` sequences of `context` keys,
+/// `q` query and `kv` KV heads of `dim`, over a cache of `kv_dtype`.
+Case decode_case(long long batch, long long q, long long kv, long long dim, long long context,
+                 DType kv_dtype = DType::bf16) {
+  Case c;
+  c.kind = CaseKind::attention_decode;
+  c.dtype = kv_dtype;
+  c.batch = batch;
+  c.q_heads = q;
+  c.kv_heads = kv;
+  c.head_dim = dim;
+  c.context = context;
+  declare_work(c);
+  return c;
+}
+
 Measurement measured(Case c, double seconds) {
   declare_work(c);
   if (c.id.empty()) // an id from the shape, as plans give (the hold-out hashes it)
@@ -107,14 +123,7 @@ TEST_CASE("declared work: streams count every array they move, attention its K/V
   CHECK(g.flops == 2048);
   // GQA decode, batch 1, 32/8 heads of 128, 1024 keys: K and V 1024 x 2 x 8 x 128 x 2 = 4194304
   // bytes, Q and O 2 x 32 x 128 x 2 = 16384; 2 x 32 x 2 x 128 x 1024 = 16777216 FLOP
-  Case d;
-  d.kind = CaseKind::attention_decode;
-  d.batch = 1;
-  d.q_heads = 32;
-  d.kv_heads = 8;
-  d.head_dim = 128;
-  d.context = 1024;
-  declare_work(d);
+  const Case d = decode_case(1, 32, 8, 128, 1024);
   CHECK(d.bytes_moved == 4194304 + 16384);
   CHECK(d.flops == 16777216);
   // causal prefill of 4 tokens, 2/1 heads of 8: 4 x 5 / 2 = 10 pairs per head, 2 x 2 x (8 + 8)
@@ -190,14 +199,7 @@ TEST_CASE("fit recovers known efficiencies from synthetic measurements") {
   }
   // Decode attention: bandwidth efficiency 0.7 ctx / (ctx + 500)
   for (long long ctx : {256, 512, 1024, 2048, 4096, 8192, 16384}) {
-    Case c;
-    c.kind = CaseKind::attention_decode;
-    c.batch = 8;
-    c.q_heads = 32;
-    c.kv_heads = 8;
-    c.head_dim = 128;
-    c.context = ctx;
-    declare_work(c);
+    const Case c = decode_case(8, 32, 8, 128, ctx);
     const double e = 0.7 * static_cast<double>(ctx) / (static_cast<double>(ctx) + 500);
     ms.push_back(measured(c, 2 * overhead + c.bytes_moved / (1e12 * e))); // split + combine
   }
@@ -803,15 +805,7 @@ std::vector<Measurement> additive_decode_cases(double fixed, double item, double
   for (long long b : {1, 8, 64, 256})
     for (long long ctx : {128, 1024, 8192, 32768})
       for (long long kvh : {1, 8}) {
-        Case c;
-        c.kind = CaseKind::attention_decode;
-        c.dtype = kv;
-        c.batch = b;
-        c.q_heads = 8 * kvh;
-        c.kv_heads = kvh;
-        c.head_dim = 128;
-        c.context = ctx;
-        declare_work(c);
+        const Case c = decode_case(b, 8 * kvh, kvh, 128, ctx, kv);
         const double items = static_cast<double>(b * kvh);
         auto m = measured(c, fixed + item * items + c.flops / (peak * e_c) + c.bytes_moved / (bw * e_dec));
         m.implementation = impl;
@@ -877,14 +871,7 @@ TEST_CASE("the additive attention fit recovers a production kernel's terms, and 
 TEST_CASE("warm_in_l2: a warm, non-MLA decode case whose bytes fit in the GPU's L2") {
   const auto spec = hw::load_gpu(good + "gpus/test-gpu.json"); // 50 MiB of L2
   REQUIRE(spec.l2);
-  Case c;
-  c.kind = CaseKind::attention_decode;
-  c.batch = 1;
-  c.q_heads = 8;
-  c.kv_heads = 8;
-  c.head_dim = 128;
-  c.context = 1024;
-  declare_work(c);
+  const Case c = decode_case(1, 8, 8, 128, 1024);
   REQUIRE(c.bytes_moved < spec.l2->value());
   CHECK(warm_in_l2(c, spec));
   Case cold = c;

@@ -53,6 +53,14 @@ std::string load_with(const nlohmann::json &edit) {
   return load_table(j);
 }
 
+/// The table with `edit` is refused with one error naming the file, `pointer` and `what`.
+void refused(const nlohmann::json &edit, const std::string &pointer, const std::string &what) {
+  const std::string e = load_with(edit);
+  INFO(edit.dump() << " -> " << e);
+  CHECK(e.find(".json: " + pointer) != std::string::npos);
+  CHECK(e.find(what) != std::string::npos);
+}
+
 } // namespace
 
 TEST_CASE("efficiency bounds: values at the bounds load") {
@@ -74,13 +82,6 @@ TEST_CASE("efficiency bounds: values at the bounds load") {
 }
 
 TEST_CASE("attention_decode_by_kv_dtype: whole entries of known KV-cache types") {
-  const auto refused = [](const nlohmann::json &edit, const std::string &pointer,
-                          const std::string &what) {
-    const std::string e = load_with(edit);
-    INFO(edit.dump() << " -> " << e);
-    CHECK(e.find(".json: " + pointer) != std::string::npos);
-    CHECK(e.find(what) != std::string::npos);
-  };
   const nlohmann::json whole = {{"attention_fixed_s", 7e-6}, {"attention_item_s", 1e-8},
                                 {"attention_bandwidth_efficiency", 0.8}};
   CHECK(load_with({{"attention_fixed_s", 1e-5}, {"attention_decode_by_kv_dtype", {{"fp8", whole}}}}).empty());
@@ -126,13 +127,6 @@ TEST_CASE("attention_decode_by_kv_dtype: whole entries of known KV-cache types")
 }
 
 TEST_CASE("efficiency bounds: beyond them, an error with the pointer and the bound") {
-  const auto refused = [](const nlohmann::json &edit, const std::string &pointer,
-                          const std::string &bound) {
-    const std::string e = load_with(edit);
-    INFO(edit.dump() << " -> " << e);
-    CHECK(e.find(".json: " + pointer) != std::string::npos);
-    CHECK(e.find(bound) != std::string::npos);
-  };
   const std::string whole = "0 (off) or a whole number in [1, 4096] (rows)";
   refused({{"gemm_tile_m", 1e-320}, {"gemm_tile_n", 128}}, "/defaults/gemm_tile_m", whole);
   refused({{"gemm_tile_m", 0.5}, {"gemm_tile_n", 128}}, "/defaults/gemm_tile_m", whole);
