@@ -12,6 +12,7 @@
 #include "core/errors.hpp"
 
 #include <Eigen/Dense>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -479,7 +480,9 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
       r.notes.push_back("GEMM " + dt + ": the joint fit over its " + std::to_string(cases.size()) +
                         " fitted cases replaced the two-step terms above" +
                         (g.quantize > 0 ? ", with a BF16-to-" + dt + " conversion pass at " +
-                                              std::to_string(g.quantize) + " of HBM"
+                                              std::to_string(g.quantize) + " of " +
+                                              (spec.memory_type.empty() ? std::string("memory")
+                                                                        : spec.memory_type)
                                         : std::string()));
   }
   // Attention. Cases that ran a production kernel (published measurements: FlashAttention-3
@@ -609,8 +612,7 @@ FitResult fit(const std::vector<Measurement> &measurements, const hw::GpuSpec &s
       if (l2_column)
         r.notes.push_back("attention: " + std::to_string(n_resident) +
                           " decode cases timed warm with their KV cache within L2 (" +
-                          std::to_string(static_cast<long long>(std::lround(l2_cap / 1048576.0))) +
-                          " MiB) fitted with a bandwidth of their own, " + std::to_string(1 / c.back()) +
+                          fmt::format("{:.1f}", l2_cap / 1048576.0) + " MiB) fitted with a bandwidth of their own, " + std::to_string(1 / c.back()) +
                           " of " + (spec.memory_type.empty() ? std::string("memory") : spec.memory_type) +
                           ", not used in estimates (a model's other layers evict them)");
     } else {

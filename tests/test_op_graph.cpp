@@ -135,6 +135,23 @@ TEST_CASE("MLA decode reads the compressed latent, not per-head K/V") {
   const auto ops = wl::lower_pass(m, d, Phase::decode, {1, 1, 999});
   // (kv_lora 512 + rope 64) x 2 bytes = 1152 B per token: 1000 read + 1 written
   CHECK(find(ops, "attention", 0).kv_bytes.value() == 1152.0 * 1001);
+  // kv_b_proj, absorbed: two GEMMs batched over the 128 heads, q_nope 128 -> kv_lora 512 and
+  // the latent 512 -> v 128; their shapes give the M x K a conversion pass reads:
+  // FLOPs (1 - s) / 2N1 + s / 2N2 = T H (nope + kv_lora) = 1 x 128 x (128 + 512).
+  const auto &kvb = find(ops, "kv_b_proj", 0);
+  CHECK(kvb.rows == 1);
+  CHECK(kvb.groups == 128);
+  CHECK(kvb.cols == 512);
+  CHECK(kvb.second_cols == 128);
+  const double f = kvb.flops.value(), s = kvb.second_share;
+  CHECK((1 - s) * f / (2 * kvb.cols) + s * f / (2 * kvb.second_cols) ==
+        doctest::Approx(128.0 * (128 + 512)));
+  // Prefill decompresses every key: one GEMM of the keys x kv_lora -> 128 x (nope + v).
+  const auto pre = wl::lower_pass(m, d, Phase::prefill, {1, 16, 0});
+  const auto &kvp = find(pre, "kv_b_proj", 0);
+  CHECK(kvp.rows == 16);
+  CHECK(kvp.cols == 128.0 * (128 + 128));
+  CHECK(kvp.flops.value() / (2 * kvp.cols) == doctest::Approx(16.0 * 512));
 }
 
 TEST_CASE("prefill attention is causal") {

@@ -160,6 +160,8 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
     // Decompress every key: kv_tokens x kv_lora -> H (nope + v).
     kvb.flops = Flops(2 * kv_tokens * kvl * H * (nope + dv));
     kvb.act_bytes = Bytes(kv_tokens * (kvl + H * (nope + dv)) * c.ab);
+    kvb.rows = kv_tokens;
+    kvb.cols = H * (nope + dv);
     at.flops = Flops(2 * batch * H * (qd + dv) * keys);
     at.kv_bytes = Bytes(kv_tokens * H * (qd + dv) * c.ab + c.T * lat_tok);
     at.act_bytes = Bytes(c.T * H * (qd + dv) * c.ab);
@@ -168,6 +170,12 @@ void lower_mla(const Ctx &c, const AttentionSpec &a, int g, long long n) {
     kvb.flops = Flops(2 * c.T * H * kvl * (nope + dv));
     kvb.act_bytes = Bytes(c.T * H * (nope + 2 * kvl + dv) * c.ab);
     kvb.kernels = 2;
+    // Two GEMMs batched over the H heads: T x nope -> kv_lora, then T x kv_lora -> v.
+    kvb.rows = c.T;
+    kvb.groups = H;
+    kvb.cols = kvl;
+    kvb.second_cols = dv;
+    kvb.second_share = dv / (nope + dv);
     // Scores over (kv_lora + rope), values over kv_lora, per head and key (MQA-like).
     at.flops = Flops(2 * batch * H * (kvl + rope + kvl) * keys);
     at.kv_bytes = Bytes(kv_tokens * lat_tok + c.T * lat_tok);
